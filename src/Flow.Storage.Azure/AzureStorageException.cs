@@ -36,8 +36,9 @@ public sealed class StorageRequestException : AzureStorageException
     /// <param name="requestId">The service's request id (<c>x-ms-request-id</c>), for support cases.</param>
     /// <param name="message">The message, including the service's own error text.</param>
     /// <param name="failedOperationIndex">For an entity group transaction: the zero-based index of the operation that failed.</param>
-    public StorageRequestException(int status, string? errorCode, string? requestId, string message, int? failedOperationIndex = null)
-        : base(message)
+    /// <param name="innerException">The transport failure, when the service could not be reached at all (status 0).</param>
+    public StorageRequestException(int status, string? errorCode, string? requestId, string message, int? failedOperationIndex = null, Exception? innerException = null)
+        : base(message, innerException)
     {
         Status = status;
         ErrorCode = errorCode;
@@ -45,7 +46,7 @@ public sealed class StorageRequestException : AzureStorageException
         FailedOperationIndex = failedOperationIndex;
     }
 
-    /// <summary>The HTTP status code of the failed response.</summary>
+    /// <summary>The HTTP status code of the failed response; 0 when no response arrived (network failure after retries).</summary>
     public int Status { get; }
 
     /// <summary>The storage error code, for example <c>EntityAlreadyExists</c>, <c>UpdateConditionNotSatisfied</c> or <c>QueueNotFound</c>.</summary>
