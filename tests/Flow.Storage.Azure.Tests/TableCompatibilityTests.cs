@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Flow.TestSupport;
+
+namespace Flow.Storage.Azure.Tests;
+
+/// <summary>
+/// What Flow's Table client writes, the official Azure JS SDK reads with the same keys, types and values; and
+/// what the official SDK writes, Flow's client reads. This is what keeps Storage Explorer and other systems
+/// seeing the same data as Flow.
+/// </summary>
+public sealed class TableCompatibilityTests(AzuriteFixture azurite) : TableTestBase(azurite)
+{
+    [Fact]
+    public async Task EntitiesWrittenByFlow_AreReadByTheOfficialSdk_WithTheSameTypesAndValues()
+    {
+        var when = new DateTimeOffset(2026, 11, 21, 6, 0, 0, 123, TimeSpan.Zero);
+        await Table.AddEntityAsync(new TableEntity("run 'a' é", "task|0001")
+        {
+            ["Text"] = "hi <&> \"there\" 🚀\n",
+            ["Int32"] = 42,
+            ["Int64"] = (1L << 53) + 1,
+            ["Double"] = 2.5,
+            ["WholeDouble"] = 3.0,
+            ["Flag"] = true,
+            ["When"] = when,
+            ["Id"] = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"),
+            ["Bytes"] = new byte[] { 0, 1, 2, 254, 255 },
+        }, Ct);
+        await Table.SubmitTransactionAsync(Enumerable.Range(0, 3)
+            .Select(i => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity("batch", $"r{i}") { ["N"] = i })).ToList(), Ct);
+
+        var answer = await AzureSdkPeer.RunAsync("table-read", Azurite.ConnectionString, Table.Name, [], Ct);
+        var entities = answer.GetProperty("entities").EnumerateArray().ToList();
+        Assert.Equal(4, entities.Count);
+
+        var run = entities.Single(e => e.GetProperty("partitionKey").GetString() == "run 'a' é");
+        Assert.Equal("task|0001", run.GetProperty("rowKey").GetString());
+        var props = run.GetProperty("props");
+        AssertProp(props, "Text", "String", "hi <&> \"there\" 🚀\n");
+        AssertProp(props, "Int32", "Int32", "42");
+        AssertProp(props, "Int64", "Int64", "9007199254740993");
+        AssertProp(props, "Double", "Double", "2.5");
+        AssertProp(props, "Flag", "Boolean", "true");
+        AssertProp(props, "When", "DateTime", "2026-11-21T06:00:00.1230000Z");
+        AssertProp(props, "Id", "Guid", "0f8fad5b-d9cb-469f-a165-70867728950e");
+        AssertProp(props, "Bytes", "Binary", "AAEC/v8=");
+        // The service sends a whole double as the JSON number 3.0 without annotation; JavaScript's JSON.parse cannot tell
+        // 3.0 from 3, so the JS SDK infers Int32 here. The value is what must agree (Flow itself reads it back as Double).
+        Assert.Equal(3.0, double.Parse(props.GetProperty("WholeDouble").GetProperty("value").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(3, entities.Count(e => e.GetProperty("partitionKey").GetString() == "batch"));
+    }
+
+    [Fact]
+    public async Task EntitiesWrittenByTheOfficialSdk_AreReadByFlow_WithTheSameTypesAndValues()
+    {
+        await AzureSdkPeer.RunAsync("table-write", Azurite.ConnectionString, Table.Name, [], Ct);
+
+        var entity = await Table.GetEntityAsync("from-js 'quoted' é", "row 1", cancellationToken: Ct);
+        Assert.Equal("hello <&> \"js\" 🚀", entity["Text"]);
+        Assert.Equal(42, entity["Int32"]);
+        Assert.Equal(9007199254740993L, entity["Int64"]);
+        Assert.Equal(2.5, entity["Double"]);
+        Assert.Equal(3.0, entity.GetDouble("WholeDouble"));
+        Assert.Equal(true, entity["Flag"]);
+        Assert.Equal(new DateTimeOffset(2026, 2, 28, 23, 59, 59, 123, TimeSpan.Zero), entity["When"]);
+        Assert.Equal(Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), entity["Id"]);
+        Assert.Equal(new byte[] { 0, 1, 2, 254, 255 }, entity["Bytes"]);
+        Assert.Equal(7, entity["PlainNumber"]);
+
+        var batch = new List<TableEntity>();
+        await foreach (var e in Table.QueryAsync(TableFilter.Equal("PartitionKey", "js-batch"), cancellationToken: Ct))
+        {
+            batch.Add(e);
+        }
+
+        Assert.Equal(["r0", "r1", "r2", "r3", "r4"], batch.Select(e => e.RowKey));
+        Assert.Equal([0, 1, 2, 3, 4], batch.Select(e => e.GetInt32("N")!.Value));
+    }
+
+    private static void AssertProp(JsonElement props, string name, string type, string value)
+    {
+        var prop = props.GetProperty(name);
+        var actualType = prop.GetProperty("type").GetString();
+        // The service annotates only types JSON cannot carry; strings, booleans and Int32s arrive as JSON values.
+        var expectedJsType = type switch { "String" => "string", "Boolean" => "boolean", "Int32" => "number", _ => type };
+        Assert.True(actualType == type || actualType == expectedJsType, $"{name}: type {actualType}, expected {type}");
+        Assert.Equal(value, prop.GetProperty("value").GetString());
+    }
+}
