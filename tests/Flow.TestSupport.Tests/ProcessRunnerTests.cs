@@ -43,7 +43,7 @@ public sealed class ProcessRunnerTests
         await runner.DisposeAsync();
 
         Assert.True(runner.HasExited);
-        await deadline.PollUntilAsync(_ => Task.FromResult(!ProcessExists(childPid)), $"child process {childPid} to be gone");
+        await deadline.PollUntilAsync(_ => Task.FromResult(!ProcessRunner.IsAlive(childPid)), $"child process {childPid} to be gone");
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class ProcessRunnerTests
         await runner.WaitForExitAsync(deadline.Token);
 
         Assert.NotEqual(runner.Id, guardedPid);
-        await deadline.PollUntilAsync(_ => Task.FromResult(!ProcessExists(guardedPid)), $"guarded process {guardedPid} to be gone");
+        await deadline.PollUntilAsync(_ => Task.FromResult(!ProcessRunner.IsAlive(guardedPid)), $"guarded process {guardedPid} to be gone");
     }
 
     [Fact]
@@ -79,26 +79,5 @@ public sealed class ProcessRunnerTests
 
         Assert.Equal(7, exitCode);
         Assert.Contains("got SIGTERM", runner.StandardOutputLines);
-    }
-
-    internal static bool ProcessExists(int pid)
-    {
-        // A zombie still has a /proc entry; only count processes that are not dead.
-        var stat = $"/proc/{pid}/stat";
-        if (!File.Exists(stat))
-        {
-            return false;
-        }
-
-        try
-        {
-            var text = File.ReadAllText(stat);
-            var state = text[(text.LastIndexOf(')') + 2)..].Split(' ')[0];
-            return state is not ("Z" or "X");
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 }
