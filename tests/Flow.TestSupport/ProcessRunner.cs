@@ -179,6 +179,21 @@ public sealed class ProcessRunner : IAsyncDisposable
         return runner;
     }
 
+    /// <summary>Whether process <paramref name="pid"/> exists and is not a zombie (Linux: reads /proc/&lt;pid&gt;/stat).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state is not ("Z" or "X");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs a command to completion under <paramref name="cancellationToken"/> and returns its exit code and output.</summary>
     /// <exception cref="OperationCanceledException">Cancelled first; the process tree is killed.</exception>
     public static async Task<ProcessResult> RunAsync(
@@ -245,14 +260,24 @@ public sealed class ProcessRunner : IAsyncDisposable
     /// <summary>Sends SIGTERM to the process (a guarded process forwards it to its command's whole process group).</summary>
     public void Terminate()
     {
-        if (!HasExited && NativeMethods.Kill(_process.Id, SigTerm) != 0)
+        if (!HasExited)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (!HasExited && errno != 3 /* ESRCH */)
-            {
-                throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed with errno {errno}.");
-            }
+            SendSigterm(_process.Id);
         }
+    }
+
+    /// <summary>Sends SIGTERM to any process (e.g. a grandchild whose pid a script printed). A gone process is not an error.</summary>
+    /// <returns>False if the process did not exist.</returns>
+    /// <exception cref="InvalidOperationException">kill(2) failed for another reason.</exception>
+    public static bool SendSigterm(int pid)
+    {
+        if (NativeMethods.Kill(pid, SigTerm) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == 3 /* ESRCH */ ? false : throw new InvalidOperationException($"kill({pid}, SIGTERM) failed with errno {errno}.");
     }
 
     /// <summary>Stops the process: a guarded one gets its stdin closed and a grace period; then the whole tree is killed.</summary>

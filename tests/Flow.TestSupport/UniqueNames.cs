@@ -53,8 +53,14 @@ public static class UniqueNames
     {
         var source = prefix ?? CurrentTestName();
         var builder = new StringBuilder(source.Length);
-        foreach (var c in source)
+        for (var i = 0; i < source.Length; i++)
         {
+            var c = source[i];
+            if (char.IsAsciiLetterUpper(c) && i > 0 && char.IsAsciiLetterLower(source[i - 1]) && builder.Length > 0 && builder[^1] != separator)
+            {
+                builder.Append(separator); // camelCase → camel-case
+            }
+
             if (char.IsAsciiLetterOrDigit(c))
             {
                 builder.Append(char.ToLowerInvariant(c));
