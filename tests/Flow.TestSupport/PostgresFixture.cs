@@ -1,0 +1,301 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace Flow.TestSupport;
+
+/// <summary>
+/// A private PostgreSQL cluster for one test assembly run: initdb in a temporary folder, started with pg_ctl on a free
+/// loopback port, tuned for speed (fsync, synchronous_commit and full_page_writes off). Register it once per test
+/// project: <c>[assembly: AssemblyFixture(typeof(PostgresFixture))]</c>; give every test its own database with
+/// <see cref="CreateDatabaseAsync"/> (or schema with <see cref="CreateSchemaAsync"/>).
+/// </summary>
+/// <remarks>
+/// PostgreSQL refuses to run as root, so as root the server binaries run as the <c>postgres</c> user
+/// (<c>runuser -u postgres -- ...</c>) in a folder that user owns. Because pg_ctl daemonizes the server, each cluster
+/// folder records the owning test process; starting a fixture stops and deletes clusters whose owner is dead.
+/// </remarks>
+public sealed class PostgresFixture : IAsyncLifetime
+{
+    private const string OwnerFileName = "owner.pid";
+    private const int StartAttempts = 3;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    private string? _clusterDir;
+    private string? _pgCtl;
+    private bool _started;
+
+    /// <summary>The folder under the temporary folder that holds every test cluster.</summary>
+    public static string ClustersRoot => Path.Combine(Path.GetTempPath(), "flow-test-pg");
+
+    /// <summary>The server port on 127.0.0.1.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>The cluster folder (data directory in its <c>data</c> subfolder, the log in <c>postgres.log</c>).</summary>
+    public string ClusterDirectory => _clusterDir ?? throw new InvalidOperationException("The fixture is not initialized.");
+
+    /// <summary>The superuser connection string (user postgres, database postgres, trust authentication).</summary>
+    public string ConnectionString => BuildConnectionString("postgres", searchPath: null);
+
+    /// <summary>The server log so far (for diagnosing a failing test).</summary>
+    public string ReadServerLog()
+    {
+        var log = Path.Combine(ClusterDirectory, "postgres.log");
+        return File.Exists(log) ? File.ReadAllText(log) : string.Empty;
+    }
+
+    /// <summary>Cleans up dead runs' clusters, then creates and starts this run's cluster and waits until it accepts connections.</summary>
+    /// <exception cref="InvalidOperationException">initdb or pg_ctl is missing, or the server did not start.</exception>
+    public async ValueTask InitializeAsync()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var initdb = ToolLocator.RequirePostgresBinary("initdb");
+        _pgCtl = ToolLocator.RequirePostgresBinary("pg_ctl");
+        using var deadline = TestDeadline.Create(StartTimeout, cancellation);
+
+        await CleanUpAbandonedClustersAsync(_pgCtl, deadline.Token);
+
+        Directory.CreateDirectory(ClustersRoot);
+        _clusterDir = Path.Combine(ClustersRoot, string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..12]}"));
+        Directory.CreateDirectory(_clusterDir);
+        await File.WriteAllTextAsync(Path.Combine(_clusterDir, OwnerFileName), OwnerStamp(Process.GetCurrentProcess()), deadline.Token);
+        if (RunAsPostgresUser)
+        {
+            await RunCheckedAsync("chown", ["-R", "postgres:postgres", _clusterDir], deadline.Token);
+        }
+
+        var dataDir = Path.Combine(_clusterDir, "data");
+        await RunPostgresToolAsync(initdb,
+            ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"],
+            deadline.Token);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePorts.Next();
+            await File.AppendAllTextAsync(Path.Combine(dataDir, "postgresql.conf"), ServerSettings(Port, _clusterDir), deadline.Token);
+            var start = await RunAsync(RunAsPostgresUser ? "runuser" : _pgCtl,
+                Wrap(_pgCtl, ["start", "-D", dataDir, "-l", Path.Combine(_clusterDir, "postgres.log"), "-w", "-t", "30"]),
+                deadline.Token);
+            if (start.ExitCode == 0)
+            {
+                _started = true;
+                break;
+            }
+
+            var log = ReadServerLog();
+            if (attempt < StartAttempts && log.Contains("could not bind", StringComparison.OrdinalIgnoreCase))
+            {
+                continue; // The port was taken between choosing and binding: choose again.
+            }
+
+            throw new InvalidOperationException($"pg_ctl start failed with exit code {start.ExitCode}: {start.Output}\nServer log:\n{log}");
+        }
+
+        await deadline.PollUntilAsync(async ct =>
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand("SELECT 1", connection);
+            return Equals(await command.ExecuteScalarAsync(ct), 1);
+        }, $"PostgreSQL to accept connections on port {Port}");
+    }
+
+    /// <summary>Creates a fresh, uniquely named database and returns a connection string to it (per-test isolation).</summary>
+    /// <param name="prefix">A readable name prefix; the current test's method name when null.</param>
+    /// <param name="cancellationToken">The test's deadline.</param>
+    public async Task<string> CreateDatabaseAsync(string? prefix = null, CancellationToken cancellationToken = default)
+    {
+        var name = UniqueNames.Database(prefix);
+        await ExecuteAsync(ConnectionString, $"CREATE DATABASE \"{name}\"", cancellationToken);
+        return BuildConnectionString(name, searchPath: null);
+    }
+
+    /// <summary>
+    /// Creates a fresh, uniquely named schema in the postgres database and returns a connection string whose search
+    /// path is that schema (cheaper than a database when a test needs only its own tables).
+    /// </summary>
+    /// <param name="prefix">A readable name prefix; the current test's method name when null.</param>
+    /// <param name="cancellationToken">The test's deadline.</param>
+    public async Task<string> CreateSchemaAsync(string? prefix = null, CancellationToken cancellationToken = default)
+    {
+        var name = UniqueNames.Schema(prefix);
+        await ExecuteAsync(ConnectionString, $"CREATE SCHEMA \"{name}\"", cancellationToken);
+        return BuildConnectionString("postgres", name);
+    }
+
+    /// <summary>Stops the server (fast, then immediate) and deletes the cluster folder.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_clusterDir is null || _pgCtl is null)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        if (_started)
+        {
+            await StopClusterAsync(_pgCtl, _clusterDir, "fast", CancellationToken.None);
+            _started = false;
+        }
+
+        DeleteDirectory(_clusterDir);
+        _clusterDir = null;
+    }
+
+    private static bool RunAsPostgresUser => Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows();
+
+    private string BuildConnectionString(string database, string? searchPath)
+    {
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = Port,
+            Username = "postgres",
+            Database = database,
+            IncludeErrorDetail = true,
+            Timeout = 15,
+        };
+        if (searchPath is not null)
+        {
+            builder.SearchPath = searchPath;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    private static string ServerSettings(int port, string socketDir) =>
+        string.Create(CultureInfo.InvariantCulture, $"""
+
+            # Flow test cluster (PostgresFixture): loopback only, durability off for speed.
+            port = {port}
+            listen_addresses = '127.0.0.1'
+            unix_socket_directories = '{socketDir.Replace("'", "''", StringComparison.Ordinal)}'
+            fsync = off
+            synchronous_commit = off
+            full_page_writes = off
+            max_connections = 200
+
+            """);
+
+    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string OwnerStamp(Process process) =>
+        string.Create(CultureInfo.InvariantCulture, $"{process.Id} {process.StartTime.ToUniversalTime().Ticks}");
+
+    private static bool OwnerIsAlive(string stamp)
+    {
+        var parts = stamp.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid)
+            || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var startTicks))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == startTicks; // guards against pid reuse
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The janitor: clusters whose owning test process is dead are stopped and deleted.</summary>
+    private static async Task CleanUpAbandonedClustersAsync(string pgCtl, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(ClustersRoot))
+        {
+            return;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories(ClustersRoot))
+        {
+            var ownerFile = Path.Combine(dir, OwnerFileName);
+            if (File.Exists(ownerFile))
+            {
+                if (OwnerIsAlive(await File.ReadAllTextAsync(ownerFile, cancellationToken)))
+                {
+                    continue;
+                }
+            }
+            else if (Directory.GetCreationTimeUtc(dir) > DateTime.UtcNow.AddMinutes(-10))
+            {
+                continue; // Probably being created right now by another test process.
+            }
+
+            if (File.Exists(Path.Combine(dir, "data", "postmaster.pid")))
+            {
+                await StopClusterAsync(pgCtl, dir, "immediate", cancellationToken);
+            }
+
+            DeleteDirectory(dir);
+        }
+    }
+
+    private static async Task StopClusterAsync(string pgCtl, string clusterDir, string mode, CancellationToken cancellationToken)
+    {
+        var dataDir = Path.Combine(clusterDir, "data");
+        foreach (var stopMode in mode == "fast" ? new[] { "fast", "immediate" } : [mode])
+        {
+            using var stopDeadline = TestDeadline.Create(StopTimeout, cancellationToken);
+            try
+            {
+                var result = await RunAsync(RunAsPostgresUser ? "runuser" : pgCtl,
+                    Wrap(pgCtl, ["stop", "-D", dataDir, "-m", stopMode, "-w", "-t", "20"]), stopDeadline.Token);
+                if (result.ExitCode == 0 || !File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Try the next, harsher mode.
+            }
+        }
+    }
+
+    private static void DeleteDirectory(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next run's janitor.
+        }
+    }
+
+    private static List<string> Wrap(string binary, IEnumerable<string> arguments) =>
+        RunAsPostgresUser ? ["-u", "postgres", "--", binary, .. arguments] : [.. arguments];
+
+    private static async Task RunPostgresToolAsync(string binary, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        await RunCheckedAsync(RunAsPostgresUser ? "runuser" : binary, Wrap(binary, arguments), cancellationToken);
+
+    private static async Task RunCheckedAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var args = arguments.ToList();
+        var result = await RunAsync(fileName, args, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"'{fileName} {string.Join(' ', args)}' failed with exit code {result.ExitCode}:\n{result.Output}");
+        }
+    }
+
+    private static Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        ProcessRunner.RunAsync(fileName, arguments, new ProcessRunnerOptions { WorkingDirectory = Path.GetTempPath() }, cancellationToken);
+}
