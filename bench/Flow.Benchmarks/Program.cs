@@ -1,1 +1,307 @@
-Console.WriteLine("{}");
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flow.Benchmarks;
+using Flow.Storage.Azure;
+using Flow.TestSupport;
+
+// Flow's storage-client benchmark: operations per second for Flow's Table and Queue clients and, in the same
+// run against the same Azurite, for the official Azure JS SDKs, with the ratio. Prints JSON on stdout.
+//   dotnet run -c Release --project bench/Flow.Benchmarks -- [--duration 3] [--warmup 0.5] [--concurrency 1,16]
+//                                                          [--connection-string CS] [--output file.json] [--drain-messages 1000]
+var options = BenchOptions.Parse(args);
+AzuriteFixture? azurite = null;
+var connectionString = options.ConnectionString;
+if (connectionString is null)
+{
+    azurite = new AzuriteFixture();
+    await azurite.InitializeAsync();
+    connectionString = azurite.ConnectionString;
+}
+
+try
+{
+    var connection = StorageConnection.Parse(connectionString, "--connection-string");
+    var tables = new TableServiceClient(connection);
+    var queues = new QueueServiceClient(connection);
+    var runId = Guid.NewGuid().ToString("N")[..8];
+    var results = new JsonArray();
+
+    foreach (var concurrency in options.Concurrency)
+    {
+        var tableName = $"bench{runId}c{concurrency}";
+        var flowQueue = $"bench-{runId}-flow-c{concurrency}";
+        var jsQueue = $"bench-{runId}-js-c{concurrency}";
+        var flowTable = tables.GetTableClient(tableName + "flow");
+        await flowTable.CreateIfNotExistsAsync();
+        var queue = queues.GetQueueClient(flowQueue);
+        await queue.CreateIfNotExistsAsync();
+        await StorageOperations.SeedPointReadsAsync(flowTable);
+
+        foreach (var operation in StorageOperations.Names)
+        {
+            // Azurite's receive slows down with a queue's history (even cleared messages), so receive+delete drains a
+            // fresh queue prefilled with the same number of messages for each client, measured without warm-up.
+            var drain = operation == "queue.receive-delete";
+            var warmup = drain ? TimeSpan.Zero : options.Warmup;
+            var flowTarget = queue;
+            var jsTarget = jsQueue;
+            if (drain)
+            {
+                flowTarget = await StorageOperations.PrefillAsync(queues, $"drain-{runId}-flow-c{concurrency}", options.DrainMessages);
+                jsTarget = (await StorageOperations.PrefillAsync(queues, $"drain-{runId}-js-c{concurrency}", options.DrainMessages)).Name;
+            }
+
+            var flow = await Measure.RunAsync(concurrency, warmup, options.Duration,
+                worker => StorageOperations.Create(operation, flowTable, flowTarget, worker));
+            var js = await JsPeer.RunAsync(operation, connectionString, operation.StartsWith("table.", StringComparison.Ordinal) ? tableName + "js" : jsTarget,
+                concurrency, warmup, options.Duration);
+            var ratio = js.OpsPerSecond > 0 ? flow.OpsPerSecond / js.OpsPerSecond : double.NaN;
+            results.Add(new JsonObject
+            {
+                ["operation"] = operation,
+                ["unit"] = operation == "table.batch100" ? "entities/s" : "operations/s",
+                ["concurrency"] = concurrency,
+                ["flow"] = flow.ToJson(),
+                ["officialJsSdk"] = js.ToJson(),
+                ["ratioFlowToJs"] = Math.Round(ratio, 3),
+            });
+            Console.Error.WriteLine($"{operation,-22} c={concurrency,-3} flow {flow.OpsPerSecond,9:F0}/s  js {js.OpsPerSecond,9:F0}/s  ratio {ratio:F2}");
+            if (drain)
+            {
+                await flowTarget.DeleteIfExistsAsync();
+                await queues.GetQueueClient(jsTarget).DeleteIfExistsAsync();
+            }
+        }
+
+        // Leave nothing behind that would slow the next round's queue operations.
+        await queue.DeleteIfExistsAsync();
+        await queues.GetQueueClient(jsQueue).DeleteIfExistsAsync();
+    }
+
+    var report = new JsonObject
+    {
+        ["benchmark"] = "storage-clients",
+        ["target"] = azurite is null ? "given connection string" : "private Azurite (npm azurite, in-memory) on loopback",
+        ["machine"] = new JsonObject
+        {
+            ["processors"] = Environment.ProcessorCount,
+            ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            ["dotnet"] = Environment.Version.ToString(),
+        },
+        ["durationSeconds"] = options.Duration.TotalSeconds,
+        ["warmupSeconds"] = options.Warmup.TotalSeconds,
+        ["goal"] = "Flow within 10% of the official client's rate, or better (ratioFlowToJs >= 0.9)",
+        ["results"] = results,
+        ["meetsGoal"] = results.All(r => r!["ratioFlowToJs"]!.GetValue<double>() >= 0.9),
+    };
+    var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(json);
+    if (options.Output is not null)
+    {
+        await File.WriteAllTextAsync(options.Output, json);
+    }
+}
+finally
+{
+    if (azurite is not null)
+    {
+        await azurite.DisposeAsync();
+    }
+}
+
+namespace Flow.Benchmarks
+{
+    internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrency, string? ConnectionString, string? Output, int DrainMessages)
+    {
+        public static BenchOptions Parse(string[] args)
+        {
+            var duration = TimeSpan.FromSeconds(3);
+            var warmup = TimeSpan.FromSeconds(0.5);
+            int[] concurrency = [1, 16];
+            string? connectionString = Environment.GetEnvironmentVariable("FLOW_BENCH_CONNECTION_STRING");
+            string? output = null;
+            var drainMessages = 1000;
+            for (var i = 0; i < args.Length; i++)
+            {
+                string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+                switch (args[i])
+                {
+                    case "--duration": duration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                    case "--warmup": warmup = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
+                    case "--concurrency": concurrency = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                    case "--connection-string": connectionString = Next(); break;
+                    case "--output": output = Next(); break;
+                    case "--drain-messages": drainMessages = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    default: throw new ArgumentException($"Unknown option {args[i]}. Options: --duration S, --warmup S, --concurrency 1,16, --connection-string CS, --output FILE, --drain-messages N.");
+                }
+            }
+
+            return new BenchOptions(duration, warmup, concurrency, connectionString, output, drainMessages);
+        }
+    }
+
+    internal sealed record Rate(long Count, double Seconds)
+    {
+        public double OpsPerSecond => Seconds > 0 ? Count / Seconds : 0;
+
+        public JsonObject ToJson() => new()
+        {
+            ["opsPerSecond"] = Math.Round(OpsPerSecond, 1),
+            ["count"] = Count,
+            ["seconds"] = Math.Round(Seconds, 3),
+        };
+    }
+
+    internal static class Measure
+    {
+        /// <summary>
+        /// Runs <paramref name="concurrency"/> workers in a closed loop; counts what completes inside the measured window.
+        /// An operation returning a negative count means "nothing left" (a drained queue) and ends the window early.
+        /// </summary>
+        public static async Task<Rate> RunAsync(int concurrency, TimeSpan warmup, TimeSpan duration, Func<int, Func<Task<int>>> factory)
+        {
+            long count = 0;
+            var counting = 0;
+            var stop = false;
+            long drainedAt = 0;
+            var clock = Stopwatch.StartNew();
+            var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
+            {
+                var op = factory(w);
+                while (!Volatile.Read(ref stop))
+                {
+                    var n = await op();
+                    if (n < 0)
+                    {
+                        Interlocked.CompareExchange(ref drainedAt, clock.ElapsedTicks, 0);
+                        Volatile.Write(ref stop, true);
+                        break;
+                    }
+
+                    if (Volatile.Read(ref counting) == 1)
+                    {
+                        Interlocked.Add(ref count, n);
+                    }
+                }
+            })).ToArray();
+
+            await Task.WhenAny(Task.WhenAll(workers), Task.Delay(warmup));
+            var started = clock.Elapsed;
+            Volatile.Write(ref counting, 1);
+            await Task.WhenAny(Task.WhenAll(workers), Task.Delay(duration));
+            var drained = Interlocked.Read(ref drainedAt);
+            var ended = drained > 0 ? TimeSpan.FromTicks(drained * TimeSpan.TicksPerSecond / Stopwatch.Frequency) : clock.Elapsed;
+            Volatile.Write(ref counting, 0);
+            var measured = Interlocked.Read(ref count);
+            Volatile.Write(ref stop, true);
+            await Task.WhenAll(workers);
+            return new Rate(measured, Math.Max(0.001, (ended - started).TotalSeconds));
+        }
+    }
+
+    internal static class StorageOperations
+    {
+        // receive-delete runs before send: Azurite's receive cost grows with every message held in the account.
+        public static readonly string[] Names = ["table.upsert", "table.batch100", "table.point-read", "queue.receive-delete", "queue.send"];
+
+        private static readonly string Payload = new('x', 100);
+
+        public static async Task SeedPointReadsAsync(TableClient table)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                await table.UpsertEntityAsync(new TableEntity("read", $"r{i}") { ["Value"] = Payload }, TableUpdateMode.Replace);
+            }
+        }
+
+        /// <summary>Creates a fresh queue holding exactly <paramref name="count"/> messages (not measured).</summary>
+        public static async Task<QueueClient> PrefillAsync(QueueServiceClient queues, string name, int count)
+        {
+            var queue = queues.GetQueueClient(name);
+            await queue.CreateIfNotExistsAsync();
+            var next = 0;
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+            {
+                while (Interlocked.Increment(ref next) <= count)
+                {
+                    await queue.SendMessageAsync(Payload);
+                }
+            }));
+            return queue;
+        }
+
+        public static Func<Task<int>> Create(string operation, TableClient table, QueueClient queue, int worker)
+        {
+            var i = 0;
+            return operation switch
+            {
+                "table.upsert" => async () =>
+                {
+                    await table.UpsertEntityAsync(new TableEntity($"w{worker}", $"flow-{i++}") { ["Value"] = Payload, ["N"] = i });
+                    return 1;
+                },
+                "table.batch100" => async () =>
+                {
+                    var start = i;
+                    i += 100;
+                    var actions = new List<TableTransactionAction>(100);
+                    for (var k = start; k < start + 100; k++)
+                    {
+                        actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertMerge, new TableEntity($"b{worker}", $"flow-{k}") { ["Value"] = Payload }));
+                    }
+
+                    await table.SubmitTransactionAsync(actions);
+                    return 100;
+                },
+                "table.point-read" => async () =>
+                {
+                    await table.GetEntityAsync("read", $"r{((worker * 7) + i++) % 100}");
+                    return 1;
+                },
+                "queue.send" => async () =>
+                {
+                    await queue.SendMessageAsync(Payload);
+                    return 1;
+                },
+                "queue.receive-delete" => async () =>
+                {
+                    var message = await queue.ReceiveMessageAsync(TimeSpan.FromSeconds(60));
+                    if (message is null)
+                    {
+                        return -1;
+                    }
+
+                    await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                    return 1;
+                },
+                _ => throw new ArgumentException($"Unknown operation {operation}."),
+            };
+        }
+    }
+
+    internal static class JsPeer
+    {
+        public static async Task<Rate> RunAsync(string operation, string connectionString, string name, int concurrency, TimeSpan warmup, TimeSpan duration)
+        {
+            var script = Path.Combine(RepoPaths.Root, "bench", "js", "storage-bench.mjs");
+            string[] arguments =
+            [
+                script, operation, connectionString, name, concurrency.ToString(CultureInfo.InvariantCulture),
+                ((int)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                ((int)warmup.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            ];
+            using var timeout = new CancellationTokenSource(duration + warmup + TimeSpan.FromSeconds(60));
+            var result = await ProcessRunner.RunAsync(NodeTools.NodePath, arguments, new ProcessRunnerOptions { WorkingDirectory = RepoPaths.Root }, timeout.Token);
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"The JS benchmark for {operation} exited with {result.ExitCode}:\n{result.Output}");
+            }
+
+            var line = result.StandardOutput.Last(l => l.StartsWith('{'));
+            using var doc = JsonDocument.Parse(line);
+            return new Rate(doc.RootElement.GetProperty("count").GetInt64(), doc.RootElement.GetProperty("seconds").GetDouble());
+        }
+    }
+}
