@@ -138,7 +138,20 @@ cmd_start() {
 cmd_test() {
   need dotnet "Install the .NET 10 SDK."
   ensure_node_modules
-  dotnet test Functions.sln -c "$CONFIGURATION" --logger "console;verbosity=normal" --results-directory "$ROOT/TestResults" "$@"
+  local output status=0 passed failed
+  output="$(mktemp)"
+  dotnet test Functions.sln -c "$CONFIGURATION" --logger "console;verbosity=normal" --results-directory "$ROOT/TestResults" "$@" 2>&1 \
+    | tee "$output" || status=$?
+  # One summary line over every test assembly, in the plain "N passed, N failed" form CI reads.
+  passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { n += $2 } END { print n + 0 }' "$output")
+  failed=$(awk '/^[[:space:]]+Failed:[[:space:]]+[0-9]+[[:space:]]*$/ { n += $2 } END { print n + 0 }' "$output")
+  rm -f "$output"
+  echo "$passed passed, $failed failed"
+  if ((status == 0 && passed == 0)); then
+    log "error: no test ran"
+    return 1
+  fi
+  return "$status"
 }
 
 usage() {
