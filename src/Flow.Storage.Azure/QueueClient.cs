@@ -507,11 +507,9 @@ public sealed class QueueClient
 
     private string MessagePath(string messageId) => string.Concat(_messagesPath, "/", Uri.EscapeDataString(messageId));
 
-    private async ValueTask<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken)
-    {
-        await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
-        return message.Response;
-    }
+    /// <summary>Sends through the pipeline; a transport failure that outlived the retries becomes a status-0 <see cref="StorageRequestException"/>.</summary>
+    private ValueTask<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken) =>
+        _pipeline.SendRequestAsync(message, $"{message.Request.Method} on queue '{Name}'", cancellationToken);
 
     private static string? ErrorCode(Response response)
     {

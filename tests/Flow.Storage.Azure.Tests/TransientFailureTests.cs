@@ -133,3 +133,25 @@ public sealed class TransientFailureTests
         }
     }
 }
+
+public sealed class QueueUnreachableTests
+{
+    [Fact]
+    public async Task SendMessage_ToUnreachableEndpoint_FailsWithStatusZeroNamingTheEndpoint()
+    {
+        using var deadline = TestDeadline.Create();
+        var port = FreePorts.Next();
+        var connection = StorageConnection.Parse(
+            $"AccountName=devstoreaccount1;AccountKey={StorageConnection.DevelopmentAccountKey};QueueEndpoint=http://127.0.0.1:{port}/devstoreaccount1");
+        var options = new StorageClientOptions();
+        options.Retry.MaxRetries = 1;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        var queue = new QueueClient(connection, "unreachable", options);
+
+        var ex = await Assert.ThrowsAsync<StorageRequestException>(() => queue.SendMessageAsync("x", cancellationToken: deadline.Token));
+
+        Assert.Equal(0, ex.Status);
+        Assert.Contains($"127.0.0.1:{port}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("queue 'unreachable'", ex.Message, StringComparison.Ordinal);
+    }
+}
