@@ -43,10 +43,11 @@ foreach (var concurrency in options.Concurrency)
 
         foreach (var operation in StorageOperations.Names)
         {
-            // Azurite's receive slows down with every message held in the account (even cleared ones), so
-            // receive+delete drains a fresh queue prefilled with the same number of messages for each client,
-            // measured without warm-up, and the queue is deleted afterwards.
+            // Azurite slows down as a table grows and with every message held in the account, so each sample of a
+            // table write gets a fresh table, and receive+delete drains a fresh queue prefilled with the same number
+            // of messages for each client (measured without warm-up); both are deleted afterwards.
             var drain = operation == "queue.receive-delete";
+            var freshTable = operation is "table.upsert" or "table.batch100";
             var warmup = drain ? TimeSpan.Zero : options.Warmup;
             var jsName = operation.StartsWith("table.", StringComparison.Ordinal) ? tableName + "js" : jsQueue;
             var flowSamples = new List<Rate>();
@@ -55,21 +56,39 @@ foreach (var concurrency in options.Concurrency)
             async Task MeasureFlowAsync(int round)
             {
                 var target = drain ? await StorageOperations.PrefillAsync(queues, $"drain-{runId}-flow-c{concurrency}-{round}", options.DrainMessages) : queue;
+                var table = flowTable;
+                if (freshTable)
+                {
+                    table = tables.GetTableClient($"{tableName}flow{round}");
+                    await table.CreateIfNotExistsAsync();
+                }
+
                 flowSamples.Add(await Measure.RunAsync(concurrency, warmup, options.Duration,
-                    worker => StorageOperations.Create(operation, flowTable, target, worker)));
+                    worker => StorageOperations.Create(operation, table, target, worker)));
                 if (drain)
                 {
                     await target.DeleteIfExistsAsync();
+                }
+
+                if (freshTable)
+                {
+                    await table.DeleteIfExistsAsync();
                 }
             }
 
             async Task MeasureJsAsync(int round)
             {
-                var name = drain ? (await StorageOperations.PrefillAsync(queues, $"drain-{runId}-js-c{concurrency}-{round}", options.DrainMessages)).Name : jsName;
+                var name = drain ? (await StorageOperations.PrefillAsync(queues, $"drain-{runId}-js-c{concurrency}-{round}", options.DrainMessages)).Name
+                    : freshTable ? $"{tableName}js{round}" : jsName;
                 jsSamples.Add(await JsPeer.RunAsync(operation, connectionString, name, concurrency, warmup, options.Duration));
                 if (drain)
                 {
                     await queues.GetQueueClient(name).DeleteIfExistsAsync();
+                }
+
+                if (freshTable)
+                {
+                    await tables.GetTableClient(name).DeleteIfExistsAsync();
                 }
             }
 
