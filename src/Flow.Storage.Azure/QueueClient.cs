@@ -99,7 +99,7 @@ public sealed class QueueClient
                 return true;
             case 204:
                 return false; // exists with the same metadata
-            case 409 when ErrorCode(response) is "QueueAlreadyExists":
+            case 409 when StorageErrors.ErrorCode(response) is "QueueAlreadyExists":
                 return false; // exists with different metadata
             default:
                 throw StorageErrors.FromResponse(response, $"Create queue '{Name}'");
@@ -510,16 +510,6 @@ public sealed class QueueClient
     /// <summary>Sends through the pipeline; a transport failure that outlived the retries becomes a status-0 <see cref="StorageRequestException"/>.</summary>
     private ValueTask<Response> SendAsync(HttpMessage message, CancellationToken cancellationToken) =>
         _pipeline.SendRequestAsync(message, $"{message.Request.Method} on queue '{Name}'", cancellationToken);
-
-    private static string? ErrorCode(Response response)
-    {
-        if (response.Headers.TryGetValue("x-ms-error-code", out var code))
-        {
-            return code;
-        }
-
-        return StorageErrors.ParseBody(response).Code;
-    }
 
     private static void ValidateMaxMessages(int maxMessages)
     {

@@ -155,8 +155,7 @@ public sealed class TableClient
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>The entity.</returns>
     public async Task<TableEntity> GetEntityAsync(string partitionKey, string rowKey, IEnumerable<string>? select = null, CancellationToken cancellationToken = default) =>
-        await GetEntityCoreAsync(partitionKey, rowKey, select, throwIfMissing: true, cancellationToken).ConfigureAwait(false)
-        ?? throw new InvalidOperationException("unreachable");
+        (await GetEntityCoreAsync(partitionKey, rowKey, select, throwIfMissing: true, cancellationToken).ConfigureAwait(false))!; // throws rather than returning null
 
     /// <summary>Reads one entity by its keys, or returns null when it does not exist (no exception on the normal path).</summary>
     /// <param name="partitionKey">The PartitionKey.</param>
@@ -310,9 +309,7 @@ public sealed class TableClient
         var response = await _pipeline.SendRequestAsync(message, operation, cancellationToken).ConfigureAwait(false);
         if (response.Status == 404 && !throwIfMissing)
         {
-            response.Headers.TryGetValue("x-ms-error-code", out var code);
-            var (bodyCode, _) = StorageErrors.ParseBody(response);
-            if ((code ?? bodyCode) is "TableNotFound")
+            if (StorageErrors.ErrorCode(response) is "TableNotFound")
             {
                 throw StorageErrors.FromResponse(response, operation);
             }

@@ -15,6 +15,10 @@ internal static class StorageErrors
         return Create(response.Status, headerCode ?? code, requestId, text ?? response.ReasonPhrase, operation, failedIndex);
     }
 
+    /// <summary>The storage error code of a failed response: the <c>x-ms-error-code</c> header, else the body's code.</summary>
+    public static string? ErrorCode(Response response) =>
+        response.Headers.TryGetValue("x-ms-error-code", out var code) ? code : ParseBody(response).Code;
+
     public static StorageRequestException Create(int status, string? code, string? requestId, string? text, string operation, int? failedIndex = null)
     {
         var message = $"{operation} failed with HTTP {status}{(code is null ? string.Empty : " " + code)}";
