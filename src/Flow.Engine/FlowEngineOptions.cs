@@ -15,7 +15,7 @@ public sealed class FlowEngineOptions
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often a long episode renews its lease and heartbeat when nothing else was committed. Default: a third of <see cref="LeaseDuration"/>.</summary>
+    /// <summary>How often a long episode renews its lease and heartbeat when nothing else was committed. Default: a third of <see cref="LeaseDuration"/>, at most 5 s (it is also how soon a running episode notices a cancellation or event).</summary>
     public TimeSpan? HeartbeatInterval { get; set; }
 
     /// <summary>Retry delays up to this long are waited inside the episode; longer ones become durable timers that free the worker. Default 5 s.</summary>
@@ -28,7 +28,7 @@ public sealed class FlowEngineOptions
     public string DefaultPool { get; set; } = "default";
 
     /// <summary>The effective heartbeat interval.</summary>
-    internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? TimeSpan.FromTicks(LeaseDuration.Ticks / 3);
+    internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? TimeSpan.FromTicks(Math.Min(LeaseDuration.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>

@@ -39,6 +39,7 @@ internal sealed partial class Episode
     private readonly Dictionary<int, JournalEvent> _recordedCalls = [];
     private readonly CancellationTokenSource _runCancellation = new();
     private readonly FlowScheduler _scheduler;
+    private readonly bool _replayOnly;
     private LeasedWorkItem _message;
     private FlowRunRecord _run = null!;
     private string _version = string.Empty;
@@ -58,12 +59,19 @@ internal sealed partial class Episode
     private EpisodeContext _context = null!;
     private IServiceScope? _scope;
 
-    public Episode(EngineCore core, LeasedWorkItem message)
+    public Episode(EngineCore core, LeasedWorkItem message, bool replayOnly = false)
     {
         _core = core;
         _message = message;
+        _replayOnly = replayOnly;
         _scheduler = new FlowScheduler(Signal);
     }
+
+    /// <summary>In replay-only mode (the replayer), the first non-determinism found, or null when the code matched the journal.</summary>
+    public NonDeterminismException? ReplayError => _fatal;
+
+    /// <summary>In replay-only mode, how many events were replayed.</summary>
+    public int Replayed => _replayPosition;
 
     public string RunId => _message.Item!.RunId;
 
@@ -215,7 +223,7 @@ internal sealed partial class Episode
             return new EpisodeResult(EpisodeDisposition.Complete, _message);
         }
 
-        _scope = _core.Services.CreateScope();
+        _scope = _core.Services.GetService<IServiceScopeFactory>()?.CreateScope();
         try
         {
             _flowOptions = _flow.GetOptions(Services);
@@ -346,6 +354,20 @@ internal sealed partial class Episode
         {
             cancellationToken.ThrowIfCancellationRequested();
             _scheduler.RunUntilIdle();
+            if (_replayOnly)
+            {
+                var caughtUp = _replayPosition >= _replay.Count && !_scheduler.HasWork;
+                if (_flowTask!.IsCompleted && _fatal is null && _replay.Skip(_replayPosition).FirstOrDefault(e => e.CallId > 0) is { } extra)
+                {
+                    Fatal($"The flow code finished, but the journal records more: {extra.Kind} of '{extra.Name}' (call {extra.CallId}).");
+                }
+
+                if (_fatal is not null || caughtUp || _flowTask.IsCompleted)
+                {
+                    return new EpisodeResult(EpisodeDisposition.Complete, _message);
+                }
+            }
+
             if (_fatal is not null)
             {
                 return await FailNonDeterministicAsync(cancellationToken).ConfigureAwait(false);
@@ -478,7 +500,7 @@ internal sealed partial class Episode
             }
         }
 
-        await CommitAsync(cancellationToken).ConfigureAwait(false);
+        await FlushAsync(cancellationToken, force: true).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- recording and committing
@@ -515,12 +537,13 @@ internal sealed partial class Episode
     }
 
     /// <summary>Commits everything buffered (in chunks the store accepts), then applies the committed events and runs the after-commit actions.</summary>
-    private async Task FlushAsync(CancellationToken cancellationToken)
+    private async Task FlushAsync(CancellationToken cancellationToken, bool force = false)
     {
         do
         {
-            if (HasPendingWrites || !_logs.IsEmpty || !_artifacts.IsEmpty)
+            if (force || HasPendingWrites || !_logs.IsEmpty || !_artifacts.IsEmpty)
             {
+                force = false;
                 var committed = await CommitAsync(cancellationToken).ConfigureAwait(false);
                 using (_scheduler.Own())
                 {
@@ -1229,7 +1252,7 @@ internal sealed partial class Episode
         {
             var pendingTransitions = _transitions.ToList();
             _transitions.Clear();
-            await CommitAsync(cancellationToken).ConfigureAwait(false);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
             _transitions.AddRange(pendingTransitions.Select((t, i) => t with { Index = _run.TransitionCount + i + 1 }));
             next = next with { TransitionCount = _run.TransitionCount + pendingTransitions.Count };
         }

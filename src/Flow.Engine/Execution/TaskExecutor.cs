@@ -67,12 +67,12 @@ internal sealed class TaskExecutor
         Exception? error = null;
         using var timeout = options.Timeout is { } limit ? new CancellationTokenSource(limit, _core.Time) : null;
         using var linked = timeout is null ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        using var scope = _core.Services.CreateScope();
+        using var scope = _core.Services.GetService<IServiceScopeFactory>()?.CreateScope();
         try
         {
-            var context = new EpisodeTaskContext(work.RunId, run.Record.FlowName, name, work.RunAttempt, work.CallId, work.Attempt, _core.RunLogger, _core.Time, scope.ServiceProvider, (_, _, _, _) => { }, linked.Token);
+            var context = new EpisodeTaskContext(work.RunId, run.Record.FlowName, name, work.RunAttempt, work.CallId, work.Attempt, _core.RunLogger, _core.Time, (scope?.ServiceProvider ?? _core.Services), (_, _, _, _) => { }, linked.Token);
             var typedInput = _core.Deserialize(input, definition.InputType);
-            var body = definition.Invoke(scope.ServiceProvider, context, typedInput);
+            var body = definition.Invoke((scope?.ServiceProvider ?? _core.Services), context, typedInput);
             var value = options.Timeout is { } max ? await body.WaitAsync(max, _core.Time, cancellationToken).ConfigureAwait(false) : await body.ConfigureAwait(false);
             result = _core.Serialize(value, definition.OutputType);
         }
