@@ -1,0 +1,403 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Flow.Engine;
+using Flow.Engine.Storage;
+using Flow.Engine.Storage.InMemory;
+using Flow.Sdk;
+using Flow.TestSupport;
+
+namespace Flow.Benchmarks.Engine;
+
+/// <summary>Settings of <c>Flow.Benchmarks engine</c>.</summary>
+internal sealed record EngineBenchOptions
+{
+    public int Rounds { get; init; } = 3;
+
+    public int SequentialTasks { get; init; } = 1000;
+
+    public int FanOutTasks { get; init; } = 1000;
+
+    public int FanOutConcurrency { get; init; } = 100;
+
+    public int DistributedTasks { get; init; } = 200;
+
+    public int DistributedConcurrency { get; init; } = 100;
+
+    public int Workers { get; init; } = 2;
+
+    public string[] Scenarios { get; init; } = ["sequential", "fanout", "distributed"];
+
+    public string? ConnectionString { get; init; }
+
+    public bool InMemory { get; init; }
+
+    public string? Output { get; init; }
+
+    public static EngineBenchOptions Parse(string[] args)
+    {
+        var o = new EngineBenchOptions { ConnectionString = Environment.GetEnvironmentVariable("FLOW_BENCH_CONNECTION_STRING") };
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int NextInt() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            o = args[i] switch
+            {
+                "--rounds" => o with { Rounds = Math.Max(1, NextInt()) },
+                "--sequential-tasks" => o with { SequentialTasks = NextInt() },
+                "--fanout-tasks" => o with { FanOutTasks = NextInt() },
+                "--fanout-concurrency" => o with { FanOutConcurrency = NextInt() },
+                "--distributed-tasks" => o with { DistributedTasks = NextInt() },
+                "--distributed-concurrency" => o with { DistributedConcurrency = NextInt() },
+                "--workers" => o with { Workers = Math.Max(1, NextInt()) },
+                "--scenarios" => o with { Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
+                "--connection-string" => o with { ConnectionString = Next() },
+                "--in-memory" => o with { InMemory = true },
+                "--output" => o with { Output = Next() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --rounds N, --sequential-tasks N, --fanout-tasks N, --fanout-concurrency N, --distributed-tasks N, --distributed-concurrency N, --workers N, --scenarios sequential,fanout,distributed, --connection-string CS, --in-memory, --output FILE."),
+            };
+        }
+
+        return o;
+    }
+}
+
+/// <summary>
+/// The engine benchmark: (a) one run of N sequential no-op inline tasks, (b) one run fanning out N inline tasks,
+/// (c) N distributed tasks executed by worker processes, with the raw queue receive+delete rate measured in the same
+/// rounds on the same Azurite. Each scenario gets a fresh private Azurite and each round fresh tables and queues;
+/// the first round of each scenario warms up and is not counted. Prints one JSON document on stdout, a summary on stderr.
+/// </summary>
+internal static class EngineBenchmark
+{
+    private static readonly TimeSpan RoundTimeout = TimeSpan.FromMinutes(3);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = EngineBenchOptions.Parse(args);
+        var tag = Guid.NewGuid().ToString("N")[..6];
+        var scenarios = new JsonArray();
+        foreach (var name in options.Scenarios)
+        {
+            await using var target = await Target.CreateAsync(options).ConfigureAwait(false);
+            var result = name switch
+            {
+                "sequential" => await InlineScenarioAsync(
+                    target, options, "sequential-inline", BenchFlows.Sequential, new BenchInput(options.SequentialTasks, 1),
+                    $"one run of {options.SequentialTasks} sequential no-op inline tasks (ctx.RunTaskAsync in a loop)",
+                    minTasksPerSecond: 500, maxRoundTripsPerTask: 1, $"{tag}a").ConfigureAwait(false),
+                "fanout" => await InlineScenarioAsync(
+                    target, options, "fanout-inline", BenchFlows.FanOut, new BenchInput(options.FanOutTasks, options.FanOutConcurrency),
+                    $"one run fanning out {options.FanOutTasks} no-op inline tasks (ctx.MapAsync, maxConcurrency {options.FanOutConcurrency})",
+                    minTasksPerSecond: 2000, maxRoundTripsPerTask: null, $"{tag}b").ConfigureAwait(false),
+                "distributed" => await DistributedScenarioAsync(target, options, $"{tag}c").ConfigureAwait(false),
+                _ => throw new ArgumentException($"Unknown scenario '{name}' (sequential, fanout, distributed)."),
+            };
+            scenarios.Add(result);
+        }
+
+        var report = new JsonObject
+        {
+            ["benchmark"] = "engine",
+            ["target"] = options.InMemory ? "in-memory store and queue (harness debugging only: no I/O)"
+                : options.ConnectionString is not null ? "given connection string"
+                : "a fresh private Azurite (npm azurite 3.37.0, in-memory, loopback) per scenario; fresh tables and queues per round",
+            ["machine"] = Machine(),
+            ["rounds"] = options.Rounds,
+            ["statistic"] = "median of the rounds (after one warm-up round per scenario); medianRound is the round with the median tasks/s",
+            ["engineOptions"] = "defaults: FlowEngineOptions and FlowWorkerOptions (MaxConcurrentRuns 16, MaxConcurrentTasks 16, poll 20 ms doubling to 1 s while empty)",
+            ["scenarios"] = scenarios,
+            ["meetsGoals"] = scenarios.All(s => s!["goal"]!["met"]!.GetValue<bool>()),
+        };
+        var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        Console.WriteLine(json);
+        if (options.Output is not null)
+        {
+            await File.WriteAllTextAsync(options.Output, json).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- (a) and (b)
+
+    private static async Task<JsonObject> InlineScenarioAsync(Target target, EngineBenchOptions options, string name, string flow, BenchInput input, string description, double minTasksPerSecond, double? maxRoundTripsPerTask, string tag)
+    {
+        var rounds = new List<RoundResult>();
+        for (var round = 0; round <= options.Rounds; round++)
+        {
+            using var timeout = new CancellationTokenSource(RoundTimeout);
+            var backend = target.Backend($"{tag}r{round}");
+            await using var node = await EngineNode.StartAsync(backend, $"bench-{name}", runWorker: true, timeout.Token).ConfigureAwait(false);
+            node.Storage.Reset();
+            var started = DateTimeOffset.UtcNow;
+            var finished = await RunFlowAsync(node.Engine, [node.Storage.Store], flow, input, timeout.Token).ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(false); // stops the worker: it completes the run's queue message first
+            var record = await Verify(node.Storage, finished, input, timeout.Token).ConfigureAwait(false);
+            var (calls, http) = node.Storage.Snapshot();
+            var result = new RoundResult(input.Tasks, started, finished.At, record, calls, http);
+            Report(name, round, result.Summary());
+            if (round > 0)
+            {
+                rounds.Add(result);
+            }
+        }
+
+        var median = RoundResult.Median(rounds);
+        var met = median.TasksPerSecond >= minTasksPerSecond && (maxRoundTripsPerTask is not { } max || median.RoundTripsPerTask <= max);
+        var json = median.ToJson(name, description, rounds);
+        json["goal"] = new JsonObject
+        {
+            ["tasksPerSecond"] = minTasksPerSecond,
+            ["roundTripsPerTask"] = maxRoundTripsPerTask,
+            ["met"] = met,
+        };
+        return json;
+    }
+
+    // ---------------------------------------------------------------- (c)
+
+    private static async Task<JsonObject> DistributedScenarioAsync(Target target, EngineBenchOptions options, string tag)
+    {
+        var input = new BenchInput(options.DistributedTasks, options.DistributedConcurrency);
+        var workers = new List<IBenchWorker>();
+        try
+        {
+            for (var i = 0; i < options.Workers; i++)
+            {
+                workers.Add(options.InMemory ? new LocalBenchWorker($"bench-worker-{i}") : ProcessBenchWorker.Launch(i));
+            }
+
+            var rounds = new List<(RoundResult Engine, RawResult Raw)>();
+            for (var round = 0; round <= options.Rounds; round++)
+            {
+                using var timeout = new CancellationTokenSource(RoundTimeout);
+                var backend = target.Backend($"{tag}r{round}");
+                await using var coordinator = await EngineNode.StartAsync(backend, "bench-coordinator", runWorker: false, timeout.Token).ConfigureAwait(false);
+
+                // Rounds alternate which goes first, so drift in Azurite's speed favours neither.
+                RawResult? raw = null;
+                if (round % 2 == 1)
+                {
+                    raw = await RawRoundAsync(coordinator, workers, backend, input.Tasks, timeout.Token).ConfigureAwait(false);
+                }
+
+                var engine = await DistributedRoundAsync(coordinator, workers, backend, input, timeout.Token).ConfigureAwait(false);
+                raw ??= await RawRoundAsync(coordinator, workers, backend, input.Tasks, timeout.Token).ConfigureAwait(false);
+                Report("distributed", round, $"{engine.Summary()}; raw receive+delete {raw.PerSecond:F0}/s -> ratio {engine.TasksPerSecond / raw.PerSecond:F2}");
+                if (round > 0)
+                {
+                    rounds.Add((engine, raw));
+                }
+            }
+
+            var median = RoundResult.Median(rounds.Select(r => r.Engine).ToList());
+            var raws = rounds.Select(r => r.Raw).OrderBy(r => r.PerSecond).ToList();
+            var rawMedian = raws[raws.Count / 2];
+            var ratio = median.TasksPerSecond / rawMedian.PerSecond;
+            var json = median.ToJson(
+                "distributed",
+                $"one run fanning out {input.Tasks} no-op registered tasks with TaskOptions.Distributed() (ctx.MapTaskAsync, maxConcurrency {input.MaxConcurrency}), executed by {options.Workers} FlowWorker {(options.InMemory ? "instances in this process" : "processes")}; the run itself (its episodes) is also processed by those workers",
+                rounds.Select(r => r.Engine).ToList());
+            json["workers"] = options.Workers;
+            json["workerProcesses"] = !options.InMemory;
+            json["rawReceiveDelete"] = new JsonObject
+            {
+                ["method"] = $"{input.Tasks} task work items (the engine's own message format) prefilled in a fresh queue (not measured); then each of the {options.Workers} worker processes consumes it as FlowWorker consumes its task queue, without the engine: wait for one of 16 slots (MaxConcurrentTasks), take every other free slot (up to 32), receive that many in one call (IWorkQueue.DequeueAsync), delete each (IWorkQueue.CompleteAsync) on the thread pool and free its slot, until a receive finds nothing. Rate = items / (last delete - command sent). Same Azurite, same round, fresh queue.",
+                ["perSecond"] = Math.Round(rawMedian.PerSecond, 1),
+                ["samplesPerSecond"] = new JsonArray(raws.Select(r => (JsonNode)Math.Round(r.PerSecond, 1)).ToArray()),
+                ["seconds"] = Math.Round(rawMedian.Seconds, 3),
+                ["calls"] = rawMedian.Calls.ToJson(input.Tasks),
+                ["http"] = rawMedian.Http.ToJson(input.Tasks),
+            };
+            json["ratioToRaw"] = Math.Round(ratio, 3);
+            json["goal"] = new JsonObject { ["ratioToRaw"] = 0.5, ["met"] = ratio >= 0.5 };
+            return json;
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<RoundResult> DistributedRoundAsync(EngineNode coordinator, List<IBenchWorker> workers, BackendSpec backend, BenchInput input, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(workers.Select(w => w.StartAsync(backend, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(workers.Select(w => w.ResetAsync(cancellationToken))).ConfigureAwait(false);
+        coordinator.Storage.Reset();
+        var started = DateTimeOffset.UtcNow;
+        var finished = await RunFlowAsync(coordinator.Engine, workers, flow: BenchFlows.Distributed, input, cancellationToken).ConfigureAwait(false);
+        var stopped = await Task.WhenAll(workers.Select(w => w.StopAsync(cancellationToken))).ConfigureAwait(false);
+        var record = await Verify(coordinator.Storage, finished, input, cancellationToken).ConfigureAwait(false);
+        var (calls, http) = coordinator.Storage.Snapshot();
+        return new RoundResult(
+            input.Tasks, started, finished.At, record,
+            CallSnapshot.Merge(stopped.Select(s => s.Calls).Append(calls)),
+            CallSnapshot.Merge(stopped.Select(s => s.Http).Append(http)));
+    }
+
+    private static async Task<RawResult> RawRoundAsync(EngineNode coordinator, List<IBenchWorker> workers, BackendSpec backend, int count, CancellationToken cancellationToken)
+    {
+        const string queue = "rawtasks-default";
+        await RawConsumer.PrefillAsync(coordinator.Storage.RawQueue, queue, count, cancellationToken).ConfigureAwait(false);
+        var started = DateTimeOffset.UtcNow;
+        var results = await Task.WhenAll(workers.Select(w => w.DrainAsync(backend, queue, slots: new FlowWorkerOptions().MaxConcurrentTasks, cancellationToken))).ConfigureAwait(false);
+        var drained = results.Sum(r => r.Result.Count);
+        if (drained != count)
+        {
+            throw new InvalidOperationException($"The raw consumers deleted {drained} of {count} items.");
+        }
+
+        var seconds = (results.Max(r => r.Result.LastCompletedAt) - started).TotalSeconds;
+        return new RawResult(count, seconds, CallSnapshot.Merge(results.Select(r => r.Calls)), CallSnapshot.Merge(results.Select(r => r.Http)));
+    }
+
+    // ---------------------------------------------------------------- shared
+
+    /// <summary>Starts a run with a known id and waits until a worker reports it final.</summary>
+    private static async Task<FinishedRun> RunFlowAsync(FlowEngine engine, IEnumerable<object> sources, string flow, BenchInput input, CancellationToken cancellationToken)
+    {
+        var runId = Guid.CreateVersion7().ToString("N");
+        var finished = new TaskCompletionSource<FinishedRun>(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var source in sources)
+        {
+            switch (source)
+            {
+                case CountingFlowStore store:
+                    store.RunFinished += r =>
+                    {
+                        if (r.RunId == runId)
+                        {
+                            finished.TrySetResult(new FinishedRun(r.RunId, r.State, DateTimeOffset.UtcNow));
+                        }
+                    };
+                    break;
+                case IBenchWorker worker:
+                    worker.RunFinished += r =>
+                    {
+                        if (r.RunId == runId)
+                        {
+                            finished.TrySetResult(r);
+                        }
+                    };
+                    break;
+            }
+        }
+
+        await engine.StartRunAsync(flow, input, new StartRunOptions { RunId = runId }, cancellationToken).ConfigureAwait(false);
+        return await finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<FlowRunRecord> Verify(BenchStorage storage, FinishedRun finished, BenchInput input, CancellationToken cancellationToken)
+    {
+        var record = (await storage.RawStore.GetRunAsync(finished.RunId, cancellationToken).ConfigureAwait(false))?.Record
+            ?? throw new InvalidOperationException($"Run {finished.RunId} is gone.");
+        var expected = BenchFlows.ExpectedResult(input.Tasks).ToString(CultureInfo.InvariantCulture);
+        if (record.State != RunState.Completed || record.Result != expected)
+        {
+            throw new InvalidOperationException($"Run {record.RunId} ended {record.State} with result {record.Result ?? "(none)"} (expected {expected}): {record.Failure?.Message}");
+        }
+
+        return record;
+    }
+
+    private static void Report(string scenario, int round, string summary) =>
+        Console.Error.WriteLine($"{scenario,-12} {(round == 0 ? "warm-up" : "round " + round),-8} {summary}");
+
+    private static JsonObject Machine() => new()
+    {
+        ["processors"] = Environment.ProcessorCount,
+        ["cpu"] = File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() : null,
+        ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        ["dotnet"] = Environment.Version.ToString(),
+        ["gc"] = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+    };
+
+    /// <summary>Where the scenario's state lives: a fresh private Azurite, a given account, or shared memory.</summary>
+    private sealed class Target : IAsyncDisposable
+    {
+        private readonly AzuriteFixture? _azurite;
+        private readonly string? _connectionString;
+
+        private Target(AzuriteFixture? azurite, string? connectionString)
+        {
+            _azurite = azurite;
+            _connectionString = connectionString;
+        }
+
+        public static async Task<Target> CreateAsync(EngineBenchOptions options)
+        {
+            if (options.InMemory || options.ConnectionString is not null)
+            {
+                return new Target(null, options.ConnectionString);
+            }
+
+            var azurite = new AzuriteFixture();
+            await azurite.InitializeAsync().ConfigureAwait(false);
+            return new Target(azurite, azurite.ConnectionString);
+        }
+
+        public BackendSpec Backend(string prefix) => _connectionString is null
+            ? new BackendSpec.InMemory(new InMemoryFlowStore(), new InMemoryWorkQueue())
+            : new BackendSpec.Azure(_connectionString, prefix);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_azurite is not null)
+            {
+                await _azurite.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>The raw baseline of one round.</summary>
+internal sealed record RawResult(int Count, double Seconds, CallSnapshot Calls, CallSnapshot Http)
+{
+    public double PerSecond => Count / Seconds;
+}
+
+/// <summary>One measured run.</summary>
+internal sealed record RoundResult(int Tasks, DateTimeOffset Started, DateTimeOffset Finished, FlowRunRecord Run, CallSnapshot Calls, CallSnapshot Http)
+{
+    /// <summary>From the StartRunAsync call to the commit that made the run final.</summary>
+    public double WallSeconds => (Finished - Started).TotalSeconds;
+
+    /// <summary>From the first episode's start (the run record's StartedAt) to its end (EndedAt): without the wait for a worker to pick the run up.</summary>
+    public double EpisodeSeconds => ((Run.EndedAt ?? Finished) - (Run.StartedAt ?? Started)).TotalSeconds;
+
+    public double TasksPerSecond => Tasks / WallSeconds;
+
+    public double RoundTripsPerTask => Calls.Total / (double)Tasks;
+
+    public static RoundResult Median(List<RoundResult> rounds) => rounds.OrderBy(r => r.TasksPerSecond).ElementAt(rounds.Count / 2);
+
+    public string Summary() =>
+        $"{TasksPerSecond,7:F0} tasks/s ({WallSeconds:F3} s; from episode start {Tasks / EpisodeSeconds:F0}/s), {RoundTripsPerTask:F3} round trips/task ({Calls.Count("store.Commit")} commits, {Calls.Total} calls{(Http.Total > 0 ? $", {Http.Total} HTTP requests" : string.Empty)})";
+
+    public JsonObject ToJson(string name, string description, List<RoundResult> rounds) => new()
+    {
+        ["name"] = name,
+        ["description"] = description,
+        ["tasks"] = Tasks,
+        ["tasksPerSecond"] = Math.Round(TasksPerSecond, 1),
+        ["samplesTasksPerSecond"] = new JsonArray(rounds.Select(r => (JsonNode)Math.Round(r.TasksPerSecond, 1)).ToArray()),
+        ["roundTripsPerTask"] = Math.Round(RoundTripsPerTask, 3),
+        ["commitsPerTask"] = Math.Round(Calls.Count("store.Commit") / (double)Tasks, 3),
+        ["httpRequestsPerTask"] = Http.Total > 0 ? Math.Round(Http.Total / (double)Tasks, 3) : null,
+        ["medianRound"] = new JsonObject
+        {
+            ["wallSeconds"] = Math.Round(WallSeconds, 3),
+            ["wallMeaning"] = "StartRunAsync called -> the commit that made the run final returned",
+            ["episodeSeconds"] = Math.Round(EpisodeSeconds, 3),
+            ["episodeMeaning"] = "the run record's StartedAt (first episode took the lease) -> EndedAt: without the wait for a worker to pick the run up",
+            ["tasksPerSecondFromEpisodeStart"] = Math.Round(Tasks / EpisodeSeconds, 1),
+            ["roundTrips"] = Calls.Total,
+            ["calls"] = Calls.ToJson(Tasks),
+            ["http"] = Http.Total > 0 ? Http.ToJson(Tasks) : null,
+        },
+    };
+}
