@@ -21,10 +21,7 @@ public sealed partial class AzureFlowStore
     public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.PageSize is < 1 or > 1000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(query), query.PageSize, "The page size must be 1 to 1,000.");
-        }
+        StorageContract.ValidatePageSize(query.PageSize);
 
         var partition = query.State is { } state ? FlowKeys.StatePartition(state)
             : query.FlowName is { } flow ? FlowKeys.FlowPartition(flow)
@@ -156,16 +153,6 @@ public sealed partial class AzureFlowStore
         var options = new ParallelOptions { MaxDegreeOfParallelism = ReadParallelism, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(runIds.Distinct(StringComparer.Ordinal), options, async (id, ct) =>
         {
-            try
-            {
-                FlowKeys.ValidateRunId(id);
-            }
-            catch (ArgumentException)
-            {
-                result[id] = null;
-                return;
-            }
-
             result[id] = await GetRunAsync(id, ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
         return result;

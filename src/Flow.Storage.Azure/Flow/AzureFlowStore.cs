@@ -75,20 +75,15 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(run);
-        ArgumentNullException.ThrowIfNull(firstTransition);
-        FlowKeys.ValidateRunId(run.RunId);
-        if (run.TransitionCount != 1 || firstTransition.Index != 1 || firstTransition.To != run.State)
-        {
-            throw new ArgumentException($"A new run starts with transition 1 into its state: run '{run.RunId}' has TransitionCount {run.TransitionCount} and state {run.State}, the transition has index {firstTransition.Index} into {firstTransition.To}.", nameof(firstTransition));
-        }
+        StorageContract.ValidateNewRun(run, firstTransition);
+        StorageContract.ValidatePayloads(run, MaxPayloadBytes);
 
         if (await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return (existing, false);
         }
 
-        var plan = new TextPlan(MaxPayloadBytes);
+        var plan = new TextPlan();
         var runRow = FlowEntities.Run(run, plan);
         var transitionRow = FlowEntities.Transition(run.RunId, firstTransition, plan);
         var chunks = plan.Finish(_known);
@@ -117,7 +112,11 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken)
     {
-        FlowKeys.ValidateRunId(runId);
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return null;
+        }
+
         var row = await ReadRowAsync(_runs, runId, FlowKeys.RunRow, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new StoredRun(FlowEntities.Run(row), row.ETag.ToString());
     }
@@ -125,12 +124,10 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<StoredRun> CommitAsync(RunCommit commit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(commit);
+        StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
+        StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
         var run = commit.Run;
-        FlowKeys.ValidateRunId(run.RunId);
-        ValidateCommit(commit);
-
-        var plan = new TextPlan(MaxPayloadBytes);
+        var plan = new TextPlan();
         var operations = new List<Operation>(commit.ItemCount + 1)
         {
             new(new(TableTransactionActionType.UpdateReplace, FlowEntities.Run(run, plan), new ETag(commit.ExpectedVersion)), OperationKind.Run, null),
@@ -145,17 +142,13 @@ public sealed partial class AzureFlowStore : IFlowStore
             operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Transition(run.RunId, transition, plan)), OperationKind.Other, null));
         }
 
-        // An item added and consumed in the same commit never shows: neither is written.
-        var removed = commit.InboxToRemove.ToHashSet(StringComparer.Ordinal);
-        var added = commit.InboxToAdd.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var item in commit.InboxToAdd.Where(i => !removed.Contains(i.Id)))
+        foreach (var item in commit.InboxToAdd)
         {
             operations.Add(new(new(TableTransactionActionType.Add, FlowEntities.Inbox(run.RunId, item, plan)), OperationKind.InboxAdd, item.Id));
         }
 
-        foreach (var id in removed.Where(id => !added.Contains(id)))
+        foreach (var id in commit.InboxToRemove.Distinct(StringComparer.Ordinal))
         {
-            FlowKeys.ValidateInboxId(id);
             operations.Add(new(new(TableTransactionActionType.Delete, new TableEntity(run.RunId, FlowKeys.Inbox(id))), OperationKind.InboxRemove, id));
         }
 
@@ -165,12 +158,12 @@ public sealed partial class AzureFlowStore : IFlowStore
             operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Log(run.RunId, number, commit.Logs[i], plan)), OperationKind.Other, null));
         }
 
-        foreach (var artifact in commit.Artifacts.GroupBy(a => a.Key, StringComparer.Ordinal).Select(g => g.Last()))
+        foreach (var artifact in commit.Artifacts)
         {
             operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Artifact(run.RunId, artifact, plan)), OperationKind.Other, null));
         }
 
-        var chunks = plan.Finish(_known); // throws PayloadTooLargeException before anything is written
+        var chunks = plan.Finish(_known);
         var stateChange = StateIndexChange(commit);
         Task<bool>? indexWrite = null;
         IReadOnlyList<TableTransactionResult> results;
@@ -209,9 +202,9 @@ public sealed partial class AzureFlowStore : IFlowStore
             await DeleteIndexRowsAsync(run.RunId, [oldRow], cancellationToken).ConfigureAwait(false);
         }
 
-        if (removed.Count > 0)
+        if (commit.InboxToRemove.Count > 0)
         {
-            await DeleteConsumedInboxChunksAsync(run.RunId, removed.Where(id => !added.Contains(id)), cancellationToken).ConfigureAwait(false);
+            await DeleteConsumedInboxChunksAsync(run.RunId, commit.InboxToRemove, cancellationToken).ConfigureAwait(false);
         }
 
         return new StoredRun(run, results[0].ETag.ToString());
@@ -221,7 +214,11 @@ public sealed partial class AzureFlowStore : IFlowStore
     public async Task<RunJournal> LoadJournalAsync(FlowRunRecord run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        FlowKeys.ValidateRunId(run.RunId);
+        if (!FlowKeys.IsValidRunId(run.RunId))
+        {
+            return new RunJournal([], []);
+        }
+
         var inbox = TableFilter.And(
             TableFilter.GreaterThanOrEqual("RowKey", FlowKeys.InboxPrefix),
             TableFilter.LessThan("RowKey", Successor(FlowKeys.InboxPrefix)));
@@ -247,9 +244,9 @@ public sealed partial class AzureFlowStore : IFlowStore
                 items.Add(item);
                 RememberInboxChunks(run.RunId, item.Id, row);
             }
-            else if (FlowEntities.Event(row) is { } ev && ev.Index >= 1 && ev.Index <= run.JournalLength)
+            else if (FlowEntities.Event(row) is { } ev && ev.Index == events.Count + 1 && ev.Index <= run.JournalLength)
             {
-                events.Add(ev);
+                events.Add(ev); // 1..JournalLength, up to the first gap
             }
         }
 
@@ -260,8 +257,8 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken)
     {
-        FlowKeys.ValidateRunId(runId);
-        if (attempt is < 1 or > FlowKeys.MaxAttempt || index is < 1 or > FlowKeys.MaxJournalIndex)
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!FlowKeys.IsValidRunId(runId) || attempt is < 1 or > FlowKeys.MaxAttempt || index is < 1 or > FlowKeys.MaxJournalIndex)
         {
             return null;
         }
@@ -280,12 +277,16 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<LogPage> GetLogsAsync(string runId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
     {
-        FlowKeys.ValidateRunId(runId);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        ArgumentNullException.ThrowIfNull(runId);
+        StorageContract.ValidatePageSize(pageSize);
         if (continuationToken is not null && (!continuationToken.StartsWith(FlowKeys.LogPrefix, StringComparison.Ordinal) || FlowKeys.IsChunk(continuationToken)))
         {
             throw new ArgumentException("The continuation token does not come from GetLogsAsync.", nameof(continuationToken));
+        }
+
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return new LogPage([], null);
         }
 
         var filter = TableFilter.And(
@@ -332,6 +333,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task<CacheEntry?> GetCacheEntryAsync(string key, CancellationToken cancellationToken)
     {
+        StorageContract.ValidateCacheKey(key);
         var (partition, row) = CacheKeys(key);
         var entity = await ReadRowAsync(_cache, partition, row, cancellationToken).ConfigureAwait(false);
         return entity is null ? null : FlowEntities.Cache(entity);
@@ -340,9 +342,9 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <inheritdoc />
     public async Task PutCacheEntryAsync(CacheEntry entry, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        StorageContract.ValidateCacheEntry(entry, MaxPayloadBytes);
         var (partition, row) = CacheKeys(entry.Key);
-        var plan = new TextPlan(MaxPayloadBytes);
+        var plan = new TextPlan();
         var entity = FlowEntities.Cache(partition, row, entry, plan);
         var chunks = plan.Finish(_known);
         await LargeText.WriteAsync(_cache, partition, chunks, _known, cancellationToken).ConfigureAwait(false);
@@ -358,40 +360,6 @@ public sealed partial class AzureFlowStore : IFlowStore
         ArgumentNullException.ThrowIfNull(key);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
         return (hash[..3], hash);
-    }
-
-    private static void ValidateCommit(RunCommit commit)
-    {
-        var run = commit.Run;
-        if (commit.ItemCount > MaxItems)
-        {
-            throw new ArgumentException($"A commit may carry at most {MaxItems} items besides the run record; this one has {commit.ItemCount}. Split it.", nameof(commit));
-        }
-
-        if (string.IsNullOrEmpty(commit.ExpectedVersion))
-        {
-            throw new ArgumentException("A commit needs the version (ETag) of the run it is based on.", nameof(commit));
-        }
-
-        CheckSequence(commit.Events.Select(e => e.Index), run.JournalLength, "journal event", run.RunId);
-        CheckSequence(commit.Transitions.Select(t => t.Index), run.TransitionCount, "state transition", run.RunId);
-        if (commit.Logs.Count > run.LogCount)
-        {
-            throw new ArgumentException($"Run '{run.RunId}': the commit carries {commit.Logs.Count} log lines but the record's LogCount is {run.LogCount}.", nameof(commit));
-        }
-    }
-
-    private static void CheckSequence(IEnumerable<int> indexes, int last, string what, string runId)
-    {
-        var list = indexes.ToList();
-        for (var i = 0; i < list.Count; i++)
-        {
-            var expected = last - list.Count + 1 + i;
-            if (list[i] != expected)
-            {
-                throw new ArgumentException($"Run '{runId}': the commit's {what}s must be numbered consecutively up to {last}; found {list[i]} where {expected} was expected.", "commit");
-            }
-        }
     }
 
     private async Task<IReadOnlyList<TableTransactionResult>> SubmitAsync(string runId, List<Operation> operations, CancellationToken cancellationToken)
@@ -437,7 +405,12 @@ public sealed partial class AzureFlowStore : IFlowStore
 
     private async Task<List<TableEntity>> ReadPrefixAsync(string runId, string prefix, CancellationToken cancellationToken)
     {
-        FlowKeys.ValidateRunId(runId);
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return [];
+        }
+
         var (rows, chunks) = await QueryPartitionAsync(_runs, TableFilter.RowKeyPrefix(runId, prefix), cancellationToken).ConfigureAwait(false);
         await LargeText.ResolveAsync(_runs, rows, chunks, _known, cancellationToken).ConfigureAwait(false);
         return rows;

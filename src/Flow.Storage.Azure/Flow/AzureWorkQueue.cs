@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,7 +14,7 @@ namespace Flow.Storage.Azure;
 /// <c>{queue}-poison</c>, and their reasons to the table <c>{TablePrefix}DeadLetters</c> (PartitionKey = logical
 /// queue name, RowKey = ISO-8601 time + message id, so oldest first). Thread-safe.
 /// </summary>
-public sealed partial class AzureWorkQueue : IWorkQueue
+public sealed class AzureWorkQueue : IWorkQueue
 {
     /// <summary>The suffix of a queue's poison queue (the Functions host's convention).</summary>
     public const string PoisonSuffix = "-poison";
@@ -23,7 +22,11 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault,
+        RespectNullableAnnotations = true,
     };
+
+    // How long a message being dead-lettered stays hidden while it is copied to the poison queue and recorded.
+    private static readonly TimeSpan DeadLetterHold = TimeSpan.FromMinutes(1);
 
     private readonly QueueServiceClient _queues;
     private readonly TableClient _deadLetters;
@@ -76,11 +79,7 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     public async Task EnqueueAsync(string queue, WorkItem item, TimeSpan delay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        if (delay < TimeSpan.Zero || delay > QueueClient.MaxVisibilityTimeout)
-        {
-            throw new ArgumentOutOfRangeException(nameof(delay), delay, "A work item's delay is 0 to 7 days.");
-        }
-
+        StorageContract.ValidateDelay(delay);
         var client = GetQueueClient(queue);
         var text = JsonSerializer.Serialize(item, Json);
         try
@@ -97,8 +96,7 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     /// <inheritdoc />
     public async Task<IReadOnlyList<LeasedWorkItem>> DequeueAsync(string queue, int maxItems, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxItems, QueueClient.MaxMessagesPerCall);
+        StorageContract.ValidateDequeue(queue, maxItems, leaseDuration);
         IReadOnlyList<QueueMessage> messages;
         try
         {
@@ -116,15 +114,8 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     public async Task<LeasedWorkItem> ExtendLeaseAsync(LeasedWorkItem item, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
-        try
-        {
-            var receipt = await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, leaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return item with { Receipt = receipt.PopReceipt, LeaseUntil = receipt.NextVisibleTime };
-        }
-        catch (StorageRequestException e) when (IsLeaseLost(e))
-        {
-            throw new LeaseLostException($"The lease on message {item.MessageId} of queue '{item.Queue}' was lost: it was completed, or its lease ran out and someone else took it.", e);
-        }
+        StorageContract.ValidateLease(leaseDuration);
+        return await RenewAsync(item, leaseDuration, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -146,6 +137,7 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     public async Task<bool> AbandonAsync(LeasedWorkItem item, TimeSpan delay, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
+        StorageContract.ValidateDelay(delay);
         try
         {
             await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, delay, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -162,7 +154,10 @@ public sealed partial class AzureWorkQueue : IWorkQueue
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(reason);
-        var now = _time.GetUtcNow();
+
+        // Prove the lease first (and hold the message a while longer): a lost lease dead-letters nothing.
+        var held = await RenewAsync(item, DeadLetterHold, cancellationToken).ConfigureAwait(false);
+        var now = StorageContract.NormalizeTime(_time.GetUtcNow());
         var row = new TableEntity(item.Queue, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture) + "-" + FlowKeys.Escape(item.MessageId))
         {
             ["Queue"] = item.Queue,
@@ -184,17 +179,17 @@ public sealed partial class AzureWorkQueue : IWorkQueue
             await _deadLetters.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!await CompleteAsync(item, cancellationToken).ConfigureAwait(false))
+        if (!await CompleteAsync(held, cancellationToken).ConfigureAwait(false))
         {
-            FlowStorageLog.DeadLetterDeleteLost(_logger, item.Queue, item.MessageId);
+            FlowStorageLog.DeadLetterDeleteLost(_logger, item.Queue, item.MessageId); // held for a minute, so only a very slow copy gets here
         }
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int maxItems, CancellationToken cancellationToken)
     {
-        ValidateLogicalName(queue);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
+        StorageContract.ValidateQueueName(queue);
+        StorageContract.ValidatePageSize(maxItems);
         var result = new List<DeadLetter>();
         try
         {
@@ -252,16 +247,20 @@ public sealed partial class AzureWorkQueue : IWorkQueue
 
     private string AzureName(string queue)
     {
-        ValidateLogicalName(queue);
+        StorageContract.ValidateQueueName(queue);
         return _options.QueuePrefix + queue;
     }
 
-    private static void ValidateLogicalName(string queue)
+    private async Task<LeasedWorkItem> RenewAsync(LeasedWorkItem item, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(queue);
-        if (!LogicalName().IsMatch(queue) || queue.Contains("--", StringComparison.Ordinal))
+        try
         {
-            throw new ArgumentException($"'{queue}' is not a valid queue name: use 1 to 40 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", nameof(queue));
+            var receipt = await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, leaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return item with { Receipt = receipt.PopReceipt, LeaseUntil = receipt.NextVisibleTime };
+        }
+        catch (StorageRequestException e) when (IsLeaseLost(e))
+        {
+            throw new LeaseLostException($"The lease on message {item.MessageId} of queue '{item.Queue}' was lost: it was completed, or its lease ran out and someone else took it.", e);
         }
     }
 
@@ -297,7 +296,4 @@ public sealed partial class AzureWorkQueue : IWorkQueue
 
     private static string GetText(TableEntity row, string name) =>
         row.GetString(name) ?? (row.GetBinary(name + "Utf8") is { } bytes ? Encoding.UTF8.GetString(bytes) : string.Empty);
-
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$", RegexOptions.CultureInvariant)]
-    private static partial Regex LogicalName();
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text.Json;
 using Flow.Engine.Storage;
@@ -16,40 +17,39 @@ internal static class FlowEntities
     public static TableEntity Run(FlowRunRecord run, TextPlan plan)
     {
         var e = new TableEntity(run.RunId, FlowKeys.RunRow);
-        var what = $"run '{run.RunId}'";
         plan.Operation(32);
-        plan.Text(e, "FlowName", run.FlowName, "The flow name of " + what);
-        plan.Text(e, "Pool", run.Pool, "The pool of " + what);
-        plan.Text(e, "Deployment", run.Deployment, "The deployment of " + what);
+        plan.Text(e, "FlowName", run.FlowName);
+        plan.Text(e, "Pool", run.Pool);
+        plan.Text(e, "Deployment", run.Deployment);
         e["State"] = run.State.ToString();
-        plan.Text(e, "StateMessage", run.StateMessage, "The state message of " + what, contentAddressed: true);
+        plan.Text(e, "StateMessage", run.StateMessage, contentAddressed: true);
         SetTime(e, "StateTime", run.StateTime);
         e["Attempt"] = run.Attempt;
         e["JournalLength"] = run.JournalLength;
         e["TransitionCount"] = run.TransitionCount;
         e["LogCount"] = run.LogCount;
-        plan.Text(e, "Parameters", run.Parameters, "The parameters of " + what, contentAddressed: true);
-        plan.Text(e, "Result", run.Result, "The result of " + what, contentAddressed: true);
-        Failure(e, run.Failure, plan, what, contentAddressed: true);
+        plan.Text(e, "Parameters", run.Parameters, contentAddressed: true);
+        plan.Text(e, "Result", run.Result, contentAddressed: true);
+        Failure(e, run.Failure, plan, contentAddressed: true);
         if (run.Tags.Count > 0)
         {
-            plan.Text(e, "Tags", JsonSerializer.Serialize(run.Tags), "The tags of " + what, contentAddressed: true);
+            plan.Text(e, "Tags", JsonSerializer.Serialize(run.Tags), contentAddressed: true);
         }
 
-        plan.Text(e, "ParentRunId", run.ParentRunId, "The parent run id of " + what);
+        plan.Text(e, "ParentRunId", run.ParentRunId);
         e["ParentAttempt"] = run.ParentAttempt;
         e["ParentCallId"] = run.ParentCallId;
         SetTime(e, "CreatedAt", run.CreatedAt);
         SetTime(e, "ScheduledAt", run.ScheduledAt);
         SetTime(e, "StartedAt", run.StartedAt);
         SetTime(e, "EndedAt", run.EndedAt);
-        plan.Text(e, "LeaseOwner", run.LeaseOwner, "The lease owner of " + what);
+        plan.Text(e, "LeaseOwner", run.LeaseOwner);
         SetTime(e, "LeaseUntil", run.LeaseUntil);
         e["WakeRequested"] = run.WakeRequested;
         e["CancelRequested"] = run.CancelRequested;
         SetTime(e, "WakeAt", run.WakeAt);
         SetTime(e, "HeartbeatAt", run.HeartbeatAt);
-        plan.Text(e, "FlowVersion", run.FlowVersion, "The flow version of " + what);
+        plan.Text(e, "FlowVersion", run.FlowVersion);
         return e;
     }
 
@@ -69,7 +69,7 @@ internal static class FlowEntities
         Parameters = e.GetString("Parameters"),
         Result = e.GetString("Result"),
         Failure = Failure(e),
-        Tags = e.GetString("Tags") is { } tags ? JsonSerializer.Deserialize<Dictionary<string, string>>(tags) ?? FlowRunRecord.EmptyTags : FlowRunRecord.EmptyTags,
+        Tags = e.GetString("Tags") is { } tags ? (JsonSerializer.Deserialize<Dictionary<string, string>>(tags) ?? []).ToFrozenDictionary(StringComparer.Ordinal) : FlowRunRecord.EmptyTags,
         ParentRunId = e.GetString("ParentRunId"),
         ParentAttempt = e.GetInt32("ParentAttempt") ?? 0,
         ParentCallId = e.GetInt32("ParentCallId") ?? 0,
@@ -94,7 +94,7 @@ internal static class FlowEntities
         e["From"] = t.From?.ToString();
         e["To"] = t.To.ToString();
         SetTime(e, "Time", t.Timestamp);
-        plan.Text(e, "Message", t.Message, $"The message of state transition {t.Index} of run '{runId}'");
+        plan.Text(e, "Message", t.Message);
         e["Attempt"] = t.Attempt;
         return e;
     }
@@ -110,21 +110,20 @@ internal static class FlowEntities
     public static TableEntity Event(string runId, int runAttempt, JournalEvent ev, TextPlan plan)
     {
         var e = new TableEntity(runId, FlowKeys.Journal(runAttempt, ev.Index));
-        var what = $"journal event {ev.Index} (attempt {runAttempt}) of run '{runId}'";
         plan.Operation(16);
         e["RunAttempt"] = runAttempt;
         e["Index"] = ev.Index;
         e["Kind"] = ev.Kind.ToString();
         e["CallId"] = ev.CallId;
-        plan.Text(e, "Name", ev.Name, "The name of " + what);
+        plan.Text(e, "Name", ev.Name);
         e["Attempt"] = ev.Attempt;
         e["State"] = ev.State?.ToString();
         SetTime(e, "Time", ev.Timestamp);
         SetTime(e, "StartedAt", ev.StartedAt);
         SetTime(e, "DueAt", ev.DueAt);
-        plan.Text(e, "Payload", ev.Payload, "The payload of " + what);
-        Failure(e, ev.Failure, plan, what, contentAddressed: false);
-        plan.Text(e, "Detail", ev.Detail, "The detail of " + what);
+        plan.Text(e, "Payload", ev.Payload);
+        Failure(e, ev.Failure, plan, contentAddressed: false);
+        plan.Text(e, "Detail", ev.Detail);
         return e;
     }
 
@@ -146,21 +145,19 @@ internal static class FlowEntities
 
     public static TableEntity Inbox(string runId, InboxItem item, TextPlan plan)
     {
-        FlowKeys.ValidateInboxId(item.Id);
         var e = new TableEntity(runId, FlowKeys.Inbox(item.Id));
-        var what = $"inbox item '{item.Id}' of run '{runId}'";
         plan.Operation(14);
         e["Id"] = item.Id;
         e["Kind"] = item.Kind.ToString();
         e["RunAttempt"] = item.RunAttempt;
         e["CallId"] = item.CallId;
         e["Attempt"] = item.Attempt;
-        plan.Text(e, "Name", item.Name, "The name of " + what);
-        plan.Text(e, "Payload", item.Payload, "The payload of " + what);
-        Failure(e, item.Failure, plan, what, contentAddressed: false);
+        plan.Text(e, "Name", item.Name);
+        plan.Text(e, "Payload", item.Payload);
+        Failure(e, item.Failure, plan, contentAddressed: false);
         SetTime(e, "StartedAt", item.StartedAt);
         SetTime(e, "Time", item.Timestamp);
-        plan.Text(e, "Detail", item.Detail, "The detail of " + what);
+        plan.Text(e, "Detail", item.Detail);
         return e;
     }
 
@@ -186,7 +183,7 @@ internal static class FlowEntities
         e["Number"] = number;
         SetTime(e, "Time", line.Timestamp);
         e["Level"] = line.Level;
-        plan.Text(e, "Message", line.Message, $"Log line {number} of run '{runId}'");
+        plan.Text(e, "Message", line.Message);
         e["CallId"] = line.CallId;
         e["Attempt"] = line.Attempt;
         return e;
@@ -202,12 +199,11 @@ internal static class FlowEntities
     public static TableEntity Artifact(string runId, RunArtifact artifact, TextPlan plan)
     {
         var e = new TableEntity(runId, FlowKeys.Artifact(artifact.Key));
-        var what = $"artifact '{artifact.Key}' of run '{runId}'";
         plan.Operation(6);
-        plan.Text(e, "Key", artifact.Key, "The key of " + what);
+        plan.Text(e, "Key", artifact.Key);
         e["Type"] = artifact.Type.ToString();
-        plan.Text(e, "Data", artifact.Data, "The data of " + what);
-        plan.Text(e, "Description", artifact.Description, "The description of " + what);
+        plan.Text(e, "Data", artifact.Data);
+        plan.Text(e, "Description", artifact.Description);
         SetTime(e, "CreatedAt", artifact.CreatedAt);
         e["CallId"] = artifact.CallId;
         return e;
@@ -225,10 +221,10 @@ internal static class FlowEntities
     {
         var e = new TableEntity(partitionKey, rowKey);
         plan.Operation(6);
-        plan.Text(e, "Key", entry.Key, "The cache key");
-        plan.Text(e, "Value", entry.Value, $"The cached value of '{Shorten(entry.Key)}'", contentAddressed: true);
-        plan.Text(e, "TaskName", entry.TaskName, "The task name of a cache entry");
-        plan.Text(e, "RunId", entry.RunId, "The run id of a cache entry");
+        plan.Text(e, "Key", entry.Key);
+        plan.Text(e, "Value", entry.Value, contentAddressed: true);
+        plan.Text(e, "TaskName", entry.TaskName);
+        plan.Text(e, "RunId", entry.RunId);
         SetTime(e, "CreatedAt", entry.CreatedAt);
         SetTime(e, "ExpiresAt", entry.ExpiresAt);
         return e;
@@ -242,13 +238,18 @@ internal static class FlowEntities
         GetTime(e, "CreatedAt") ?? default,
         GetTime(e, "ExpiresAt"));
 
-    /// <summary>Stores a time as a table DateTime; the default value is left out and a time before 1601 (which tables cannot hold) is kept as ISO-8601 text.</summary>
+    /// <summary>
+    /// Stores a time as a table DateTime, normalized as the contract says (UTC, whole microseconds); the default value
+    /// is left out and a time before 1601 (which tables cannot hold) is kept as ISO-8601 text.
+    /// </summary>
     public static void SetTime(TableEntity e, string name, DateTimeOffset? value)
     {
-        if (value is not { } time || time == default)
+        if (value is not { } given || given == default)
         {
             return;
         }
+
+        var time = StorageContract.NormalizeTime(given);
 
         e[name] = time < MinTableTime ? time.ToString("O", CultureInfo.InvariantCulture) : time;
     }
@@ -260,20 +261,19 @@ internal static class FlowEntities
         _ => null,
     };
 
-    private static void Failure(TableEntity e, FailureInfo? failure, TextPlan plan, string what, bool contentAddressed)
+    private static void Failure(TableEntity e, FailureInfo? failure, TextPlan plan, bool contentAddressed)
     {
         if (failure is null)
         {
             return;
         }
 
-        plan.Text(e, "FailureType", failure.Type, "The failure type of " + what, contentAddressed);
-        plan.Text(e, "FailureMessage", failure.Message, "The failure message of " + what, contentAddressed);
-        plan.Text(e, "FailureStackTrace", failure.StackTrace, "The failure stack trace of " + what, contentAddressed);
+        plan.Text(e, "FailureType", failure.Type, contentAddressed);
+        plan.Text(e, "FailureMessage", failure.Message, contentAddressed);
+        plan.Text(e, "FailureStackTrace", failure.StackTrace, contentAddressed);
     }
 
     private static FailureInfo? Failure(TableEntity e) =>
         e.GetString("FailureType") is { } type ? new FailureInfo(type, e.GetString("FailureMessage") ?? string.Empty, e.GetString("FailureStackTrace")) : null;
 
-    private static string Shorten(string s) => s.Length <= 80 ? s : string.Concat(s.AsSpan(0, 77), "...");
 }

@@ -64,23 +64,8 @@ internal static partial class FlowKeys
     /// <summary>The index RowKey of a run in <c>state-…</c>: <see cref="IndexRow"/> plus the transition that entered the state.</summary>
     public static string StateIndexRow(FlowRunRecord run, int enteredAt) => IndexRow(run) + "-" + enteredAt.ToString("D6", Inv);
 
-    public static void ValidateRunId(string runId)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        if (!RunIdPattern().IsMatch(runId))
-        {
-            throw new ArgumentException($"'{runId}' is not a valid run id: use 1 to 100 letters, digits, '-', '_' and '.'.", nameof(runId));
-        }
-    }
-
-    public static void ValidateInboxId(string id)
-    {
-        ArgumentNullException.ThrowIfNull(id);
-        if (!InboxIdPattern().IsMatch(id))
-        {
-            throw new ArgumentException($"'{id}' is not a valid inbox item id: use 1 to 200 letters, digits, '-', '_' and '.'.", nameof(id));
-        }
-    }
+    /// <summary>True for ids <see cref="StorageContract.ValidateRunId"/> accepts: no run can have any other id, so reads of one find nothing.</summary>
+    public static bool IsValidRunId(string runId) => RunIdPattern().IsMatch(runId);
 
     /// <summary>
     /// Makes any text usable inside a key, reversibly and readably: '%', '/', '\', '#', '?', '~' and control
@@ -130,9 +115,6 @@ internal static partial class FlowKeys
         return value.ToString(format, Inv);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,100}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,100}\z", RegexOptions.CultureInvariant)]
     private static partial Regex RunIdPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,200}$", RegexOptions.CultureInvariant)]
-    private static partial Regex InboxIdPattern();
 }

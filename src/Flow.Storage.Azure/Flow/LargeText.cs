@@ -15,8 +15,7 @@ internal sealed record ChunkSet(string Ref, bool ContentAddressed, IReadOnlyList
 
 /// <summary>
 /// Decides which text properties of a set of rows stay inline (readable strings) and which move to chunk rows, so
-/// no property passes 64 KiB, no row 1 MiB and no transaction 4 MiB; and checks every value against the store's
-/// payload limit before anything is written.
+/// no property passes 64 KiB, no row 1 MiB and no transaction 4 MiB.
 /// </summary>
 /// <remarks>
 /// A value longer than <see cref="InlineChars"/> always moves. Then, while the transaction's estimated JSON size is
@@ -24,7 +23,7 @@ internal sealed record ChunkSet(string Ref, bool ContentAddressed, IReadOnlyList
 /// binary properties <c>D00</c>…<c>D10</c> of rows <c>{owner}~{property}-{id}-0000</c>, …; the owner keeps
 /// <c>{Property}Chunks</c> (the prefix), <c>{Property}Bytes</c> and <c>{Property}ChunkRows</c>.
 /// </remarks>
-internal sealed class TextPlan(int maxPayloadBytes)
+internal sealed class TextPlan
 {
     /// <summary>Values up to this many UTF-16 characters (32 KiB of the 64 KiB property limit) may stay inline.</summary>
     public const int InlineChars = 16 * 1024;
@@ -42,7 +41,7 @@ internal sealed class TextPlan(int maxPayloadBytes)
     public void Operation(int properties = 12) => _estimate += OperationOverhead + (properties * PropertyOverhead);
 
     /// <summary>Sets a text property (null: not stored) and remembers it for the plan.</summary>
-    public void Text(TableEntity entity, string property, string? value, string what, bool contentAddressed = false)
+    public void Text(TableEntity entity, string property, string? value, bool contentAddressed = false)
     {
         if (value is null)
         {
@@ -54,26 +53,16 @@ internal sealed class TextPlan(int maxPayloadBytes)
         _estimate += wire;
         if (value.Length > SmallText)
         {
-            _slots.Add(new Slot(entity, property, value, wire, what, contentAddressed));
+            _slots.Add(new Slot(entity, property, value, wire, contentAddressed));
         }
     }
 
-    /// <summary>Checks the payload limit and moves values to chunk rows; returns the chunk rows to write before the transaction.</summary>
-    /// <exception cref="PayloadTooLargeException">A value is larger than the store's limit.</exception>
+    /// <summary>Moves values to chunk rows as needed; returns the chunk rows to write before the transaction. (Payload sizes are checked before, by <see cref="StorageContract"/>.)</summary>
     public IReadOnlyList<ChunkSet> Finish(KnownChunks known)
     {
         if (_slots.Count == 0)
         {
             return [];
-        }
-
-        foreach (var slot in _slots)
-        {
-            if ((long)slot.Value.Length * 3 > maxPayloadBytes && Encoding.UTF8.GetByteCount(slot.Value) is var bytes && bytes > maxPayloadBytes)
-            {
-                throw new PayloadTooLargeException(
-                    $"{slot.What} is {bytes:N0} bytes (UTF-8); the Azure store keeps values up to {maxPayloadBytes:N0} bytes (Flow:Storage:Azure:MaxPayloadBytes). Nothing was written.");
-            }
         }
 
         var chunked = new List<ChunkSet>();
@@ -126,7 +115,7 @@ internal sealed class TextPlan(int maxPayloadBytes)
         return n;
     }
 
-    private sealed record Slot(TableEntity Entity, string Property, string Value, int WireBytes, string What, bool ContentAddressed);
+    private sealed record Slot(TableEntity Entity, string Property, string Value, int WireBytes, bool ContentAddressed);
 }
 
 /// <summary>

@@ -29,12 +29,12 @@ public sealed class AzureFlowStoreLayoutTests(AzuriteFixture azurite) : AzureFlo
             Transitions = [new StateTransition(2, RunState.Pending, RunState.Running, T0.AddSeconds(1), "picked up", 1)],
             InboxToAdd = [new InboxItem { Id = "event-approved", Kind = InboxItemKind.Event, Name = "approved", Timestamp = T0 }],
             Logs = [new RunLogLine(T0, "Information", "hello")],
-            Artifacts = [new RunArtifact("report/daily#1", ArtifactType.Markdown, "# Report", null, T0)],
+            Artifacts = [new RunArtifact("report.daily-1", ArtifactType.Markdown, "# Report", null, T0)],
         }, Ct);
 
         var rows = (await RawRowsAsync(Store.RunsTable, "run-layout-1")).ToDictionary(r => r.RowKey);
         Assert.Equal(
-            ["artifact-report%2Fdaily%231", "inbox-event-approved", "journal-0001-000001", "log-00000001", "run", "state-000001", "state-000002"],
+            ["artifact-report.daily-1", "inbox-event-approved", "journal-0001-000001", "log-00000001", "run", "state-000001", "state-000002"],
             rows.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("Running", rows["run"].GetString("State"));
         Assert.Equal(T0.AddSeconds(1), rows["run"].GetDateTimeOffset("StateTime"));
@@ -45,7 +45,7 @@ public sealed class AzureFlowStoreLayoutTests(AzuriteFixture azurite) : AzureFlo
         Assert.Equal("Pending", rows["state-000002"].GetString("From"));
         Assert.Equal("Running", rows["state-000002"].GetString("To"));
         Assert.Equal("Event", rows["inbox-event-approved"].GetString("Kind"));
-        Assert.Equal("report/daily#1", rows["artifact-report%2Fdaily%231"].GetString("Key"));
+        Assert.Equal("report.daily-1", rows["artifact-report.daily-1"].GetString("Key"));
 
         var recent = await RawRowsAsync(Store.RunIndexTable, "recent");
         var row = Assert.Single(recent);
@@ -115,8 +115,8 @@ public sealed class AzureFlowStoreLayoutTests(AzuriteFixture azurite) : AzureFlo
         var payload = new string('x', Options.MaxPayloadBytes + 1);
 
         var ex = await Assert.ThrowsAsync<PayloadTooLargeException>(() => AppendAsync(stored, payload));
-        Assert.Contains($"{Options.MaxPayloadBytes + 1:N0} bytes", ex.Message, StringComparison.Ordinal);
-        Assert.Contains($"{Options.MaxPayloadBytes:N0} bytes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{Options.MaxPayloadBytes + 1:N0} UTF-8 bytes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"at most {Options.MaxPayloadBytes:N0}", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, (await RawRowsAsync(Store.RunsTable, "run-huge-1")).Count);
         Assert.Equal(stored.Version, (await Store.GetRunAsync("run-huge-1", Ct))!.Version);
     }

@@ -65,4 +65,19 @@ public sealed class AzureWorkQueueTests(AzuriteFixture azurite) : AzureFlowTestB
         Assert.True(await Queue.CompleteAsync(extended, Ct));
         await Assert.ThrowsAsync<LeaseLostException>(() => Queue.ExtendLeaseAsync(extended, TimeSpan.FromSeconds(5), Ct));
     }
+
+    [Fact]
+    public async Task DeadLetterAsync_WithALostLease_ThrowsAndRecordsNothing()
+    {
+        await Queue.EnsureQueueAsync("runs-lost", Ct);
+        await Queue.EnqueueAsync("runs-lost", new WorkItem { Kind = WorkItem.RunKind, RunId = "run-3" }, TimeSpan.Zero, Ct);
+        var item = Assert.Single(await Queue.DequeueAsync("runs-lost", 1, TimeSpan.FromSeconds(30), Ct));
+        await Queue.ExtendLeaseAsync(item, TimeSpan.FromSeconds(30), Ct); // the old receipt no longer holds the lease
+
+        await Assert.ThrowsAsync<LeaseLostException>(() => Queue.DeadLetterAsync(item, "too late", Ct));
+
+        Assert.Empty(await Queue.GetDeadLettersAsync("runs-lost", 10, Ct));
+        Assert.Empty(await Queue.GetPoisonQueueClient("runs-lost").PeekMessagesAsync(1, Ct));
+        Assert.Equal(1, await Queue.GetApproximateCountAsync("runs-lost", Ct));
+    }
 }
