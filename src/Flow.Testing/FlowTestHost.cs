@@ -25,6 +25,12 @@ public sealed class FlowTestHostOptions
 
     /// <summary>A logger factory for the engine; null for none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// A real backend to run on instead of the in-memory store (e.g. Azure or PostgreSQL), given the
+    /// host's fake clock. The work queue is wrapped so delayed items follow the fake clock. Null: in memory.
+    /// </summary>
+    public Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage { get; set; }
 }
 
 /// <summary>
@@ -48,8 +54,8 @@ public sealed class FlowTestHost : IAsyncDisposable
         _options = options;
         Engine = services.GetRequiredService<FlowEngine>();
         Clock = services.GetRequiredService<FakeClock>();
-        Store = services.GetRequiredService<InMemoryFlowStore>();
-        Queue = services.GetRequiredService<InMemoryWorkQueue>();
+        Store = services.GetRequiredService<IFlowStore>();
+        Queue = services.GetRequiredService<IWorkQueue>();
     }
 
     /// <summary>The engine.</summary>
@@ -58,11 +64,11 @@ public sealed class FlowTestHost : IAsyncDisposable
     /// <summary>The fake clock.</summary>
     public FakeClock Clock { get; }
 
-    /// <summary>The in-memory store.</summary>
-    public InMemoryFlowStore Store { get; }
+    /// <summary>The store (in memory unless <see cref="FlowTestHostOptions.Storage"/> gave another).</summary>
+    public IFlowStore Store { get; }
 
-    /// <summary>The in-memory work queue.</summary>
-    public InMemoryWorkQueue Queue { get; }
+    /// <summary>The work queue the engine uses.</summary>
+    public IWorkQueue Queue { get; }
 
     /// <summary>The services.</summary>
     public IServiceProvider Services => _services;
@@ -80,10 +86,22 @@ public sealed class FlowTestHost : IAsyncDisposable
         var clock = new FakeClock(options.StartTime);
         services.AddSingleton(clock);
         services.AddSingleton<TimeProvider>(clock);
-        services.AddSingleton(new InMemoryFlowStore());
-        services.AddSingleton<IFlowStore>(sp => sp.GetRequiredService<InMemoryFlowStore>());
-        services.AddSingleton(new InMemoryWorkQueue(clock));
-        services.AddSingleton<IWorkQueue>(sp => sp.GetRequiredService<InMemoryWorkQueue>());
+        if (options.Storage is { } storage)
+        {
+            var (store, queue) = storage(clock);
+            services.AddSingleton(store);
+            services.AddSingleton<IWorkQueue>(new ClockAlignedWorkQueue(queue, clock));
+        }
+        else
+        {
+            var store = new InMemoryFlowStore();
+            services.AddSingleton(store);
+            services.AddSingleton<IFlowStore>(store);
+            var queue = new InMemoryWorkQueue(clock);
+            services.AddSingleton(queue);
+            services.AddSingleton<IWorkQueue>(queue);
+        }
+
         if (options.LoggerFactory is not null)
         {
             services.AddSingleton(options.LoggerFactory);
@@ -169,16 +187,32 @@ public sealed class FlowTestHost : IAsyncDisposable
                 continue;
             }
 
-            var next = queues.Select(Queue.GetNextVisibleTime).Where(t => t is not null).Min();
+            var next = queues.Select(NextVisibleTime).Where(t => t is not null).Min();
             if (next is { } visible)
             {
-                Clock.SetUtcNow(visible > Clock.GetUtcNow() ? visible : Clock.GetUtcNow());
+                if (visible > Clock.GetUtcNow())
+                {
+                    Clock.SetUtcNow(visible);
+                }
+                else if (Queue is ClockAlignedWorkQueue)
+                {
+                    // Due on the fake clock, but put back on the real queue for a moment: look again shortly.
+                    await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
             throw new InvalidOperationException($"Run {runId} is {run.State} ({run.StateMessage}) and nothing is scheduled that could move it on: it waits for something only the test can send, such as an event.");
         }
     }
+
+    private DateTimeOffset? NextVisibleTime(string queue) => Queue switch
+    {
+        InMemoryWorkQueue memory => memory.GetNextVisibleTime(queue),
+        ClockAlignedWorkQueue aligned => aligned.GetNextVisibleTime(queue),
+        _ => null,
+    };
 
     /// <summary>Sends an event to a run.</summary>
     /// <param name="runId">The run.</param>

@@ -5,13 +5,28 @@ using Flow.TestSupport;
 
 namespace Flow.Engine.Tests;
 
-public sealed class TestHostScenarioTests
+/// <summary>
+/// Engine scenarios that every backend must pass: each test runs flows through <see cref="FlowTestHost"/>
+/// on the backend a subclass gives (in memory here; Azurite and PostgreSQL in their test projects), with
+/// a fake clock so sleeps, retry delays and timeouts take no real time.
+/// </summary>
+public abstract partial class EngineScenarioTests
 {
+    /// <summary>The backend, or null for the in-memory store.</summary>
+    protected virtual Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => null;
+
+    protected FlowTestHost CreateHost(Action<FlowRegistry> register, Action<FlowTestHostOptions>? configure = null) =>
+        FlowTestHost.Create(register, o =>
+        {
+            o.Storage = Storage;
+            configure?.Invoke(o);
+        });
+
     [Fact]
     public async Task RunAsync_SequentialTasks_CompletesWithResultAndOneEventPerTask()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        await using var host = FlowTestHost.Create(r => r.AddFlow<int, int>("sum", async (ctx, n) =>
+        await using var host = CreateHost(r => r.AddFlow<int, int>("sum", async (ctx, n) =>
         {
             var total = 0;
             for (var i = 1; i <= n; i++)
@@ -38,7 +53,7 @@ public sealed class TestHostScenarioTests
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
         var calls = 0;
-        await using var host = FlowTestHost.Create(r => r.AddFlow<Unit, string>("flaky", async (ctx, _) =>
+        await using var host = CreateHost(r => r.AddFlow<Unit, string>("flaky", async (ctx, _) =>
             await ctx.RunTaskAsync("call-api", _ =>
             {
                 if (Interlocked.Increment(ref calls) < 3)
@@ -68,7 +83,7 @@ public sealed class TestHostScenarioTests
     public async Task RunAsync_DurableSleep_PausesAndResumesAfterTheDelay()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        await using var host = FlowTestHost.Create(r => r.AddFlow<Unit, string>("nap", async (ctx, _) =>
+        await using var host = CreateHost(r => r.AddFlow<Unit, string>("nap", async (ctx, _) =>
         {
             var before = ctx.UtcNow;
             await ctx.SleepAsync(TimeSpan.FromHours(3));
@@ -89,7 +104,7 @@ public sealed class TestHostScenarioTests
     public async Task RunAsync_FanOutOfAThousand_ReturnsResultsInOrder()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
-        await using var host = FlowTestHost.Create(r => r.AddFlow<int, int[]>("fan", async (ctx, n) =>
+        await using var host = CreateHost(r => r.AddFlow<int, int[]>("fan", async (ctx, n) =>
             (await ctx.MapAsync("square", Enumerable.Range(0, n), (_, x) => Task.FromResult(x * x), maxConcurrency: 64)).ToArray()));
 
         var run = await host.RunAsync("fan", 1000, cancellationToken: deadline.Token);
@@ -102,7 +117,7 @@ public sealed class TestHostScenarioTests
     public async Task RunAsync_Subflow_ReturnsTheChildsResultAndRecordsTheChildRun()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        await using var host = FlowTestHost.Create(r => r
+        await using var host = CreateHost(r => r
             .AddFlow<int, int>("child", async (ctx, x) => await ctx.RunTaskAsync("double", x, (_, v) => Task.FromResult(v * 2)))
             .AddFlow<int, int>("parent", async (ctx, x) => await ctx.RunSubflowAsync<int>("child", x) + 1));
 
@@ -122,7 +137,7 @@ public sealed class TestHostScenarioTests
     public async Task RunAsync_EventSentWhileWaiting_DeliversThePayload()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        await using var host = FlowTestHost.Create(r => r.AddFlow<Unit, string>("approve", async (ctx, _) =>
+        await using var host = CreateHost(r => r.AddFlow<Unit, string>("approve", async (ctx, _) =>
             "approved by " + await ctx.WaitForEventAsync<string>("approval")));
 
         var started = await host.StartAsync("approve", cancellationToken: deadline.Token);
@@ -140,7 +155,7 @@ public sealed class TestHostScenarioTests
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
         var taskStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sawCancellation = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var host = FlowTestHost.Create(r => r.AddFlow<Unit, string>("long", async (ctx, _) =>
+        await using var host = CreateHost(r => r.AddFlow<Unit, string>("long", async (ctx, _) =>
             await ctx.RunTaskAsync("wait-forever", async t =>
             {
                 taskStarted.TrySetResult();
@@ -168,4 +183,8 @@ public sealed class TestHostScenarioTests
         var history = await host.Store.GetStateHistoryAsync(run.RunId, deadline.Token);
         Assert.Contains(history, t => t.To == RunState.Cancelling);
     }
+}
+
+public sealed class InMemoryEngineScenarioTests : EngineScenarioTests
+{
 }
