@@ -1,0 +1,57 @@
+namespace Flow.Storage.Azure;
+
+/// <summary>
+/// Settings of Flow's Azure Storage store and work queue, bound from the configuration section
+/// <see cref="SectionName"/> (<c>Flow:Storage:Azure</c>).
+/// </summary>
+public sealed record AzureFlowStorageOptions
+{
+    /// <summary>The configuration section the options are read from.</summary>
+    public const string SectionName = "Flow:Storage:Azure";
+
+    /// <summary>The default <see cref="MaxPayloadBytes"/>: 16 MiB.</summary>
+    public const int DefaultMaxPayloadBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The start of every table name: <c>{prefix}Runs</c>, <c>{prefix}RunIndex</c>, <c>{prefix}Cache</c>,
+    /// <c>{prefix}DeadLetters</c>. Letters and digits, starting with a letter. Defaults to <c>Flow</c>.
+    /// </summary>
+    public string TablePrefix { get; init; } = "Flow";
+
+    /// <summary>
+    /// The start of every queue name: logical queue <c>runs-default</c> is the Azure queue <c>{prefix}runs-default</c>
+    /// and its poison queue <c>{prefix}runs-default-poison</c>. Lowercase letters, digits and hyphens. Defaults to <c>flow-</c>.
+    /// </summary>
+    public string QueuePrefix { get; init; } = "flow-";
+
+    /// <summary>The largest value (parameters, result, payload, log message…) kept, in UTF-8 bytes. Defaults to 16 MiB.</summary>
+    public int MaxPayloadBytes { get; init; } = DefaultMaxPayloadBytes;
+
+    /// <summary>The configuration setting (or prefix of identity-based settings) holding the storage connection. Defaults to <c>AzureWebJobsStorage</c>.</summary>
+    public string ConnectionSetting { get; init; } = StorageConnectionFactory.DefaultSettingName;
+
+    /// <summary>The Runs table's name.</summary>
+    public string RunsTable => TablePrefix + "Runs";
+
+    /// <summary>The run index table's name.</summary>
+    public string RunIndexTable => TablePrefix + "RunIndex";
+
+    /// <summary>The task result cache table's name.</summary>
+    public string CacheTable => TablePrefix + "Cache";
+
+    /// <summary>The dead-letter table's name.</summary>
+    public string DeadLettersTable => TablePrefix + "DeadLetters";
+
+    /// <summary>Throws unless the names these options produce are valid Azure names and the limits are sane.</summary>
+    /// <exception cref="ArgumentException">A setting is unusable; the message names it.</exception>
+    public void Validate()
+    {
+        StorageNames.ValidateTableName(DeadLettersTable);
+        StorageNames.ValidateTableName(RunsTable);
+        StorageNames.ValidateQueueName(QueuePrefix + "a-poison");
+        if (MaxPayloadBytes is < 1024 or > 256 * 1024 * 1024)
+        {
+            throw new ArgumentException($"{SectionName}:MaxPayloadBytes is {MaxPayloadBytes:N0}; use 1,024 to 268,435,456 bytes.", nameof(MaxPayloadBytes));
+        }
+    }
+}

@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Flow.Engine.Storage;
+
+namespace Flow.Storage.Azure;
+
+/// <summary>
+/// Listing through the <c>{prefix}RunIndex</c> table. Consistency model: index rows are written before the run row
+/// exists (creation) or alongside the commit that enters a state, and the left state's row is deleted after that
+/// commit; every reader checks each index row against the run row it points to and shows the run only when the
+/// row is current (same creation time and, for state partitions, the state and the transition that entered it).
+/// Rows proven stale are deleted by the reader (conditional on their ETag); rows of a creation or commit still in
+/// flight are skipped and left alone for an hour.
+/// </summary>
+public sealed partial class AzureFlowStore
+{
+    private const int ReadParallelism = 16;
+    private static readonly TimeSpan InFlightGrace = TimeSpan.FromHours(1);
+
+    /// <inheritdoc />
+    public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        StorageContract.ValidatePageSize(query.PageSize);
+
+        var partition = query.State is { } state ? FlowKeys.StatePartition(state)
+            : query.FlowName is { } flow ? FlowKeys.FlowPartition(flow)
+            : FlowKeys.RecentPartition;
+        var clauses = new List<string> { TableFilter.Equal("PartitionKey", partition) };
+        if (query.ContinuationToken is { } token)
+        {
+            if (token.Length is 0 or > 300 || FlowKeys.IsChunk(token))
+            {
+                throw new ArgumentException("The continuation token does not come from ListRunsAsync.", nameof(query));
+            }
+
+            clauses.Add(TableFilter.GreaterThan("RowKey", token));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            // created < before  <=>  created <= before - 1 tick  <=>  inverted ticks >= Max - (before - 1 tick)
+            clauses.Add(TableFilter.GreaterThanOrEqual("RowKey", Inverted(before.UtcTicks - 1)));
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            // created >= from  <=>  inverted ticks <= Max - from  <=>  RowKey < (Max - from + 1)
+            clauses.Add(TableFilter.LessThan("RowKey", Inverted(from.UtcTicks - 1)));
+        }
+
+        if (query.State is not null && query.FlowName is { } flowName)
+        {
+            clauses.Add(TableFilter.Equal("FlowName", flowName));
+        }
+
+        var filter = TableFilter.And([.. clauses]);
+        var runs = new List<FlowRunRecord>(query.PageSize);
+        var stale = new List<TableEntity>();
+        string? lastKey = null;
+        var more = false;
+        await foreach (var page in _index.QueryAsync(filter, maxPerPage: Math.Min(1000, query.PageSize + 1), cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
+        {
+            var rows = page.Values;
+            for (var i = 0; i < rows.Count && !more;)
+            {
+                if (runs.Count == query.PageSize)
+                {
+                    more = true;
+                    break;
+                }
+
+                var window = rows.Skip(i).Take(query.PageSize - runs.Count).ToList();
+                var stored = await ReadRunsAsync(window.Select(r => r.GetString("RunId")).OfType<string>(), cancellationToken).ConfigureAwait(false);
+                foreach (var row in window)
+                {
+                    lastKey = row.RowKey;
+                    var run = row.GetString("RunId") is { } id ? stored.GetValueOrDefault(id) : null;
+                    switch (Judge(row, run, query))
+                    {
+                        case Verdict.Show:
+                            runs.Add(run!.Record);
+                            break;
+                        case Verdict.Stale:
+                            stale.Add(row);
+                            break;
+                        default:
+                            break;
+                    }
+                }
+
+                i += window.Count;
+            }
+
+            if (more)
+            {
+                break;
+            }
+        }
+
+        if (stale.Count > 0)
+        {
+            await DeleteIndexRowsAsync(null, stale, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new RunPage(runs, more ? lastKey : null);
+    }
+
+    private static string Inverted(long ticks) => (DateTimeOffset.MaxValue.UtcTicks - ticks).ToString("D19", CultureInfo.InvariantCulture);
+
+    private Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
+    {
+        if (stored is null)
+        {
+            // No run (yet): a creation in flight, or one that failed long ago.
+            return row.Timestamp is { } written && _time.GetUtcNow() - written > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+        }
+
+        var run = stored.Record;
+        if (!row.RowKey.StartsWith(FlowKeys.IndexRow(run), StringComparison.Ordinal))
+        {
+            return Verdict.Stale; // written by a creation that lost to the existing run
+        }
+
+        if (query.State is not { } state)
+        {
+            return query.FlowName is null || string.Equals(run.FlowName, query.FlowName, StringComparison.Ordinal) ? Verdict.Show : Verdict.Skip;
+        }
+
+        var enteredAt = row.GetInt32("EnteredAt") ?? 0;
+        if (enteredAt == run.TransitionCount)
+        {
+            if (run.State != state)
+            {
+                return Verdict.Stale; // left by a commit that failed
+            }
+
+            return query.FlowName is null || string.Equals(run.FlowName, query.FlowName, StringComparison.Ordinal) ? Verdict.Show : Verdict.Skip;
+        }
+
+        if (enteredAt < run.TransitionCount)
+        {
+            return Verdict.Stale; // the run has left the state since
+        }
+
+        // Written for a commit still in flight (or one that failed): not current yet.
+        return row.Timestamp is { } time && _time.GetUtcNow() - time > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+    }
+
+    private async Task<ConcurrentDictionary<string, StoredRun?>> ReadRunsAsync(IEnumerable<string> runIds, CancellationToken cancellationToken)
+    {
+        var result = new ConcurrentDictionary<string, StoredRun?>(StringComparer.Ordinal);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ReadParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(runIds.Distinct(StringComparer.Ordinal), options, async (id, ct) =>
+        {
+            result[id] = await GetRunAsync(id, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return result;
+    }
+
+    private static List<TableEntity> CreationIndexRows(FlowRunRecord run) =>
+    [
+        IndexRow(FlowKeys.RecentPartition, FlowKeys.IndexRow(run), run, null),
+        IndexRow(FlowKeys.FlowPartition(run.FlowName), FlowKeys.IndexRow(run), run, null),
+        IndexRow(FlowKeys.StatePartition(run.State), FlowKeys.StateIndexRow(run, run.TransitionCount), run, run.TransitionCount),
+    ];
+
+    private static TableEntity IndexRow(string partition, string rowKey, FlowRunRecord run, int? enteredAt)
+    {
+        var row = new TableEntity(partition, rowKey)
+        {
+            ["RunId"] = run.RunId,
+            ["FlowName"] = run.FlowName,
+        };
+        FlowEntities.SetTime(row, "CreatedAt", run.CreatedAt);
+        if (enteredAt is { } entered)
+        {
+            row["State"] = run.State.ToString();
+            row["EnteredAt"] = entered;
+            FlowEntities.SetTime(row, "StateTime", run.StateTime);
+        }
+
+        return row;
+    }
+
+    /// <summary>The index rows a commit that records transitions changes: the new state's row, and the left state's row (if any).</summary>
+    private static IndexChange? StateIndexChange(RunCommit commit)
+    {
+        if (commit.Transitions.Count == 0)
+        {
+            return null;
+        }
+
+        var run = commit.Run;
+        var newRow = IndexRow(FlowKeys.StatePartition(run.State), FlowKeys.StateIndexRow(run, run.TransitionCount), run, run.TransitionCount);
+        var enteredOld = run.TransitionCount - commit.Transitions.Count;
+        var oldRow = commit.Transitions[0].From is { } left && enteredOld >= 1
+            ? new TableEntity(FlowKeys.StatePartition(left), FlowKeys.StateIndexRow(run, enteredOld))
+            : null;
+        return new IndexChange(newRow, oldRow);
+    }
+
+    private async Task<bool> WriteIndexRowAsync(string runId, TableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _index.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (AzureStorageException e)
+        {
+            FlowStorageLog.IndexWriteFailed(_logger, runId, row.PartitionKey, row.RowKey, e);
+            return false;
+        }
+    }
+
+    /// <summary>Deletes index rows, each only if unchanged since read (when it carries an ETag); best-effort.</summary>
+    private async Task DeleteIndexRowsAsync(string? runId, IEnumerable<TableEntity> rows, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(rows.Select(async row =>
+        {
+            var id = runId ?? row.GetString("RunId") ?? "?";
+            try
+            {
+                if (await _index.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken).ConfigureAwait(false) && runId is null)
+                {
+                    FlowStorageLog.StaleIndexRowRemoved(_logger, id, row.PartitionKey, row.RowKey);
+                }
+            }
+            catch (AzureStorageException e)
+            {
+                FlowStorageLog.IndexDeleteFailed(_logger, id, row.PartitionKey, row.RowKey, e);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private readonly record struct IndexChange(TableEntity NewRow, TableEntity? OldRow);
+
+    private enum Verdict
+    {
+        Show,
+        Skip,
+        Stale,
+    }
+}

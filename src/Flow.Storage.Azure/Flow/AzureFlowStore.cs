@@ -1,0 +1,507 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Flow.Engine.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Flow.Storage.Azure;
+
+/// <summary>
+/// The flow state store on Azure Table storage (README "Azure layout"). Each run is one partition of
+/// <c>{prefix}Runs</c> — its record, state history, journal, inbox, logs and artifacts — so a commit is one entity
+/// group transaction: the run row, conditional on its ETag, plus everything appended with it. Listing reads the
+/// <c>{prefix}RunIndex</c> table by range; task results are cached in <c>{prefix}Cache</c>.
+/// </summary>
+/// <remarks>
+/// A commit is one HTTP request unless it carries a value too large to stay inline (written first as chunk rows in
+/// the same partition) or changes the run's state (one index row is written alongside the commit and the old
+/// state's index row is deleted after it). Thread-safe; create one per account and keep it.
+/// </remarks>
+public sealed partial class AzureFlowStore : IFlowStore
+{
+    /// <summary>The most items one commit may carry: a transaction holds 100 operations, one of them the run row.</summary>
+    public const int MaxItems = 99;
+
+    private const int MaxRememberedInboxItems = 10_000;
+    private readonly TableClient _runs;
+    private readonly TableClient _index;
+    private readonly TableClient _cache;
+    private readonly AzureFlowStorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly KnownChunks _known = new();
+
+    // Chunk rows of inbox items loaded by this process, so consuming them can delete those rows without a query.
+    private readonly ConcurrentDictionary<string, string[]> _inboxChunks = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="tables">The account's Table service.</param>
+    /// <param name="options">Table names and limits; null for the defaults.</param>
+    /// <param name="logger">Where index and clean-up problems are logged; null for none.</param>
+    /// <param name="timeProvider">The clock used to age stale index rows; null for the system clock.</param>
+    public AzureFlowStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        _options = options ?? new AzureFlowStorageOptions();
+        _options.Validate();
+        _runs = tables.GetTableClient(_options.RunsTable);
+        _index = tables.GetTableClient(_options.RunIndexTable);
+        _cache = tables.GetTableClient(_options.CacheTable);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public int MaxItemsPerCommit => MaxItems;
+
+    /// <inheritdoc />
+    public int MaxPayloadBytes => _options.MaxPayloadBytes;
+
+    /// <summary>The table holding one partition per run.</summary>
+    public TableClient RunsTable => _runs;
+
+    /// <summary>The table of index rows used for listing.</summary>
+    public TableClient RunIndexTable => _index;
+
+    /// <summary>The task result cache table.</summary>
+    public TableClient CacheTable => _cache;
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_runs.CreateIfNotExistsAsync(cancellationToken), _index.CreateIfNotExistsAsync(cancellationToken), _cache.CreateIfNotExistsAsync(cancellationToken));
+
+    /// <inheritdoc />
+    public async Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateNewRun(run, firstTransition);
+        StorageContract.ValidatePayloads(run, MaxPayloadBytes);
+
+        if (await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return (existing, false);
+        }
+
+        var plan = new TextPlan();
+        var runRow = FlowEntities.Run(run, plan);
+        var transitionRow = FlowEntities.Transition(run.RunId, firstTransition, plan);
+        var chunks = plan.Finish(_known);
+
+        // Index rows first: a run that exists is always in `recent` (and its flow's and state's partitions).
+        var indexRows = CreationIndexRows(run);
+        await Task.WhenAll(indexRows.Select(r => _index.UpsertEntityAsync(r, TableUpdateMode.Replace, cancellationToken))).ConfigureAwait(false);
+        await LargeText.WriteAsync(_runs, run.RunId, chunks, _known, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var results = await _runs.SubmitTransactionAsync(
+                [new(TableTransactionActionType.Add, runRow), new(TableTransactionActionType.UpsertReplace, transitionRow)], cancellationToken).ConfigureAwait(false);
+            return (new StoredRun(run, results[0].ETag.ToString()), true);
+        }
+        catch (StorageRequestException e) when (e.IsConflict && e.FailedOperationIndex is null or 0)
+        {
+            // Someone created it between our read and our insert: theirs stands; drop the index rows that are not theirs.
+            var winner = await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false)
+                ?? throw new ConcurrencyException($"Run '{run.RunId}' was created and deleted concurrently.", e);
+            var theirs = CreationIndexRows(winner.Record).Select(r => r.PartitionKey + "/" + r.RowKey).ToHashSet(StringComparer.Ordinal);
+            await DeleteIndexRowsAsync(run.RunId, indexRows.Where(r => !theirs.Contains(r.PartitionKey + "/" + r.RowKey)), cancellationToken).ConfigureAwait(false);
+            return (winner, false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return null;
+        }
+
+        var row = await ReadRowAsync(_runs, runId, FlowKeys.RunRow, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : new StoredRun(FlowEntities.Run(row), row.ETag.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRun> CommitAsync(RunCommit commit, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
+        StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
+        var run = commit.Run;
+        var plan = new TextPlan();
+        var operations = new List<Operation>(commit.ItemCount + 1)
+        {
+            new(new(TableTransactionActionType.UpdateReplace, FlowEntities.Run(run, plan), new ETag(commit.ExpectedVersion)), OperationKind.Run, null),
+        };
+        foreach (var ev in commit.Events)
+        {
+            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Event(run.RunId, run.Attempt, ev, plan)), OperationKind.Other, null));
+        }
+
+        foreach (var transition in commit.Transitions)
+        {
+            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Transition(run.RunId, transition, plan)), OperationKind.Other, null));
+        }
+
+        foreach (var item in commit.InboxToAdd)
+        {
+            operations.Add(new(new(TableTransactionActionType.Add, FlowEntities.Inbox(run.RunId, item, plan)), OperationKind.InboxAdd, item.Id));
+        }
+
+        foreach (var id in commit.InboxToRemove.Distinct(StringComparer.Ordinal))
+        {
+            operations.Add(new(new(TableTransactionActionType.Delete, new TableEntity(run.RunId, FlowKeys.Inbox(id))), OperationKind.InboxRemove, id));
+        }
+
+        for (var i = 0; i < commit.Logs.Count; i++)
+        {
+            var number = run.LogCount - commit.Logs.Count + 1 + i;
+            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Log(run.RunId, number, commit.Logs[i], plan)), OperationKind.Other, null));
+        }
+
+        foreach (var artifact in commit.Artifacts)
+        {
+            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Artifact(run.RunId, artifact, plan)), OperationKind.Other, null));
+        }
+
+        var chunks = plan.Finish(_known);
+        var stateChange = StateIndexChange(commit);
+        Task<bool>? indexWrite = null;
+        IReadOnlyList<TableTransactionResult> results;
+        try
+        {
+            if (chunks.Count > 0)
+            {
+                await LargeText.WriteAsync(_runs, run.RunId, chunks, _known, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (stateChange is not null)
+            {
+                indexWrite = WriteIndexRowAsync(run.RunId, stateChange.Value.NewRow, cancellationToken);
+            }
+
+            results = await SubmitAsync(run.RunId, operations, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (indexWrite is not null && await indexWrite.ConfigureAwait(false))
+            {
+                await DeleteIndexRowsAsync(run.RunId, [stateChange!.Value.NewRow], CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await DeleteChunksAsync(run.RunId, chunks).ConfigureAwait(false);
+            throw;
+        }
+
+        if (indexWrite is not null)
+        {
+            await indexWrite.ConfigureAwait(false);
+        }
+
+        if (stateChange?.OldRow is { } oldRow)
+        {
+            await DeleteIndexRowsAsync(run.RunId, [oldRow], cancellationToken).ConfigureAwait(false);
+        }
+
+        if (commit.InboxToRemove.Count > 0)
+        {
+            await DeleteConsumedInboxChunksAsync(run.RunId, commit.InboxToRemove, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new StoredRun(run, results[0].ETag.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task<RunJournal> LoadJournalAsync(FlowRunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (!FlowKeys.IsValidRunId(run.RunId))
+        {
+            return new RunJournal([], []);
+        }
+
+        var inbox = TableFilter.And(
+            TableFilter.GreaterThanOrEqual("RowKey", FlowKeys.InboxPrefix),
+            TableFilter.LessThan("RowKey", Successor(FlowKeys.InboxPrefix)));
+        var ranges = inbox;
+        if (run.JournalLength > 0)
+        {
+            var journal = TableFilter.And(
+                TableFilter.GreaterThanOrEqual("RowKey", FlowKeys.Journal(run.Attempt, 1)),
+                TableFilter.LessThan("RowKey", FlowKeys.JournalEnd(run.Attempt, run.JournalLength)));
+            ranges = TableFilter.Or(inbox, journal);
+        }
+
+        var (rows, chunks) = await QueryPartitionAsync(_runs, TableFilter.And(TableFilter.Equal("PartitionKey", run.RunId), ranges), cancellationToken).ConfigureAwait(false);
+        await LargeText.ResolveAsync(_runs, rows, chunks, _known, cancellationToken).ConfigureAwait(false);
+
+        var events = new List<JournalEvent>(run.JournalLength);
+        var items = new List<InboxItem>();
+        foreach (var row in rows)
+        {
+            if (row.RowKey.StartsWith(FlowKeys.InboxPrefix, StringComparison.Ordinal))
+            {
+                var item = FlowEntities.Inbox(row);
+                items.Add(item);
+                RememberInboxChunks(run.RunId, item.Id, row);
+            }
+            else if (FlowEntities.Event(row) is { } ev && ev.Index == events.Count + 1 && ev.Index <= run.JournalLength)
+            {
+                events.Add(ev); // 1..JournalLength, up to the first gap
+            }
+        }
+
+        items.Sort((a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
+        return new RunJournal(events, items);
+    }
+
+    /// <inheritdoc />
+    public async Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!FlowKeys.IsValidRunId(runId) || attempt is < 1 or > FlowKeys.MaxAttempt || index is < 1 or > FlowKeys.MaxJournalIndex)
+        {
+            return null;
+        }
+
+        var row = await ReadRowAsync(_runs, runId, FlowKeys.Journal(attempt, index), cancellationToken).ConfigureAwait(false);
+        return row is null ? null : FlowEntities.Event(row);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StateTransition>> GetStateHistoryAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = await ReadPrefixAsync(runId, FlowKeys.TransitionPrefix, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(FlowEntities.Transition).OrderBy(t => t.Index)];
+    }
+
+    /// <inheritdoc />
+    public async Task<LogPage> GetLogsAsync(string runId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        StorageContract.ValidatePageSize(pageSize);
+        if (continuationToken is not null && (!continuationToken.StartsWith(FlowKeys.LogPrefix, StringComparison.Ordinal) || FlowKeys.IsChunk(continuationToken)))
+        {
+            throw new ArgumentException("The continuation token does not come from GetLogsAsync.", nameof(continuationToken));
+        }
+
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return new LogPage([], null);
+        }
+
+        var filter = TableFilter.And(
+            TableFilter.Equal("PartitionKey", runId),
+            TableFilter.GreaterThanOrEqual("RowKey", continuationToken is null ? FlowKeys.LogPrefix : continuationToken + FlowKeys.AfterChunks),
+            TableFilter.LessThan("RowKey", Successor(FlowKeys.LogPrefix)));
+        var lines = new List<TableEntity>(pageSize + 1);
+        var chunks = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        await foreach (var row in _runs.QueryAsync(filter, maxPerPage: Math.Min(1000, pageSize + 1), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (FlowKeys.IsChunk(row.RowKey))
+            {
+                chunks[row.RowKey] = row;
+            }
+            else if (lines.Count == pageSize)
+            {
+                lines.Add(row); // one more than the page: there is a next page
+                break;
+            }
+            else
+            {
+                lines.Add(row);
+            }
+        }
+
+        string? next = null;
+        if (lines.Count > pageSize)
+        {
+            lines.RemoveAt(pageSize);
+            next = lines[^1].RowKey;
+        }
+
+        await LargeText.ResolveAsync(_runs, lines, chunks, _known, cancellationToken).ConfigureAwait(false);
+        return new LogPage([.. lines.Select(FlowEntities.Log)], next);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunArtifact>> GetArtifactsAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = await ReadPrefixAsync(runId, FlowKeys.ArtifactPrefix, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(FlowEntities.Artifact).OrderBy(a => a.Key, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc />
+    public async Task<CacheEntry?> GetCacheEntryAsync(string key, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCacheKey(key);
+        var (partition, row) = CacheKeys(key);
+        var entity = await ReadRowAsync(_cache, partition, row, cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : FlowEntities.Cache(entity);
+    }
+
+    /// <inheritdoc />
+    public async Task PutCacheEntryAsync(CacheEntry entry, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCacheEntry(entry, MaxPayloadBytes);
+        var (partition, row) = CacheKeys(entry.Key);
+        var plan = new TextPlan();
+        var entity = FlowEntities.Cache(partition, row, entry, plan);
+        var chunks = plan.Finish(_known);
+        await LargeText.WriteAsync(_cache, partition, chunks, _known, cancellationToken).ConfigureAwait(false);
+        await _cache.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The cache row of a key: PartitionKey = the first 3 hex digits of the key's SHA-256 (4,096 partitions),
+    /// RowKey = all 64; the key itself is kept in the <c>Key</c> property.
+    /// </summary>
+    internal static (string PartitionKey, string RowKey) CacheKeys(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return (hash[..3], hash);
+    }
+
+    private async Task<IReadOnlyList<TableTransactionResult>> SubmitAsync(string runId, List<Operation> operations, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await _runs.SubmitTransactionAsync(operations.Select(o => o.Action), cancellationToken).ConfigureAwait(false);
+            }
+            catch (StorageRequestException e) when (e.IsPreconditionFailed || (e.IsNotFound && e.FailedOperationIndex is null or 0))
+            {
+                throw new ConcurrencyException($"Run '{runId}' changed since version {operations[0].Action.ETag} (or no longer exists); nothing was written.", e);
+            }
+            catch (StorageRequestException e) when (e.FailedOperationIndex is { } index && index < operations.Count && operations[index] is var failed)
+            {
+                if (e.IsNotFound && failed.Kind == OperationKind.InboxRemove)
+                {
+                    operations.RemoveAt(index); // consuming an item that is already gone is fine; the transaction applied nothing
+                    continue;
+                }
+
+                if (e.IsConflict && failed.Kind == OperationKind.InboxAdd)
+                {
+                    throw new DuplicateInboxItemException($"Run '{runId}' already has inbox item '{failed.Id}'; nothing was written.", e);
+                }
+
+                throw new FlowStoreException($"Commit to run '{runId}' failed: {e.Message}", e);
+            }
+        }
+    }
+
+    private async Task<TableEntity?> ReadRowAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (row is not null)
+        {
+            await LargeText.ResolveAsync(table, [row], null, _known, cancellationToken).ConfigureAwait(false);
+        }
+
+        return row;
+    }
+
+    private async Task<List<TableEntity>> ReadPrefixAsync(string runId, string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!FlowKeys.IsValidRunId(runId))
+        {
+            return [];
+        }
+
+        var (rows, chunks) = await QueryPartitionAsync(_runs, TableFilter.RowKeyPrefix(runId, prefix), cancellationToken).ConfigureAwait(false);
+        await LargeText.ResolveAsync(_runs, rows, chunks, _known, cancellationToken).ConfigureAwait(false);
+        return rows;
+    }
+
+    private static async Task<(List<TableEntity> Rows, Dictionary<string, TableEntity> Chunks)> QueryPartitionAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    {
+        var rows = new List<TableEntity>();
+        var chunks = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (FlowKeys.IsChunk(row.RowKey))
+            {
+                chunks[row.RowKey] = row;
+            }
+            else
+            {
+                rows.Add(row);
+            }
+        }
+
+        return (rows, chunks);
+    }
+
+    private void RememberInboxChunks(string runId, string id, TableEntity row)
+    {
+        if (_inboxChunks.Count >= MaxRememberedInboxItems)
+        {
+            _inboxChunks.Clear();
+        }
+
+        _inboxChunks[runId + "/" + id] = [.. LargeText.ChunkRowKeys(row)];
+    }
+
+    private async Task DeleteConsumedInboxChunksAsync(string runId, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var rowKeys = new List<string>();
+            foreach (var id in ids)
+            {
+                if (_inboxChunks.TryRemove(runId + "/" + id, out var known))
+                {
+                    rowKeys.AddRange(known);
+                    continue;
+                }
+
+                // Not loaded by this process: look for chunk rows of the item (usually none).
+                var owner = FlowKeys.Inbox(id) + FlowKeys.ChunkMark;
+                var filter = TableFilter.And(TableFilter.Equal("PartitionKey", runId), TableFilter.GreaterThanOrEqual("RowKey", owner), TableFilter.LessThan("RowKey", owner + FlowKeys.ChunkMark));
+                await foreach (var row in _runs.QueryAsync(filter, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+                {
+                    rowKeys.Add(row.RowKey);
+                }
+            }
+
+            await Task.WhenAll(rowKeys.Select(rk => _runs.DeleteEntityAsync(runId, rk, cancellationToken: cancellationToken))).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AzureStorageException or RequestFailedException)
+        {
+            FlowStorageLog.ChunkCleanupFailed(_logger, runId, e);
+        }
+    }
+
+    private async Task DeleteChunksAsync(string runId, IReadOnlyList<ChunkSet> chunks)
+    {
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await LargeText.DeleteAsync(_runs, chunks, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AzureStorageException or RequestFailedException)
+        {
+            FlowStorageLog.ChunkCleanupFailed(_logger, runId, e);
+        }
+    }
+
+    /// <summary>The smallest string greater than every string starting with <paramref name="prefix"/>.</summary>
+    private static string Successor(string prefix) => string.Concat(prefix.AsSpan(0, prefix.Length - 1), ((char)(prefix[^1] + 1)).ToString());
+
+    private enum OperationKind
+    {
+        Run,
+        InboxAdd,
+        InboxRemove,
+        Other,
+    }
+
+    private sealed record Operation(TableTransactionAction Action, OperationKind Kind, string? Id);
+}

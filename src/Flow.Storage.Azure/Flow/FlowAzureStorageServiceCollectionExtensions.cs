@@ -1,0 +1,41 @@
+using Flow.Engine.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Flow.Storage.Azure;
+
+/// <summary>Registers Flow's Azure Storage store and work queue.</summary>
+public static class FlowAzureStorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="AzureFlowStore"/> as <see cref="IFlowStore"/> and <see cref="AzureWorkQueue"/> as
+    /// <see cref="IWorkQueue"/>, with <see cref="AzureFlowStorageOptions"/> bound from <c>Flow:Storage:Azure</c> and the
+    /// connection read from <c>AzureWebJobsStorage</c> (or the setting named by <see cref="AzureFlowStorageOptions.ConnectionSetting"/>).
+    /// Nothing connects until the first use; call <see cref="IFlowStore.InitializeAsync"/> at start to create the tables.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The app's configuration.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddFlowAzureStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<AzureFlowStorageOptions>().Bind(configuration.GetSection(AzureFlowStorageOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => StorageConnectionFactory.FromConfiguration(configuration, Options(sp).ConnectionSetting));
+        services.TryAddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageConnection>()));
+        services.TryAddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageConnection>()));
+        services.TryAddSingleton(sp => new AzureFlowStore(
+            sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new AzureWorkQueue(
+            sp.GetRequiredService<QueueServiceClient>(), sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());
+        services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<AzureWorkQueue>());
+        return services;
+    }
+
+    private static AzureFlowStorageOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<AzureFlowStorageOptions>>().Value;
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Flow.Storage.Azure;
+
+/// <summary>The Azure store's and work queue's log messages (event ids 4100-4199).</summary>
+internal static partial class FlowStorageLog
+{
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Run {RunId}: could not write its run index row {Partition}/{RowKey}; it may be missing from that listing until its next state change")]
+    public static partial void IndexWriteFailed(ILogger logger, string runId, string partition, string rowKey, Exception exception);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Run {RunId}: could not delete the index row {Partition}/{RowKey}; readers skip it as stale")]
+    public static partial void IndexDeleteFailed(ILogger logger, string runId, string partition, string rowKey, Exception exception);
+
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Debug, Message = "Run {RunId}: could not delete chunk rows of a failed or finished commit; they are orphaned")]
+    public static partial void ChunkCleanupFailed(ILogger logger, string runId, Exception exception);
+
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Debug, Message = "Run {RunId}: removed stale index row {Partition}/{RowKey}")]
+    public static partial void StaleIndexRowRemoved(ILogger logger, string runId, string partition, string rowKey);
+
+    [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Queue {Queue}: message {MessageId} was dead-lettered but its lease was lost before it could be deleted; it may be delivered again")]
+    public static partial void DeadLetterDeleteLost(ILogger logger, string queue, string messageId);
+}

@@ -1,0 +1,93 @@
+using Flow.Engine.Storage;
+using Flow.Sdk;
+using Flow.TestSupport;
+
+namespace Flow.Storage.Azure.Tests;
+
+/// <summary>Listing reads the RunIndex table by range and checks every index row against its run.</summary>
+public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFlowTestBase(azurite)
+{
+    [Fact]
+    public async Task ListRunsAsync_RunRowWithoutIndexRows_IsNotListed()
+    {
+        var stored = await CreateAsync(NewRun("run-indexed"));
+        await Store.RunsTable.AddEntityAsync(new TableEntity("run-unindexed", "run") { ["FlowName"] = "etl", ["State"] = "Pending" }, Ct);
+
+        var page = await Store.ListRunsAsync(new RunQuery(), Ct);
+
+        Assert.Equal(["run-indexed"], page.Runs.Select(r => r.RunId));
+        Assert.Null(page.ContinuationToken);
+        Assert.Equal(stored.Record.RunId, page.Runs[0].RunId);
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_ByState_SkipsAndRemovesAStaleIndexRow()
+    {
+        var stored = await CreateAsync(NewRun("run-moved"));
+        var pendingRow = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "state-Pending"));
+        await TransitionAsync(stored, RunState.Running);
+        Assert.Empty(await RawRowsAsync(Store.RunIndexTable, "state-Pending"));
+
+        // As if the delete after the commit had been lost.
+        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, TableUpdateMode.Replace, Ct);
+
+        var pending = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending }, Ct);
+        var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
+
+        Assert.Empty(pending.Runs);
+        Assert.Equal(["run-moved"], running.Runs.Select(r => r.RunId));
+        Assert.Empty(await RawRowsAsync(Store.RunIndexTable, "state-Pending"));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_IndexRowOfACommitInFlight_IsNotShownAndKept()
+    {
+        var stored = await CreateAsync(NewRun("run-inflight"));
+        var next = stored.Record with { State = RunState.Running, TransitionCount = 2 };
+        await Store.RunIndexTable.UpsertEntityAsync(
+            new TableEntity("state-Running", FlowKeys.StateIndexRow(next, 2)) { ["RunId"] = "run-inflight", ["EnteredAt"] = 2, ["State"] = "Running" }, TableUpdateMode.Replace, Ct);
+
+        var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
+
+        Assert.Empty(running.Runs);
+        Assert.Single(await RawRowsAsync(Store.RunIndexTable, "state-Running"));
+        Assert.Equal(["run-inflight"], (await Store.ListRunsAsync(new RunQuery { State = RunState.Pending }, Ct)).Runs.Select(r => r.RunId));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_PagesNewestFirst_WithFiltersAsRangeQueries()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            await CreateAsync(NewRun($"run-{i}", flow: i % 2 == 0 ? "even" : "odd", createdAt: T0.AddMinutes(i)));
+        }
+
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await Store.ListRunsAsync(new RunQuery { PageSize = 3, ContinuationToken = token }, Ct);
+            seen.AddRange(page.Runs.Select(r => r.RunId));
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        Assert.Equal(["run-6", "run-5", "run-4", "run-3", "run-2", "run-1", "run-0"], seen);
+        var even = await Store.ListRunsAsync(new RunQuery { FlowName = "even", CreatedFrom = T0.AddMinutes(2), CreatedBefore = T0.AddMinutes(6) }, Ct);
+        Assert.Equal(["run-4", "run-2"], even.Runs.Select(r => r.RunId));
+        var pendingOdd = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, FlowName = "odd" }, Ct);
+        Assert.Equal(["run-5", "run-3", "run-1"], pendingOdd.Runs.Select(r => r.RunId));
+    }
+
+    [Fact]
+    public async Task CreateRunAsync_SameIdTwiceWithDifferentTimes_KeepsTheFirstAndOnlyItsIndexRows()
+    {
+        await CreateAsync(NewRun("run-dup", createdAt: T0));
+        var (again, created) = await Store.CreateRunAsync(NewRun("run-dup", createdAt: T0.AddHours(1)), new StateTransition(1, null, RunState.Pending, T0.AddHours(1), null, 1), Ct);
+
+        Assert.False(created);
+        Assert.Equal(T0, again.Record.CreatedAt);
+        var recent = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "recent"));
+        Assert.Equal(FlowKeys.InvertedTicks(T0) + "-run-dup", recent.RowKey);
+    }
+}

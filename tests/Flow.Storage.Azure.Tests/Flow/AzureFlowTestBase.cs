@@ -1,0 +1,127 @@
+using Flow.Engine.Storage;
+using Flow.Sdk;
+using Flow.TestSupport;
+
+namespace Flow.Storage.Azure.Tests;
+
+/// <summary>A store and work queue on their own tables (a unique prefix) in the shared Azurite, and a 60 s deadline per test.</summary>
+public abstract class AzureFlowTestBase : IAsyncLifetime
+{
+    protected AzureFlowTestBase(AzuriteFixture azurite, int maxPayloadBytes = AzureFlowStorageOptions.DefaultMaxPayloadBytes)
+    {
+        Connection = StorageConnection.Parse(azurite.ConnectionString, "test");
+        Tables = new TableServiceClient(Connection);
+        Queues = new QueueServiceClient(Connection);
+        Options = new AzureFlowStorageOptions
+        {
+            TablePrefix = "F" + UniqueNames.Suffix(),
+            QueuePrefix = "f" + UniqueNames.Suffix() + "-",
+            MaxPayloadBytes = maxPayloadBytes,
+        };
+        Store = new AzureFlowStore(Tables, Options);
+        Queue = new AzureWorkQueue(Queues, Tables, Options);
+        Deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+    }
+
+    protected StorageConnection Connection { get; }
+
+    protected TableServiceClient Tables { get; }
+
+    protected QueueServiceClient Queues { get; }
+
+    protected AzureFlowStorageOptions Options { get; }
+
+    protected AzureFlowStore Store { get; }
+
+    protected AzureWorkQueue Queue { get; }
+
+    protected TestDeadline Deadline { get; }
+
+    protected CancellationToken Ct => Deadline.Token;
+
+    protected static DateTimeOffset T0 { get; } = new(2026, 11, 5, 10, 0, 0, TimeSpan.Zero);
+
+    public async ValueTask InitializeAsync() => await Store.InitializeAsync(Ct);
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        try
+        {
+            foreach (var table in new[] { Options.RunsTable, Options.RunIndexTable, Options.CacheTable, Options.DeadLettersTable })
+            {
+                await Tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            Deadline.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+
+    protected static FlowRunRecord NewRun(string runId, string flow = "etl", RunState state = RunState.Pending, DateTimeOffset? createdAt = null) => new()
+    {
+        RunId = runId,
+        FlowName = flow,
+        State = state,
+        StateTime = createdAt ?? T0,
+        CreatedAt = createdAt ?? T0,
+        ScheduledAt = createdAt ?? T0,
+        TransitionCount = 1,
+    };
+
+    protected async Task<StoredRun> CreateAsync(FlowRunRecord run)
+    {
+        var (stored, created) = await Store.CreateRunAsync(run, new StateTransition(1, null, run.State, run.CreatedAt, "created", 1), Ct);
+        Assert.True(created);
+        return stored;
+    }
+
+    /// <summary>Moves a run to a new state with one commit.</summary>
+    protected async Task<StoredRun> TransitionAsync(StoredRun stored, RunState to, DateTimeOffset? at = null)
+    {
+        var run = stored.Record;
+        var time = at ?? run.StateTime.AddSeconds(1);
+        var next = run with { State = to, StateTime = time, TransitionCount = run.TransitionCount + 1 };
+        return await Store.CommitAsync(new RunCommit
+        {
+            ExpectedVersion = stored.Version,
+            Run = next,
+            Transitions = [new StateTransition(next.TransitionCount, run.State, to, time, null, run.Attempt)],
+        }, Ct);
+    }
+
+    /// <summary>Appends events with the given payloads in one commit.</summary>
+    protected async Task<StoredRun> AppendAsync(StoredRun stored, params string?[] payloads)
+    {
+        var run = stored.Record;
+        var events = payloads.Select((p, i) => new JournalEvent
+        {
+            Index = run.JournalLength + 1 + i,
+            Kind = JournalEventKind.TaskCompleted,
+            CallId = run.JournalLength + 1 + i,
+            Name = "step",
+            Attempt = 1,
+            State = RunState.Completed,
+            Timestamp = T0.AddSeconds(run.JournalLength + 1 + i),
+            Payload = p,
+        }).ToList();
+        return await Store.CommitAsync(new RunCommit
+        {
+            ExpectedVersion = stored.Version,
+            Run = run with { JournalLength = run.JournalLength + events.Count },
+            Events = events,
+        }, Ct);
+    }
+
+    protected async Task<List<TableEntity>> RawRowsAsync(TableClient table, string partitionKey)
+    {
+        var rows = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync(TableFilter.Equal("PartitionKey", partitionKey), cancellationToken: Ct))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+}
