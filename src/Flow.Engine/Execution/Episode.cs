@@ -553,15 +553,17 @@ internal sealed partial class Episode
                     }
                 }
             }
-
-            var actions = _afterCommit.ToArray();
-            _afterCommit.Clear();
-            foreach (var action in actions)
-            {
-                await action(cancellationToken).ConfigureAwait(false);
-            }
         }
         while (HasPendingWrites);
+
+        // Only after the last chunk: a task message sent after an earlier chunk could be taken before its
+        // TaskDispatched event is stored, and the worker would drop it as not dispatched.
+        var actions = _afterCommit.ToArray();
+        _afterCommit.Clear();
+        foreach (var action in actions)
+        {
+            await action(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>One commit: the run record (lease renewed) plus as many buffered items as fit. Handles a version conflict by reloading.</summary>
