@@ -1,5 +1,9 @@
+using System.Diagnostics;
+using Azure.Core;
+using Azure.Core.Pipeline;
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
+using Flow.Storage.Azure;
 
 namespace Flow.Benchmarks.Engine;
 
@@ -60,6 +64,51 @@ internal sealed class BenchStorage
 
     public (CallSnapshot Calls, CallSnapshot Http) Snapshot() => (Calls.Snapshot(), Http.Snapshot());
 
-    private static BenchStorage CreateAzure(BackendSpec.Azure azure) =>
-        throw new NotSupportedException($"The Azure store is not available yet (prefix {azure.Prefix}).");
+    /// <summary>Flow's Azure store and queue on their own clients, whose pipelines count every HTTP attempt.</summary>
+    private static BenchStorage CreateAzure(BackendSpec.Azure azure)
+    {
+        var http = new CallLog();
+        var connection = StorageConnection.Parse(azure.ConnectionString, "--connection-string");
+        var tables = new TableServiceClient(connection, CountingOptions(http, "table"));
+        var queues = new QueueServiceClient(connection, CountingOptions(http, "queue"));
+        var options = new AzureFlowStorageOptions { TablePrefix = "B" + azure.Prefix, QueuePrefix = "b" + azure.Prefix + "-" };
+        return new BenchStorage(new AzureFlowStore(tables, options), new AzureWorkQueue(queues, tables, options), new CallLog(), http);
+    }
+
+    private static StorageClientOptions CountingOptions(CallLog http, string service)
+    {
+        var options = new StorageClientOptions();
+        options.AddPolicy(new HttpCountingPolicy(http, service), HttpPipelinePosition.PerRetry);
+        return options;
+    }
+
+    /// <summary>Counts and times every HTTP attempt as "service METHOD shape", e.g. <c>table POST $batch</c>, <c>queue DELETE message</c>; failures add the status.</summary>
+    private sealed class HttpCountingPolicy(CallLog log, string service) : HttpPipelinePolicy
+    {
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            throw new NotSupportedException("The storage clients are asynchronous.");
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+            var status = message.HasResponse ? message.Response.Status : 0;
+            var kind = $"{service} {message.Request.Method.Method} {Shape(message.Request.Uri.Path)}";
+            log.Record(status is >= 200 and < 300 ? kind : $"{kind} -> {status}", start);
+        }
+
+        private static string Shape(string path)
+        {
+            var last = path[(path.LastIndexOf('/') + 1)..];
+            return last switch
+            {
+                "$batch" => "$batch",
+                "messages" => "messages",
+                _ when path.Contains("/messages/", StringComparison.Ordinal) => "message",
+                _ when last.Contains('(', StringComparison.Ordinal) && !last.EndsWith("()", StringComparison.Ordinal) => "entity",
+                _ when last.Contains('(', StringComparison.Ordinal) => "query",
+                _ => "other",
+            };
+        }
+    }
 }

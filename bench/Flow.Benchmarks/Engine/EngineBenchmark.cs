@@ -32,6 +32,9 @@ internal sealed record EngineBenchOptions
 
     public bool InMemory { get; init; }
 
+    /// <summary>Run (c)'s workers in this process instead of their own processes (for profiling; always so in memory).</summary>
+    public bool LocalWorkers { get; init; }
+
     public string? Output { get; init; }
 
     public static EngineBenchOptions Parse(string[] args)
@@ -53,8 +56,9 @@ internal sealed record EngineBenchOptions
                 "--scenarios" => o with { Scenarios = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) },
                 "--connection-string" => o with { ConnectionString = Next() },
                 "--in-memory" => o with { InMemory = true },
+                "--local-workers" => o with { LocalWorkers = true },
                 "--output" => o with { Output = Next() },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --rounds N, --sequential-tasks N, --fanout-tasks N, --fanout-concurrency N, --distributed-tasks N, --distributed-concurrency N, --workers N, --scenarios sequential,fanout,distributed, --connection-string CS, --in-memory, --output FILE."),
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --rounds N, --sequential-tasks N, --fanout-tasks N, --fanout-concurrency N, --distributed-tasks N, --distributed-concurrency N, --workers N, --scenarios sequential,fanout,distributed, --connection-string CS, --in-memory, --local-workers, --output FILE."),
             };
         }
 
@@ -123,10 +127,19 @@ internal static class EngineBenchmark
 
     private static async Task<JsonObject> InlineScenarioAsync(Target target, EngineBenchOptions options, string name, string flow, BenchInput input, string description, double minTasksPerSecond, double? maxRoundTripsPerTask, string tag)
     {
+        var loadBefore = LoadAverage();
         var rounds = new List<RoundResult>();
+        var floors = new List<double>();
+        var measureFloor = maxRoundTripsPerTask is not null;
         for (var round = 0; round <= options.Rounds; round++)
         {
             using var timeout = new CancellationTokenSource(RoundTimeout);
+
+            // (a) also measures the store alone in the same round, alternating which goes first.
+            async Task<double> FloorAsync() => await StoreFloor.SequentialCommitsPerSecondAsync(
+                BenchStorage.Create(target.Backend($"{tag}f{round}")).RawStore, input.Tasks, timeout.Token).ConfigureAwait(false);
+            var floor = measureFloor && round % 2 == 1 ? await FloorAsync().ConfigureAwait(false) : 0;
+
             var backend = target.Backend($"{tag}r{round}");
             await using var node = await EngineNode.StartAsync(backend, $"bench-{name}", runWorker: true, timeout.Token).ConfigureAwait(false);
             node.Storage.Reset();
@@ -136,16 +149,35 @@ internal static class EngineBenchmark
             var record = await Verify(node.Storage, finished, input, timeout.Token).ConfigureAwait(false);
             var (calls, http) = node.Storage.Snapshot();
             var result = new RoundResult(input.Tasks, started, finished.At, record, calls, http);
-            Report(name, round, result.Summary());
+            if (measureFloor && round % 2 == 0)
+            {
+                floor = await FloorAsync().ConfigureAwait(false);
+            }
+
+            Report(name, round, result.Summary() + (measureFloor ? $"; store alone {floor:F0} commits/s" : string.Empty));
             if (round > 0)
             {
                 rounds.Add(result);
+                floors.Add(floor);
             }
         }
 
         var median = RoundResult.Median(rounds);
         var met = median.TasksPerSecond >= minTasksPerSecond && (maxRoundTripsPerTask is not { } max || median.RoundTripsPerTask <= max);
         var json = median.ToJson(name, description, rounds);
+        if (measureFloor)
+        {
+            var floor = floors.Order().ElementAt(floors.Count / 2);
+            json["storeAlone"] = new JsonObject
+            {
+                ["method"] = $"{input.Tasks} sequential IFlowStore.CommitAsync calls of a run record plus one TaskCompleted event (what the engine commits per inline task), no engine; same Azurite, same round, fresh tables",
+                ["commitsPerSecond"] = Math.Round(floor, 1),
+                ["samplesCommitsPerSecond"] = new JsonArray(floors.Select(f => (JsonNode)Math.Round(f, 1)).ToArray()),
+                ["engineToStoreRatio"] = Math.Round(median.TasksPerSecond / floor, 3),
+            };
+        }
+
+        json["loadAverage1m"] = new JsonArray(loadBefore, LoadAverage());
         json["goal"] = new JsonObject
         {
             ["tasksPerSecond"] = minTasksPerSecond,
@@ -165,9 +197,10 @@ internal static class EngineBenchmark
         {
             for (var i = 0; i < options.Workers; i++)
             {
-                workers.Add(options.InMemory ? new LocalBenchWorker($"bench-worker-{i}") : ProcessBenchWorker.Launch(i));
+                workers.Add(options.InMemory || options.LocalWorkers ? new LocalBenchWorker($"bench-worker-{i}") : ProcessBenchWorker.Launch(i));
             }
 
+            var loadBefore = LoadAverage();
             var rounds = new List<(RoundResult Engine, RawResult Raw)>();
             for (var round = 0; round <= options.Rounds; round++)
             {
@@ -192,15 +225,16 @@ internal static class EngineBenchmark
             }
 
             var median = RoundResult.Median(rounds.Select(r => r.Engine).ToList());
+            var loadAfter = LoadAverage();
             var raws = rounds.Select(r => r.Raw).OrderBy(r => r.PerSecond).ToList();
             var rawMedian = raws[raws.Count / 2];
             var ratio = median.TasksPerSecond / rawMedian.PerSecond;
             var json = median.ToJson(
                 "distributed",
-                $"one run fanning out {input.Tasks} no-op registered tasks with TaskOptions.Distributed() (ctx.MapTaskAsync, maxConcurrency {input.MaxConcurrency}), executed by {options.Workers} FlowWorker {(options.InMemory ? "instances in this process" : "processes")}; the run itself (its episodes) is also processed by those workers",
+                $"one run fanning out {input.Tasks} no-op registered tasks with TaskOptions.Distributed() (ctx.MapTaskAsync, maxConcurrency {input.MaxConcurrency}), executed by {options.Workers} FlowWorker {(options.InMemory || options.LocalWorkers ? "instances in this process" : "processes")}; the run itself (its episodes) is also processed by those workers",
                 rounds.Select(r => r.Engine).ToList());
             json["workers"] = options.Workers;
-            json["workerProcesses"] = !options.InMemory;
+            json["workerProcesses"] = !options.InMemory && !options.LocalWorkers;
             json["rawReceiveDelete"] = new JsonObject
             {
                 ["method"] = $"{input.Tasks} task work items (the engine's own message format) prefilled in a fresh queue (not measured); then each of the {options.Workers} worker processes consumes it as FlowWorker consumes its task queue, without the engine: wait for one of 16 slots (MaxConcurrentTasks), take every other free slot (up to 32), receive that many in one call (IWorkQueue.DequeueAsync), delete each (IWorkQueue.CompleteAsync) on the thread pool and free its slot, until a receive finds nothing. Rate = items / (last delete - command sent). Same Azurite, same round, fresh queue.",
@@ -211,6 +245,7 @@ internal static class EngineBenchmark
                 ["http"] = rawMedian.Http.ToJson(input.Tasks),
             };
             json["ratioToRaw"] = Math.Round(ratio, 3);
+            json["loadAverage1m"] = new JsonArray(loadBefore, loadAfter);
             json["goal"] = new JsonObject { ["ratioToRaw"] = 0.5, ["met"] = ratio >= 0.5 };
             return json;
         }
@@ -288,7 +323,22 @@ internal static class EngineBenchmark
         }
 
         await engine.StartRunAsync(flow, input, new StartRunOptions { RunId = runId }, cancellationToken).ConfigureAwait(false);
-        return await finished.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // A slow run says how far it got every 10 s.
+            while (await Task.WhenAny(finished.Task, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken)).ConfigureAwait(false) != finished.Task)
+            {
+                var progress = await engine.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
+                Console.Error.WriteLine($"  ... run {runId}: {progress?.State} ({progress?.StateMessage}), {progress?.JournalLength} events, lease {progress?.LeaseOwner ?? "none"}, wake requested {progress?.WakeRequested}");
+            }
+
+            return await finished.Task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            var run = await engine.GetRunAsync(runId, CancellationToken.None).ConfigureAwait(false);
+            throw new TimeoutException($"Run {runId} did not finish within {RoundTimeout}: {run?.State} ({run?.StateMessage}), {run?.JournalLength} events, lease {run?.LeaseOwner} until {run?.LeaseUntil:O}, wake requested {run?.WakeRequested}.", e);
+        }
     }
 
     private static async Task<FlowRunRecord> Verify(BenchStorage storage, FinishedRun finished, BenchInput input, CancellationToken cancellationToken)
@@ -306,6 +356,10 @@ internal static class EngineBenchmark
 
     private static void Report(string scenario, int round, string summary) =>
         Console.Error.WriteLine($"{scenario,-12} {(round == 0 ? "warm-up" : "round " + round),-8} {summary}");
+
+    /// <summary>The 1-minute load average (Linux), to tell a quiet machine from a busy one.</summary>
+    private static double? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : null;
 
     private static JsonObject Machine() => new()
     {
