@@ -35,6 +35,7 @@ internal sealed partial class Episode
     private readonly List<StateTransition> _transitions = [];
     private readonly List<string> _inboxToRemove = [];
     private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
+    private readonly List<Func<CancellationToken, Task>> _taskSends = [];
     private readonly Dictionary<string, Queue<string?>> _unclaimedEvents = new(StringComparer.Ordinal);
     private readonly Dictionary<int, JournalEvent> _recordedCalls = [];
     private readonly CancellationTokenSource _runCancellation = new();
@@ -421,7 +422,7 @@ internal sealed partial class Episode
                 Decide();
             }
 
-            if (HasPendingWrites || _afterCommit.Count > 0)
+            if (HasPendingWrites || _afterCommit.Count > 0 || _taskSends.Count > 0)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
                 continue;
@@ -557,7 +558,19 @@ internal sealed partial class Episode
         while (HasPendingWrites);
 
         // Only after the last chunk: a task message sent after an earlier chunk could be taken before its
-        // TaskDispatched event is stored, and the worker would drop it as not dispatched.
+        // TaskDispatched event is stored, and the worker would drop it as not dispatched. Task messages are
+        // independent of each other and go out concurrently (a fan-out's dispatches take a few round trips'
+        // time, not one each); the other actions keep their order (a child is started before it is cancelled).
+        if (_taskSends.Count > 0)
+        {
+            var sends = _taskSends.ToArray();
+            _taskSends.Clear();
+            await Parallel.ForEachAsync(
+                sends,
+                new ParallelOptions { MaxDegreeOfParallelism = TaskSendConcurrency, CancellationToken = cancellationToken },
+                async (send, ct) => await send(ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
         var actions = _afterCommit.ToArray();
         _afterCommit.Clear();
         foreach (var action in actions)
@@ -565,6 +578,9 @@ internal sealed partial class Episode
             await action(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>How many task messages one flush sends at once.</summary>
+    private const int TaskSendConcurrency = 16;
 
     /// <summary>One commit: the run record (lease renewed) plus as many buffered items as fit. Handles a version conflict by reloading.</summary>
     private async Task<IReadOnlyList<JournalEvent>> CommitAsync(CancellationToken cancellationToken, FlowRunRecord? final = null)
@@ -948,7 +964,7 @@ internal sealed partial class Episode
             Payload = t.InputJson,
             Detail = DistributedTaskOptions.From(t.Options).ToJson(),
         });
-        _afterCommit.Add(ct => SendTaskAsync(t.Name, t.Id, attempt, index, ct));
+        _taskSends.Add(ct => SendTaskAsync(t.Name, t.Id, attempt, index, ct));
     }
 
     private Task SendTaskAsync(string name, int callId, int attempt, int journalIndex, CancellationToken cancellationToken) =>
@@ -976,7 +992,7 @@ internal sealed partial class Episode
 
             if (call is TaskCall { Distributed: true, DispatchedAttempt: > 0 } t)
             {
-                _afterCommit.Add(ct => SendTaskAsync(t.Name, t.Id, t.DispatchedAttempt, t.DispatchIndex, ct));
+                _taskSends.Add(ct => SendTaskAsync(t.Name, t.Id, t.DispatchedAttempt, t.DispatchIndex, ct));
             }
             else if (call is SubflowCall { ChildRunId: { } child } sub)
             {
