@@ -14,6 +14,9 @@ internal interface IBenchWorker : IAsyncDisposable
     /// <summary>Raised when a commit of this worker's engine put a run into a final state.</summary>
     event Action<FinishedRun>? RunFinished;
 
+    /// <summary>Raised when this worker deleted a run's work item (with the run id).</summary>
+    event Action<string>? RunMessageCompleted;
+
     /// <summary>Starts a FlowWorker (default options) on the backend; returns once it polls.</summary>
     Task StartAsync(BackendSpec backend, CancellationToken cancellationToken);
 
@@ -34,10 +37,13 @@ internal sealed class LocalBenchWorker(string workerId) : IBenchWorker
 
     public event Action<FinishedRun>? RunFinished;
 
+    public event Action<string>? RunMessageCompleted;
+
     public async Task StartAsync(BackendSpec backend, CancellationToken cancellationToken)
     {
         _node = await EngineNode.StartAsync(backend, workerId, runWorker: true, cancellationToken).ConfigureAwait(false);
         _node.Storage.Store.RunFinished += r => RunFinished?.Invoke(new FinishedRun(r.RunId, r.State, DateTimeOffset.UtcNow));
+        _node.Storage.Queue.RunItemCompleted += id => RunMessageCompleted?.Invoke(id);
     }
 
     public Task ResetAsync(CancellationToken cancellationToken)
@@ -83,6 +89,8 @@ internal sealed record WorkerMessage(string Event)
 
     public FinishedRun? Finished { get; init; }
 
+    public string? RunId { get; init; }
+
     public DrainResult? Drain { get; init; }
 
     public CallSnapshot? Calls { get; init; }
@@ -118,6 +126,8 @@ internal sealed class ProcessBenchWorker : IBenchWorker
     }
 
     public event Action<FinishedRun>? RunFinished;
+
+    public event Action<string>? RunMessageCompleted;
 
     public static ProcessBenchWorker Launch(int index) => new(index);
 
@@ -162,6 +172,7 @@ internal sealed class ProcessBenchWorker : IBenchWorker
 
         await using var worker = new LocalBenchWorker(workerId);
         worker.RunFinished += run => Write(new WorkerMessage("finished") { Finished = run });
+        worker.RunMessageCompleted += id => Write(new WorkerMessage("completed") { RunId = id });
         while (await Console.In.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
             try
@@ -244,6 +255,10 @@ internal sealed class ProcessBenchWorker : IBenchWorker
         if (message.Event == "finished")
         {
             RunFinished?.Invoke(message.Finished!);
+        }
+        else if (message.Event == "completed")
+        {
+            RunMessageCompleted?.Invoke(message.RunId!);
         }
         else
         {

@@ -101,8 +101,19 @@ internal sealed class CountingWorkQueue(IWorkQueue inner, CallLog log) : IWorkQu
     public Task<LeasedWorkItem> ExtendLeaseAsync(LeasedWorkItem item, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
         log.TimeAsync(Kind("ExtendLease", item.Queue), () => inner.ExtendLeaseAsync(item, leaseDuration, cancellationToken));
 
-    public Task<bool> CompleteAsync(LeasedWorkItem item, CancellationToken cancellationToken) =>
-        log.TimeAsync(Kind("Complete", item.Queue), () => inner.CompleteAsync(item, cancellationToken));
+    /// <summary>Raised after a run's work item was deleted, with the run id.</summary>
+    public event Action<string>? RunItemCompleted;
+
+    public async Task<bool> CompleteAsync(LeasedWorkItem item, CancellationToken cancellationToken)
+    {
+        var completed = await log.TimeAsync(Kind("Complete", item.Queue), () => inner.CompleteAsync(item, cancellationToken)).ConfigureAwait(false);
+        if (completed && item.Item is { Kind: WorkItem.RunKind } work)
+        {
+            RunItemCompleted?.Invoke(work.RunId);
+        }
+
+        return completed;
+    }
 
     public Task<bool> AbandonAsync(LeasedWorkItem item, TimeSpan delay, CancellationToken cancellationToken) =>
         log.TimeAsync(Kind("Abandon", item.Queue), () => inner.AbandonAsync(item, delay, cancellationToken));

@@ -15,7 +15,6 @@ internal sealed class EngineNode : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly IHostedService? _worker;
-    private int _disposed;
 
     private EngineNode(ServiceProvider services, BenchStorage storage, IHostedService? worker)
     {
@@ -64,14 +63,9 @@ internal sealed class EngineNode : IAsyncDisposable
         return new EngineNode(provider, storage, worker);
     }
 
-    /// <summary>Stops the worker (it finishes what it holds) and the services. Idempotent.</summary>
+    /// <summary>Stops the worker (what it holds is cancelled) and the services.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
         if (_worker is not null)
         {
             await _worker.StopAsync(CancellationToken.None).ConfigureAwait(false);
