@@ -90,4 +90,21 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var recent = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "recent"));
         Assert.Equal(FlowKeys.InvertedTicks(T0) + "-run-dup", recent.RowKey);
     }
+
+    [Fact]
+    public async Task ListRunsAsync_TokenOfAnotherQuery_ThrowsArgumentException()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateAsync(NewRun($"run-t{i}", createdAt: T0.AddMinutes(i)));
+        }
+
+        var byState = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, PageSize = 1 }, Ct);
+        Assert.NotNull(byState.ContinuationToken);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ListRunsAsync(new RunQuery { ContinuationToken = byState.ContinuationToken }, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ListRunsAsync(new RunQuery { ContinuationToken = "not a token!" }, Ct));
+        var next = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, PageSize = 1, ContinuationToken = byState.ContinuationToken }, Ct);
+        Assert.Equal(["run-t1"], next.Runs.Select(r => r.RunId));
+    }
 }
