@@ -127,12 +127,12 @@ public sealed partial class AzureFlowStore
 
     private static string Inverted(long ticks) => (DateTimeOffset.MaxValue.UtcTicks - ticks).ToString("D19", CultureInfo.InvariantCulture);
 
-    private Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
+    private static Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
     {
         if (stored is null)
         {
             // No run (yet): a creation in flight, or one that failed long ago.
-            return row.Timestamp is { } written && _time.GetUtcNow() - written > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+            return IsOld(row) ? Verdict.Stale : Verdict.Skip;
         }
 
         var run = stored.Record;
@@ -163,8 +163,11 @@ public sealed partial class AzureFlowStore
         }
 
         // Written for a commit still in flight (or one that failed): not current yet.
-        return row.Timestamp is { } time && _time.GetUtcNow() - time > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+        return IsOld(row) ? Verdict.Stale : Verdict.Skip;
     }
+
+    /// <summary>Whether the service wrote the row over an hour ago. Compares with the service's own Timestamp, so it reads the real clock, not an injected one.</summary>
+    private static bool IsOld(TableEntity row) => row.Timestamp is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
 
     private async Task<ConcurrentDictionary<string, StoredRun?>> ReadRunsAsync(IEnumerable<string> runIds, CancellationToken cancellationToken)
     {

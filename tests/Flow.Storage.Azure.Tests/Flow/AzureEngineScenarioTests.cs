@@ -21,7 +21,7 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
     }
 
     protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
-        (new AzureFlowStore(_tables, _options, timeProvider: clock), new AzureWorkQueue(_queues, _tables, _options, timeProvider: clock));
+        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _tables, _options, timeProvider: clock));
 
     public async ValueTask InitializeAsync()
     {

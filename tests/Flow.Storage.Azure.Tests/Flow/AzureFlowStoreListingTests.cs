@@ -107,4 +107,16 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var next = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, PageSize = 1, ContinuationToken = byState.ContinuationToken }, Ct);
         Assert.Equal(["run-t1"], next.Runs.Select(r => r.RunId));
     }
+
+    [Fact]
+    public async Task CommitAsync_LoserOfARaceToTheSameState_LeavesTheWinnersIndexRow()
+    {
+        var stored = await CreateAsync(NewRun("run-race-state"));
+        await TransitionAsync(stored, RunState.Running);
+
+        await Assert.ThrowsAsync<ConcurrencyException>(() => TransitionAsync(stored, RunState.Running));
+
+        var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
+        Assert.Equal(["run-race-state"], running.Runs.Select(r => r.RunId));
+    }
 }
