@@ -35,6 +35,7 @@ public static class FlowReplayer
         WriteIndented = true,
         Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a file for people to read, never embedded in HTML
     };
 
     /// <summary>Exports a run's current journal as JSON.</summary>

@@ -20,8 +20,8 @@ public sealed class FlowTestHostOptions
     /// <summary>Engine options to change (lease duration, inline retry threshold).</summary>
     public Action<FlowEngineOptions>? ConfigureEngine { get; set; }
 
-    /// <summary>How long the host waits, in real time, for an episode to make progress before it moves the clock to the next timer. Default 5 ms.</summary>
-    public TimeSpan IdleQuantum { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>How long the host waits, in real time, for an episode to make progress before it moves the clock to the next timer. Default 10 ms. A task body that does real work for longer than this while the flow waits on it sees the fake clock move on (its timeout may fire early): keep task bodies in such tests quick, or raise this.</summary>
+    public TimeSpan IdleQuantum { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>A logger factory for the engine; null for none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

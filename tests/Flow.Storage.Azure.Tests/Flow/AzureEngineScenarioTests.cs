@@ -1,11 +1,11 @@
+using Flow.Engine.Scenarios;
 using Flow.Engine.Storage;
-using Flow.Engine.Tests;
 using Flow.Testing;
 using Flow.TestSupport;
 
 namespace Flow.Storage.Azure.Tests;
 
-/// <summary>The engine scenario suite on the Azure store and work queue, each test on its own tables and queues in Azurite.</summary>
+/// <summary>The engine scenarios on Azure Tables and Queues (Azurite), each test on its own tables and queues.</summary>
 public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifetime
 {
     private readonly TableServiceClient _tables;
@@ -17,11 +17,12 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
         var connection = StorageConnection.Parse(azurite.ConnectionString, "test");
         _tables = new TableServiceClient(connection);
         _queues = new QueueServiceClient(connection);
-        _options = new AzureFlowStorageOptions { TablePrefix = "E" + UniqueNames.Suffix(), QueuePrefix = "e" + UniqueNames.Suffix() + "-" };
+        _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
     }
 
+    // The store keeps no time of its own; the queue stamps dead letters with the scenario's fake clock.
     protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
-        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _tables, _options, timeProvider: clock));
+        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _tables, _options, null, clock));
 
     public async ValueTask InitializeAsync()
     {

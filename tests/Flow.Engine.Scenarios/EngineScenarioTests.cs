@@ -3,7 +3,7 @@ using Flow.Sdk;
 using Flow.Testing;
 using Flow.TestSupport;
 
-namespace Flow.Engine.Tests;
+namespace Flow.Engine.Scenarios;
 
 /// <summary>
 /// Engine scenarios that every backend must pass: each test runs flows through <see cref="FlowTestHost"/>
@@ -15,6 +15,7 @@ public abstract partial class EngineScenarioTests
     /// <summary>The backend, or null for the in-memory store.</summary>
     protected virtual Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => null;
 
+    /// <summary>Creates a test host on this backend.</summary>
     protected FlowTestHost CreateHost(Action<FlowRegistry> register, Action<FlowTestHostOptions>? configure = null) =>
         FlowTestHost.Create(register, o =>
         {
@@ -183,8 +184,4 @@ public abstract partial class EngineScenarioTests
         var history = await host.Store.GetStateHistoryAsync(run.RunId, deadline.Token);
         Assert.Contains(history, t => t.To == RunState.Cancelling);
     }
-}
-
-public sealed class InMemoryEngineScenarioTests : EngineScenarioTests
-{
 }

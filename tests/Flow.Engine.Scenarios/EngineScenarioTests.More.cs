@@ -3,7 +3,7 @@ using Flow.Sdk;
 using Flow.TestSupport;
 using Microsoft.Extensions.Logging;
 
-namespace Flow.Engine.Tests;
+namespace Flow.Engine.Scenarios;
 
 public abstract partial class EngineScenarioTests
 {
