@@ -5,16 +5,18 @@ namespace Flow.Storage.Conformance;
 
 /// <summary>
 /// Deterministic test payloads of an exact UTF-8 size that are hard to store exactly: they mix 1- to 4-byte
-/// characters and place a surrogate pair (a 4-byte character) across every 1,024-character and every
-/// 1,024-byte boundary, where stores that split large values into chunks are most likely to cut one in half.
+/// characters, with a surrogate pair across every 1,024-character boundary and a multi-byte character across
+/// every 1,024-byte boundary, where stores that split large values into chunks are most likely to cut one in half.
 /// </summary>
 public static class Payloads
 {
     private const int Boundary = 1024;
-    private const string Astral = "😀"; // U+1F600: two UTF-16 code units, four UTF-8 bytes
 
     // 1, 2, 3 and 4 UTF-8 bytes; quotes, backslashes and control characters are left out so the text can sit in a JSON string as is.
     private static readonly string[] Cycle = ["a", "é", "中", "𝄞", "Z", "ж", "€", " ", "🚀", "7", "ß", "語", "~"];
+
+    // One piece of each UTF-8 size; "😀" (U+1F600) is two UTF-16 code units.
+    private static readonly string[] Fillers = ["x", "é", "中", "😀"];
 
     /// <summary>Text of exactly <paramref name="utf8Bytes"/> UTF-8 bytes.</summary>
     /// <param name="utf8Bytes">The size in UTF-8 bytes.</param>
@@ -47,28 +49,35 @@ public static class Payloads
         var next = Math.Abs(seed) % Cycle.Length;
         while (bytes < endBytes)
         {
-            var remaining = endBytes - bytes;
-            var chars = builder.Length;
-            string piece;
-            if ((chars + 1) % Boundary == 0 || bytes % Boundary >= Boundary - 3)
+            // The next piece from the cycle if it fits, else the first filler that does: no character may start on a
+            // boundary (so a multi-byte character or a surrogate pair straddles each one), and no piece may lead into
+            // the one position where both boundaries come next and cannot both be straddled.
+            var piece = "x";
+            foreach (var candidate in (string[])[Cycle[next], .. Fillers])
             {
-                piece = Astral; // high surrogate at the last code unit before a boundary, or 4 bytes across one
+                var size = Encoding.UTF8.GetByteCount(candidate);
+                var chars = builder.Length + candidate.Length;
+                var end = bytes + size;
+                if (end > endBytes)
+                {
+                    continue;
+                }
+
+                var blocked = chars % Boundary == 0 || end % Boundary == 0 || (chars % Boundary == Boundary - 1 && end % Boundary == Boundary - 4);
+                if (end == endBytes || !blocked)
+                {
+                    piece = candidate;
+                    break;
+                }
             }
-            else
+
+            if (ReferenceEquals(piece, Cycle[next]))
             {
-                piece = Cycle[next];
                 next = (next + 1) % Cycle.Length;
             }
 
-            var size = Encoding.UTF8.GetByteCount(piece);
-            if (size > remaining)
-            {
-                piece = "x";
-                size = 1;
-            }
-
             builder.Append(piece);
-            bytes += size;
+            bytes += Encoding.UTF8.GetByteCount(piece);
         }
 
         return builder;
