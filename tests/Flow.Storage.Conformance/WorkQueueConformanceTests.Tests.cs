@@ -488,4 +488,35 @@ public abstract partial class WorkQueueConformanceTests
         Assert.True(await queue.CompleteAsync(taken, deadline.Token));
         Assert.Equal(0, await queue.GetApproximateCountAsync(name, deadline.Token));
     }
+
+    [Fact]
+    public async Task Methods_WithACancelledToken_ThrowOperationCanceledException()
+    {
+        using var deadline = TestDeadline.Create(Timeout);
+        var (queue, name, taken) = await NewQueueWithItemAsync(LongLease, deadline);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var token = cancelled.Token;
+        Func<Task>[] calls =
+        [
+            () => queue.EnsureQueueAsync(name, token),
+            () => queue.EnqueueAsync(name, Item("cancelled"), TimeSpan.Zero, token),
+            () => queue.DequeueAsync(name, 1, LongLease, token),
+            () => queue.ExtendLeaseAsync(taken, LongLease, token),
+            () => queue.CompleteAsync(taken, token),
+            () => queue.AbandonAsync(taken, TimeSpan.Zero, token),
+            () => queue.DeadLetterAsync(taken, "cancelled", token),
+            () => queue.GetDeadLettersAsync(name, 10, token),
+            () => queue.GetApproximateCountAsync(name, token),
+        ];
+
+        foreach (var call in calls)
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(call);
+        }
+
+        Assert.Equal(1, await queue.GetApproximateCountAsync(name, deadline.Token));
+        Assert.Empty(await queue.GetDeadLettersAsync(name, 10, deadline.Token));
+        Assert.True(await queue.CompleteAsync(taken, deadline.Token));
+    }
 }

@@ -51,3 +51,13 @@ public sealed class InMemoryWorkQueueOnSystemClockConformanceTests : WorkQueueCo
     protected override Task EnqueueRawAsync(IWorkQueue workQueue, string queue, string body, CancellationToken cancellationToken) =>
         ((InMemoryWorkQueue)workQueue).EnqueueRawAsync(queue, body, TimeSpan.Zero, cancellationToken);
 }
+
+/// <summary>
+/// The in-memory store passes the suite with the smallest payload limit the contract allows (1 MiB): the suite sizes its
+/// payloads from <see cref="IFlowStore.MaxPayloadBytes"/>, and the limit is enforced wherever it is set.
+/// </summary>
+public sealed class InMemoryFlowStoreWithSmallPayloadLimitConformanceTests : FlowStoreConformanceTests
+{
+    protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IFlowStore>(new InMemoryFlowStore(new InMemoryFlowStoreOptions { MaxPayloadBytes = 1024 * 1024 }));
+}
