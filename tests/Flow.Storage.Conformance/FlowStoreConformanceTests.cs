@@ -11,7 +11,7 @@ namespace Flow.Storage.Conformance;
 /// public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : FlowStoreConformanceTests
 /// {
 ///     protected override Task&lt;IFlowStore&gt; CreateStoreAsync(CancellationToken cancellationToken) =&gt;
-///         Task.FromResult&lt;IFlowStore&gt;(new AzureFlowStore(azurite.Connection, prefix: UniqueNames.Table()));
+///         Task.FromResult&lt;IFlowStore&gt;(new AzureFlowStore(azurite.ConnectionString, tablePrefix: UniqueNames.Table("t")));
 /// }
 /// </code>
 /// Every test creates its own store, so stores must be isolated from each other (unique table names, a schema

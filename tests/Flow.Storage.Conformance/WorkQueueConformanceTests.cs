@@ -174,11 +174,11 @@ public abstract partial class WorkQueueConformanceTests : IAsyncDisposable
     protected Task PassTimeUntilAsync(DateTimeOffset instant, TestDeadline deadline) =>
         WaitUntilAsync(_ => Task.FromResult(Clock.GetUtcNow() >= instant), deadline, $"the clock to reach {instant:O}");
 
-    /// <summary>Asserts <paramref name="actual"/> is within <see cref="Tolerance"/> of <paramref name="expected"/>.</summary>
-    protected void AssertNear(DateTimeOffset expected, DateTimeOffset actual, string what) =>
+    /// <summary>Asserts <paramref name="earliest"/> - <see cref="Tolerance"/> ≤ <paramref name="actual"/> ≤ <paramref name="latest"/> + <see cref="Tolerance"/>.</summary>
+    protected void AssertWithin(DateTimeOffset earliest, DateTimeOffset latest, DateTimeOffset actual, string what) =>
         Assert.True(
-            (actual - expected).Duration() <= Tolerance,
-            $"{what}: expected {expected:O} (± {Tolerance.TotalMilliseconds} ms), got {actual:O}.");
+            actual >= earliest - Tolerance && actual <= latest + Tolerance,
+            $"{what}: expected between {earliest:O} and {latest:O} (± {Tolerance.TotalMilliseconds} ms), got {actual:O}.");
 
     /// <summary>
     /// Asserts that <paramref name="item"/>'s receipt is no longer good: completing and abandoning return false,
