@@ -261,7 +261,11 @@ internal sealed partial class Episode
         var flowDefinition = _flow;
         var context = _context;
         var services = Services;
-        _flowTask = Task.Factory.StartNew(() => flowDefinition.Invoke(services, context, input), CancellationToken.None, TaskCreationOptions.None, _scheduler).Unwrap();
+        using (_scheduler.Own())
+        {
+            // Queued by the engine itself: not a continuation that escaped the flow context.
+            _flowTask = Task.Factory.StartNew(() => flowDefinition.Invoke(services, context, input), CancellationToken.None, TaskCreationOptions.None, _scheduler).Unwrap();
+        }
         return null;
     }
 
