@@ -1,6 +1,7 @@
 using Flow.Engine;
 using Flow.Engine.Storage;
 using Flow.Sdk;
+using Flow.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,7 @@ internal sealed class EngineNode : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<IFlowStore>(storage.Store);
         services.AddSingleton<IWorkQueue>(storage.Queue);
-        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(workerId));
+        services.AddSingleton<ILoggerFactory>(new CapturingLoggerFactory(LogLevel.Warning, Console.Error, workerId)); // says why, if something goes wrong
         var flow = services.AddFlow(BenchFlows.Register).AddEngine(configure: o => o.WorkerId = workerId);
         if (runWorker)
         {
@@ -72,32 +73,5 @@ internal sealed class EngineNode : IAsyncDisposable
         }
 
         await _services.DisposeAsync().ConfigureAwait(false);
-    }
-}
-
-/// <summary>Engine warnings and errors on stderr, so a benchmark that goes wrong says why.</summary>
-internal sealed class StderrLoggerFactory(string source) : ILoggerFactory, ILogger
-{
-    public ILogger CreateLogger(string categoryName) => this;
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        if (IsEnabled(logLevel))
-        {
-            Console.Error.WriteLine($"[{source} {logLevel}] {formatter(state, exception)}{(exception is null ? string.Empty : " " + exception.Message)}");
-        }
-    }
-
-    public void Dispose()
-    {
     }
 }
