@@ -50,6 +50,7 @@ internal sealed partial class Episode
     private Task<object?>? _flowTask;
     private DateTimeOffset _flowNow;
     private DateTimeOffset _lastCommit;
+    private DateTimeOffset _messageRenewedAt;
     private int _inlineInFlight;
     private bool _cancelRequested;
     private bool _recovery;
@@ -65,6 +66,7 @@ internal sealed partial class Episode
         _message = message;
         _replayOnly = replayOnly;
         _scheduler = new FlowScheduler(Signal);
+        _messageRenewedAt = core.Now;
     }
 
     /// <summary>In replay-only mode (the replayer), the first non-determinism found, or null when the code matched the journal.</summary>
@@ -481,10 +483,23 @@ internal sealed partial class Episode
         {
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
         }
+        else if (_core.Now - _messageRenewedAt >= heartbeat)
+        {
+            // A busy episode commits (renewing the run lease) too often to need the heartbeat, but its work item must
+            // stay hidden as long as the lease: once visible, it would be taken again while this episode runs.
+            await RenewMessageAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
+        await RenewMessageAsync(cancellationToken).ConfigureAwait(false);
+        await FlushAsync(cancellationToken, force: true).ConfigureAwait(false);
+    }
+
+    private async Task RenewMessageAsync(CancellationToken cancellationToken)
+    {
+        _messageRenewedAt = _core.Now;
         if (!_messageLost)
         {
             try
@@ -499,8 +514,6 @@ internal sealed partial class Episode
                 await _core.EnqueueRunAsync(_run, _core.Options.LeaseDuration, "recover", cancellationToken).ConfigureAwait(false);
             }
         }
-
-        await FlushAsync(cancellationToken, force: true).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- recording and committing
