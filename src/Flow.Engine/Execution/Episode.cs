@@ -147,11 +147,12 @@ internal sealed partial class Episode
                 return new EpisodeResult(EpisodeDisposition.Complete, _message);
             }
 
-            if (run.IsLeased(now) && run.LeaseOwner != _core.Options.WorkerId)
+            if (run.IsLeased(now))
             {
-                // A live episode has the run; it sees inbox items through the version check and schedules its own wake-ups.
-                Logs.WorkItemDropped(_core.Logger, RunId, "a live episode on " + run.LeaseOwner + " holds the lease");
-                return new EpisodeResult(EpisodeDisposition.Complete, _message);
+                // Another episode holds the run (in this process or another): alive, or dead with its lease not yet
+                // expired. Look again when the lease ends: a live holder will have renewed it; a dead one's run is taken over.
+                Logs.WorkItemDeferred(_core.Logger, RunId, run.LeaseOwner!, run.LeaseUntil!.Value);
+                return new EpisodeResult(EpisodeDisposition.Abandon, _message, run.LeaseUntil!.Value - now);
             }
 
             if (!run.CancelRequested)
