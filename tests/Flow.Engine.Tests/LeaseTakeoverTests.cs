@@ -37,6 +37,28 @@ public sealed class LeaseTakeoverTests
         Assert.Equal(1, host.GetResult<int>(final));
     }
 
+    [Fact]
+    public async Task ProcessAsync_RunItemDeferredMoreThanMaxDequeueCountWhileTheHolderRenews_LeavesTheRunRunning()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
+        await using var host = CreateHost();
+        var runId = (await host.StartAsync("one-task", cancellationToken: deadline.Token)).RunId;
+
+        for (var delivery = 1; delivery <= host.Engine.Options.MaxDequeueCount + 2; delivery++)
+        {
+            await HoldLeaseAsync(host, runId, deadline.Token); // the holder is alive: it renews its lease
+            var item = Assert.Single(await host.Queue.DequeueAsync(RunQueue, 1, host.Engine.Options.LeaseDuration, deadline.Token));
+            Assert.Equal(delivery, item.DequeueCount);
+            await host.Engine.ProcessAsync(item, deadline.Token);
+            host.Clock.SetUtcNow(NextVisibleTime(host) ?? throw new InvalidOperationException("The item was dropped."));
+        }
+
+        var run = await host.Engine.GetRunAsync(runId, deadline.Token);
+        Assert.Equal(RunState.Running, run!.State);
+        Assert.Equal(OtherWorker, run.LeaseOwner);
+        Assert.Empty(await host.Queue.GetDeadLettersAsync(RunQueue, 10, deadline.Token));
+    }
+
     private static DateTimeOffset? NextVisibleTime(FlowTestHost host) => ((InMemoryWorkQueue)host.Queue).GetNextVisibleTime(RunQueue);
 
     private static FlowTestHost CreateHost() =>
