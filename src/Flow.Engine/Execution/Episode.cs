@@ -1128,6 +1128,11 @@ internal sealed partial class Episode
                 continue;
             }
 
+            if (o.Error is null && TooLarge(o.Result) is { } tooLarge)
+            {
+                o = o with { Error = new PayloadTooLargeException($"The result of task '{t.Name}' is {tooLarge:N0} bytes of JSON; the store keeps at most {_core.Store.MaxPayloadBytes:N0} bytes per value (MaxPayloadBytes)."), State = RunState.Failed, Result = null };
+            }
+
             if (o.Error is null)
             {
                 RecordFor(t, new JournalEvent
@@ -1149,7 +1154,7 @@ internal sealed partial class Episode
             var failure = FailureInfo.From(o.Error);
             Logs.TaskAttemptFailed(_core.Logger, t.Name, t.Id, RunId, o.Attempt, failure.ToString());
             var cancelled = _cancelRequested || (o.Error is OperationCanceledException && _runCancellation.IsCancellationRequested);
-            var retry = !cancelled && o.Attempt <= t.Options.Retries && ShouldRetry(t.Options, o.Error);
+            var retry = !cancelled && o.Error is not PayloadTooLargeException && o.Attempt <= t.Options.Retries && ShouldRetry(t.Options, o.Error);
             if (retry)
             {
                 var delay = RetryPolicy.Delay(t.Options.RetryDelay, t.Options.RetryJitterFactor, o.Attempt);
@@ -1183,6 +1188,17 @@ internal sealed partial class Episode
                 });
             }
         }
+    }
+
+    private int? TooLarge(string? json)
+    {
+        if (json is null || json.Length <= _core.Store.MaxPayloadBytes / 3)
+        {
+            return null;
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(json);
+        return bytes > _core.Store.MaxPayloadBytes ? bytes : null;
     }
 
     private static bool ShouldRetry(TaskOptions options, Exception error)
@@ -1277,7 +1293,8 @@ internal sealed partial class Episode
 
     private async Task<EpisodeResult> CompleteFlowAsync(CancellationToken cancellationToken)
     {
-        var remaining = _replay.Skip(_replayPosition).FirstOrDefault(e => e.CallId > 0);
+        // A flow that returned while the journal records more steps changed its code; one that threw says why itself.
+        var remaining = _flowTask!.IsCompletedSuccessfully ? _replay.Skip(_replayPosition).FirstOrDefault(e => e.CallId > 0) : null;
         if (remaining is not null)
         {
             Fatal($"The flow code finished, but the journal records more: {remaining.Kind} of '{remaining.Name}' (call {remaining.CallId}).");
@@ -1296,6 +1313,10 @@ internal sealed partial class Episode
             try
             {
                 result = _core.Serialize(task.Result, _flow.OutputType);
+                if (TooLarge(result) is { } size)
+                {
+                    return await EndAsync(RunState.Failed, null, FailureInfo.From(new PayloadTooLargeException($"The flow's result is {size:N0} bytes of JSON; the store keeps at most {_core.Store.MaxPayloadBytes:N0} bytes per value (MaxPayloadBytes).")), "The result is too large", cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is JsonException or NotSupportedException)
             {

@@ -63,7 +63,7 @@ internal sealed class EpisodeContext : FlowContext
             return core.Serialize(result, typeof(TResult));
         }, null, distributed: false));
         var json = await call.Completion.Task.ConfigureAwait(true);
-        return core.Deserialize<TResult>(json);
+        return Read<TResult>(call, json);
     }
 
     public override async Task<TResult> CallTaskAsync<TResult>(string taskName, object? input, TaskOptions? options = null)
@@ -85,7 +85,7 @@ internal sealed class EpisodeContext : FlowContext
             return core.Serialize(result, definition.OutputType);
         }, definition, distributed));
         var json = await call.Completion.Task.ConfigureAwait(true);
-        return core.Deserialize<TResult>(json);
+        return Read<TResult>(call, json);
     }
 
     public override async Task<TResult> RunSubflowAsync<TResult>(string flowName, object? input, SubflowOptions? options = null)
@@ -95,7 +95,7 @@ internal sealed class EpisodeContext : FlowContext
         var inputJson = input is null ? "null" : core.Serialize(input, input.GetType());
         var call = _episode.AddCall(id => new SubflowCall(id, flowName, inputJson, options));
         var json = await call.Completion.Task.ConfigureAwait(true);
-        return core.Deserialize<TResult>(json);
+        return Read<TResult>(call, json);
     }
 
     public override Task SleepAsync(TimeSpan delay)
@@ -114,7 +114,19 @@ internal sealed class EpisodeContext : FlowContext
 
         var call = _episode.AddCall(id => new EventWaitCall(id, name, timeout));
         var json = await call.Completion.Task.ConfigureAwait(true);
-        return _episode.Core.Deserialize<T>(json);
+        return Read<T>(call, json);
+    }
+
+    private T Read<T>(Call call, string? json)
+    {
+        try
+        {
+            return _episode.Core.Deserialize<T>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new FlowException($"The recorded value of {call.Describe()} cannot be read as {typeof(T).Name}: {e.Message} The journal is corrupt, or the type changed in a way that breaks runs in flight.", e);
+        }
     }
 
     protected override Task CreateArtifactAsync(string key, ArtifactKind kind, string data, string? description)

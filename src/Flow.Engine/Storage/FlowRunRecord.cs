@@ -5,14 +5,15 @@ namespace Flow.Engine.Storage;
 /// <summary>
 /// The materialized record of one flow run: what it is, where it stands and who is working on it.
 /// The journal (see <see cref="JournalEvent"/>) is the truth about what the flow did; this record is
-/// what lists, dashboards and leases read. Stores keep it as one row/entity per run.
+/// what lists, dashboards and leases read. Stores keep it as one row/entity per run, with times in UTC to the
+/// microsecond (<see cref="StorageContract.NormalizeTime(DateTimeOffset)"/>).
 /// </summary>
 public sealed record FlowRunRecord
 {
-    /// <summary>The run id: unique, at most 100 characters of letters, digits, '-', '_' and '.'.</summary>
+    /// <summary>The run id: unique (case-sensitive), 1-100 ASCII letters, digits, '-', '_' and '.'. Fixed at creation.</summary>
     public required string RunId { get; init; }
 
-    /// <summary>The registered flow name.</summary>
+    /// <summary>The registered flow name. Fixed at creation.</summary>
     public required string FlowName { get; init; }
 
     /// <summary>The work pool whose queue carries this run's work items. Defaults to <c>default</c>.</summary>
@@ -63,7 +64,7 @@ public sealed record FlowRunRecord
     /// <summary>The call id in the parent's journal that started this subflow.</summary>
     public int ParentCallId { get; init; }
 
-    /// <summary>When the run was created.</summary>
+    /// <summary>When the run was created. Fixed at creation; runs are listed by it.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>When the run is due to start (for scheduled runs; otherwise the creation time).</summary>

@@ -25,13 +25,13 @@ public sealed record RunCommit
     /// <summary>Inbox items to add. An id that already exists makes the whole commit fail with <see cref="DuplicateInboxItemException"/>.</summary>
     public IReadOnlyList<InboxItem> InboxToAdd { get; init; } = [];
 
-    /// <summary>Ids of inbox items to remove (consumed into the journal). Missing ids are ignored.</summary>
+    /// <summary>Ids of inbox items to remove (consumed into the journal). Missing and repeated ids are ignored; an id may not also be in <see cref="InboxToAdd"/>.</summary>
     public IReadOnlyList<string> InboxToRemove { get; init; } = [];
 
     /// <summary>Log lines to append; they are numbered so the last one gets the new record's <see cref="FlowRunRecord.LogCount"/>.</summary>
     public IReadOnlyList<RunLogLine> Logs { get; init; } = [];
 
-    /// <summary>Artifacts to create or replace (by key).</summary>
+    /// <summary>Artifacts to create or replace (by key; each key at most once per commit).</summary>
     public IReadOnlyList<RunArtifact> Artifacts { get; init; } = [];
 
     /// <summary>The number of items in the commit besides the run record, for <see cref="IFlowStore.MaxItemsPerCommit"/>.</summary>
@@ -44,7 +44,7 @@ public sealed record RunQuery
     /// <summary>Only runs currently in this state.</summary>
     public RunState? State { get; init; }
 
-    /// <summary>Only runs of this flow.</summary>
+    /// <summary>Only runs of this flow (the whole name, compared ordinally: case-sensitive, no prefix match).</summary>
     public string? FlowName { get; init; }
 
     /// <summary>Only runs created at or after this time.</summary>
@@ -53,10 +53,14 @@ public sealed record RunQuery
     /// <summary>Only runs created before this time.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
 
-    /// <summary>The page size, 1-1000. Defaults to 50.</summary>
+    /// <summary>The page size, 1-1000 (else <see cref="ArgumentOutOfRangeException"/>). Defaults to 50. A page may hold fewer runs even when more follow.</summary>
     public int PageSize { get; init; } = 50;
 
-    /// <summary>The token from the previous page, or null for the first page.</summary>
+    /// <summary>
+    /// The token from the previous page (with the same filter), or null for the first page. A token marks a position in
+    /// the order, so runs created while paging are neither repeated nor make others skipped. A token this store did not
+    /// issue throws <see cref="ArgumentException"/>.
+    /// </summary>
     public string? ContinuationToken { get; init; }
 }
 
@@ -76,12 +80,32 @@ public sealed record LogPage(IReadOnlyList<RunLogLine> Lines, string? Continuati
 /// concurrently from many processes; the only coordination primitive is <see cref="CommitAsync"/>'s
 /// version check.
 /// </summary>
+/// <remarks>
+/// <para>Rules every store follows (the conformance suite checks each; <see cref="StorageContract"/> implements the
+/// checks that need no storage, so backends share them):</para>
+/// <list type="bullet">
+/// <item><description>Times are kept as instants in UTC to the microsecond: a value reads back as
+/// <see cref="StorageContract.NormalizeTime(DateTimeOffset)"/> of what was written (offset zero, ticks below a
+/// microsecond dropped). Every string is kept exactly, whatever its characters.</description></item>
+/// <item><description>Malformed input (ids, inconsistent commits, page sizes, foreign continuation tokens) throws
+/// <see cref="ArgumentException"/> before anything is written.</description></item>
+/// <item><description>A write that throws leaves nothing of itself visible to any read.</description></item>
+/// <item><description>Reads of a run that does not exist return null or empty results; they do not throw.</description></item>
+/// <item><description>Records handed in or out share no mutable state with the store.</description></item>
+/// <item><description>Every method throws <see cref="OperationCanceledException"/> when its token is cancelled before it completes.</description></item>
+/// </list>
+/// </remarks>
 public interface IFlowStore
 {
-    /// <summary>The most items (<see cref="RunCommit.ItemCount"/>) one commit may carry; the engine splits larger changes.</summary>
+    /// <summary>The most items (<see cref="RunCommit.ItemCount"/>) one commit may carry, at least 10; the engine splits larger changes.</summary>
     int MaxItemsPerCommit { get; }
 
-    /// <summary>The largest payload (a parameter set, result or event payload, in UTF-8 bytes) the store keeps.</summary>
+    /// <summary>
+    /// The largest payload the store keeps, in UTF-8 bytes, at least 1 MiB. Payloads are <see cref="FlowRunRecord.Parameters"/>,
+    /// <see cref="FlowRunRecord.Result"/>, <see cref="JournalEvent.Payload"/>, <see cref="InboxItem.Payload"/>,
+    /// <see cref="RunArtifact.Data"/> and <see cref="CacheEntry.Value"/>; each may be up to this size, and a commit may carry
+    /// <see cref="MaxItemsPerCommit"/> of them.
+    /// </summary>
     int MaxPayloadBytes { get; }
 
     /// <summary>Creates the tables/queues/schema this store needs, if missing. Idempotent and safe to run concurrently.</summary>
@@ -90,12 +114,15 @@ public interface IFlowStore
     Task InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates a run with its first state transition (index 1), unless a run with that id exists.
+    /// Creates a run with its first state transition (index 1), unless a run with that id exists. Of concurrent
+    /// creations of one id exactly one creates it; the others return it.
     /// </summary>
-    /// <param name="run">The new run; its <see cref="FlowRunRecord.TransitionCount"/> must be 1.</param>
+    /// <param name="run">The new run; its <see cref="FlowRunRecord.TransitionCount"/> must be 1, its journal length and log count 0.</param>
     /// <param name="firstTransition">The first transition (index 1, From null, To = run.State).</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The stored run and whether this call created it (false: the existing run is returned, unchanged).</returns>
+    /// <exception cref="ArgumentException">The run id is malformed or the run and transition break the rules above (<see cref="StorageContract.ValidateNewRun"/>).</exception>
+    /// <exception cref="PayloadTooLargeException">The parameters or result exceed <see cref="MaxPayloadBytes"/>.</exception>
     Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken);
 
     /// <summary>Reads a run.</summary>
@@ -104,19 +131,26 @@ public interface IFlowStore
     /// <returns>The run, or null when there is none.</returns>
     Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken);
 
-    /// <summary>Applies a commit atomically if the run's version is still <see cref="RunCommit.ExpectedVersion"/>.</summary>
+    /// <summary>
+    /// Applies a commit atomically if the run's version is still <see cref="RunCommit.ExpectedVersion"/>: all of it or,
+    /// when it throws, nothing. A commit never creates a run. <see cref="FlowRunRecord.RunId"/>,
+    /// <see cref="FlowRunRecord.FlowName"/> and <see cref="FlowRunRecord.CreatedAt"/> are fixed when the run is created
+    /// (stores may index them); a commit carries them unchanged. When several of the exceptions below apply, the
+    /// argument and payload checks come first; between the others any one may be thrown.
+    /// </summary>
     /// <param name="commit">The change.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The run as stored now, with its new version.</returns>
-    /// <exception cref="ConcurrencyException">The run changed since the expected version (or was deleted).</exception>
+    /// <exception cref="ArgumentException">The commit is inconsistent in itself or carries more than <see cref="MaxItemsPerCommit"/> items (<see cref="StorageContract.ValidateCommit"/>).</exception>
+    /// <exception cref="ConcurrencyException">The run changed since the expected version (or does not exist).</exception>
     /// <exception cref="DuplicateInboxItemException">An inbox item with one of the ids already exists.</exception>
     /// <exception cref="PayloadTooLargeException">A payload exceeds <see cref="MaxPayloadBytes"/>.</exception>
     Task<StoredRun> CommitAsync(RunCommit commit, CancellationToken cancellationToken);
 
-    /// <summary>Loads the journal of one attempt (events 1..JournalLength of the given run record) and the run's pending inbox.</summary>
+    /// <summary>Loads the journal of one attempt (events 1..JournalLength of the given run record's <see cref="FlowRunRecord.Attempt"/>) and the run's pending inbox.</summary>
     /// <param name="run">The run record as read (its <see cref="FlowRunRecord.JournalLength"/> bounds the events returned; stores ignore any event beyond it).</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The journal.</returns>
+    /// <returns>The journal; empty for a run that does not exist.</returns>
     Task<RunJournal> LoadJournalAsync(FlowRunRecord run, CancellationToken cancellationToken);
 
     /// <summary>Reads one journal event.</summary>
@@ -124,16 +158,20 @@ public interface IFlowStore
     /// <param name="attempt">The flow-run attempt.</param>
     /// <param name="index">The event index.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The event, or null.</returns>
+    /// <returns>The event, or null (also for a run that does not exist).</returns>
     Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken);
 
     /// <summary>Reads a run's state history, oldest first.</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The transitions.</returns>
+    /// <returns>The transitions; empty for a run that does not exist.</returns>
     Task<IReadOnlyList<StateTransition>> GetStateHistoryAsync(string runId, CancellationToken cancellationToken);
 
-    /// <summary>Lists runs, newest first, by range queries on indexes (never a full scan).</summary>
+    /// <summary>
+    /// Lists runs, newest first by <see cref="FlowRunRecord.CreatedAt"/>, then by run id (ordinal, ascending), by range
+    /// queries on indexes (never a full scan). Filters apply to the runs' current records: a run listed by state is in
+    /// that state now. <see cref="RunQuery.CreatedFrom"/> is inclusive, <see cref="RunQuery.CreatedBefore"/> exclusive.
+    /// </summary>
     /// <param name="query">The filter and page.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A page.</returns>
@@ -141,25 +179,25 @@ public interface IFlowStore
 
     /// <summary>Reads a run's log lines in the order they were written.</summary>
     /// <param name="runId">The run id.</param>
-    /// <param name="pageSize">The page size, 1-1000.</param>
-    /// <param name="continuationToken">The previous page's token, or null.</param>
+    /// <param name="pageSize">The page size, 1-1000 (else <see cref="ArgumentOutOfRangeException"/>).</param>
+    /// <param name="continuationToken">The previous page's token, or null. It marks the position after that page's last line, so lines written since are read too. A token this store did not issue throws <see cref="ArgumentException"/>.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>A page.</returns>
+    /// <returns>A page (a page may hold fewer lines even when more follow); empty for a run that does not exist.</returns>
     Task<LogPage> GetLogsAsync(string runId, int pageSize, string? continuationToken, CancellationToken cancellationToken);
 
-    /// <summary>Reads a run's artifacts, ordered by key.</summary>
+    /// <summary>Reads a run's artifacts, ordered by key (ordinal).</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>The artifacts.</returns>
+    /// <returns>The artifacts; empty for a run that does not exist.</returns>
     Task<IReadOnlyList<RunArtifact>> GetArtifactsAsync(string runId, CancellationToken cancellationToken);
 
     /// <summary>Reads a cache entry, expired or not (the engine decides validity).</summary>
-    /// <param name="key">The cache key (any string up to 1,024 characters; stores hash or escape it as they need).</param>
+    /// <param name="key">The cache key: 1-1,024 characters of any kind but U+0000, compared ordinally (case-sensitive); stores hash or escape it as they need.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The entry, or null.</returns>
     Task<CacheEntry?> GetCacheEntryAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>Creates or replaces a cache entry.</summary>
+    /// <summary>Creates or replaces a cache entry (its key as for <see cref="GetCacheEntryAsync"/>; its value up to <see cref="MaxPayloadBytes"/>).</summary>
     /// <param name="entry">The entry.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task.</returns>

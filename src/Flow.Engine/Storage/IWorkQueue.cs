@@ -41,10 +41,10 @@ public sealed record WorkItem
 /// <param name="Queue">The queue it came from.</param>
 /// <param name="Item">The item.</param>
 /// <param name="MessageId">The store's id for the message.</param>
-/// <param name="Receipt">The lease receipt (an Azure pop receipt); changes with every extension.</param>
+/// <param name="Receipt">The lease receipt (an Azure pop receipt). It changes whenever the item is taken, extended or abandoned and stays good until then (even past <paramref name="LeaseUntil"/>) or until the item is removed.</param>
 /// <param name="DequeueCount">How many times the item has been taken, including this time.</param>
 /// <param name="LeaseUntil">When the lease ends unless extended.</param>
-/// <param name="RawBody">The message body as stored, for dead-letter records.</param>
+/// <param name="RawBody">The message body as its producer wrote it (before any transport encoding such as Base64), for dead-letter records.</param>
 public sealed record LeasedWorkItem(string Queue, WorkItem? Item, string MessageId, string Receipt, int DequeueCount, DateTimeOffset LeaseUntil, string RawBody);
 
 /// <summary>A work item that could not be processed, with the reason.</summary>
@@ -52,7 +52,7 @@ public sealed record LeasedWorkItem(string Queue, WorkItem? Item, string Message
 /// <param name="MessageId">The original message id.</param>
 /// <param name="RawBody">The body as received.</param>
 /// <param name="Reason">Why it was dead-lettered.</param>
-/// <param name="Timestamp">When.</param>
+/// <param name="Timestamp">When (UTC, to the microsecond).</param>
 public sealed record DeadLetter(string Queue, string MessageId, string RawBody, string Reason, DateTimeOffset Timestamp);
 
 /// <summary>
@@ -60,6 +60,11 @@ public sealed record DeadLetter(string Queue, string MessageId, string RawBody, 
 /// implementation passes the same conformance suite. Queue names are logical (e.g. <c>runs-default</c>);
 /// a store maps them to its own names.
 /// </summary>
+/// <remarks>
+/// Delivery order is not guaranteed (roughly first in, first out). Arguments out of range throw
+/// <see cref="ArgumentException"/> (<see cref="StorageContract"/> has the checks); a queue must be ensured before it is
+/// used. Every method throws <see cref="OperationCanceledException"/> when its token is cancelled before it completes.
+/// </remarks>
 public interface IWorkQueue
 {
     /// <summary>Creates the queue (and its dead-letter store) if missing. Idempotent.</summary>
@@ -68,7 +73,7 @@ public interface IWorkQueue
     /// <returns>A task.</returns>
     Task EnsureQueueAsync(string queue, CancellationToken cancellationToken);
 
-    /// <summary>Adds an item that becomes visible after <paramref name="delay"/> (zero: now; at most 7 days).</summary>
+    /// <summary>Adds an item that becomes visible after <paramref name="delay"/> (zero: now; at most 7 days). Each call adds a message, even for an equal item.</summary>
     /// <param name="queue">The queue.</param>
     /// <param name="item">The item.</param>
     /// <param name="delay">The visibility delay.</param>
@@ -79,17 +84,17 @@ public interface IWorkQueue
     /// <summary>Takes up to <paramref name="maxItems"/> visible items, hiding each for <paramref name="leaseDuration"/>. Returns an empty list when none is visible; never blocks waiting.</summary>
     /// <param name="queue">The queue.</param>
     /// <param name="maxItems">1-32.</param>
-    /// <param name="leaseDuration">How long the items stay invisible (1 s to 7 days).</param>
+    /// <param name="leaseDuration">How long the items stay invisible (1 s to 7 days). Each take increments the item's <see cref="LeasedWorkItem.DequeueCount"/> and issues a new receipt.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The items. An item whose body cannot be parsed is returned with a null <see cref="LeasedWorkItem.Item"/> so the caller can dead-letter it.</returns>
     Task<IReadOnlyList<LeasedWorkItem>> DequeueAsync(string queue, int maxItems, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
-    /// <summary>Extends a lease from now.</summary>
+    /// <summary>Extends a lease from now. The item keeps its dequeue count and gets a new receipt; the old one stops working.</summary>
     /// <param name="item">The leased item (its current receipt).</param>
     /// <param name="leaseDuration">The new lease length from now.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The item with its new receipt and lease end.</returns>
-    /// <exception cref="LeaseLostException">The lease expired and someone else took the item, or it was completed.</exception>
+    /// <exception cref="LeaseLostException">The receipt is no longer good: the item was taken again (after the lease expired), its lease was extended or abandoned with a newer receipt, or it was removed. A lease that expired while nobody took the item can still be extended.</exception>
     Task<LeasedWorkItem> ExtendLeaseAsync(LeasedWorkItem item, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>Removes a handled item.</summary>
@@ -98,7 +103,7 @@ public interface IWorkQueue
     /// <returns>True when removed; false when the lease was lost (someone else may process it again).</returns>
     Task<bool> CompleteAsync(LeasedWorkItem item, CancellationToken cancellationToken);
 
-    /// <summary>Gives an item back, visible again after <paramref name="delay"/>.</summary>
+    /// <summary>Gives an item back, visible again after <paramref name="delay"/> (0 to 7 days); its receipt stops working.</summary>
     /// <param name="item">The leased item.</param>
     /// <param name="delay">When it becomes visible again.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
@@ -110,11 +115,12 @@ public interface IWorkQueue
     /// <param name="reason">Why.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>A task.</returns>
+    /// <exception cref="LeaseLostException">The receipt is no longer good (as for <see cref="ExtendLeaseAsync"/>): the item stays where it is; a dead-letter record may or may not have been written.</exception>
     Task DeadLetterAsync(LeasedWorkItem item, string reason, CancellationToken cancellationToken);
 
     /// <summary>Lists a queue's dead letters, oldest first.</summary>
     /// <param name="queue">The queue.</param>
-    /// <param name="maxItems">The most to return.</param>
+    /// <param name="maxItems">The most to return, 1-1000.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The dead letters.</returns>
     Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(string queue, int maxItems, CancellationToken cancellationToken);

@@ -123,7 +123,7 @@ public enum InboxItemKind
 /// </summary>
 public sealed record InboxItem
 {
-    /// <summary>The id, unique within the run: 1-200 characters of letters, digits, '-', '_' and '.'.</summary>
+    /// <summary>The id, unique within the run: 1-200 ASCII letters, digits, '-', '_' and '.'.</summary>
     public required string Id { get; init; }
 
     /// <summary>What was delivered.</summary>
@@ -188,7 +188,7 @@ public enum ArtifactType
 }
 
 /// <summary>A named output of a run shown next to it: a markdown report, a table, a link.</summary>
-/// <param name="Key">The key, unique within the run (a later artifact with the same key replaces it).</param>
+/// <param name="Key">The key, unique within the run (a later artifact with the same key replaces it): 1-200 ASCII letters, digits, '-', '_' and '.'.</param>
 /// <param name="Type">The kind.</param>
 /// <param name="Data">The content: markdown text, a JSON array of objects, or a URI.</param>
 /// <param name="Description">An optional description.</param>
@@ -207,5 +207,5 @@ public sealed record CacheEntry(string Key, string Value, string TaskName, strin
 
 /// <summary>The journal of one attempt of a run as loaded by an episode.</summary>
 /// <param name="Events">The events with index 1..<see cref="FlowRunRecord.JournalLength"/>, in order.</param>
-/// <param name="Inbox">Undelivered inbox items, oldest first (by timestamp, then id).</param>
+/// <param name="Inbox">Undelivered inbox items, oldest first (by timestamp, then id, ordinal).</param>
 public sealed record RunJournal(IReadOnlyList<JournalEvent> Events, IReadOnlyList<InboxItem> Inbox);

@@ -196,16 +196,7 @@ public static class StorageContract
             throw new ArgumentException($"The commit carries {commit.Logs.Count} log lines but the run's LogCount is {run.LogCount}.", nameof(commit));
         }
 
-        var added = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var item in commit.InboxToAdd)
-        {
-            ValidateId(item.Id, MaxInboxIdLength, nameof(commit));
-            if (!added.Add(item.Id))
-            {
-                throw new ArgumentException($"Inbox item id '{item.Id}' appears twice in one commit.", nameof(commit));
-            }
-        }
-
+        var added = ValidateDistinctIds(commit.InboxToAdd.Select(i => i.Id), MaxInboxIdLength, "Inbox item id");
         foreach (var id in commit.InboxToRemove)
         {
             ValidateId(id, MaxInboxIdLength, nameof(commit));
@@ -215,15 +206,7 @@ public static class StorageContract
             }
         }
 
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var artifact in commit.Artifacts)
-        {
-            ValidateId(artifact.Key, MaxArtifactKeyLength, nameof(commit));
-            if (!keys.Add(artifact.Key))
-            {
-                throw new ArgumentException($"Artifact key '{artifact.Key}' appears twice in one commit.", nameof(commit));
-            }
-        }
+        ValidateDistinctIds(commit.Artifacts.Select(a => a.Key), MaxArtifactKeyLength, "Artifact key");
     }
 
     /// <summary>Checks the payloads of a run record (<see cref="FlowRunRecord.Parameters"/> and <see cref="FlowRunRecord.Result"/>).</summary>
@@ -334,20 +317,12 @@ public static class StorageContract
     /// <summary>Checks a visibility delay: zero to 7 days.</summary>
     /// <param name="delay">The delay.</param>
     /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>
-    public static void ValidateDelay(TimeSpan delay)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(delay, MaxQueueDelay);
-    }
+    public static void ValidateDelay(TimeSpan delay) => ValidateSpan(delay, TimeSpan.Zero, nameof(delay));
 
     /// <summary>Checks a lease duration: 1 second to 7 days.</summary>
     /// <param name="leaseDuration">The lease.</param>
     /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>
-    public static void ValidateLease(TimeSpan leaseDuration)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(leaseDuration, MinLease);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(leaseDuration, MaxQueueDelay);
-    }
+    public static void ValidateLease(TimeSpan leaseDuration) => ValidateSpan(leaseDuration, MinLease, nameof(leaseDuration));
 
     /// <summary>Checks a dequeue request: a valid queue name, 1-32 items and a valid lease.</summary>
     /// <param name="queue">The queue.</param>
@@ -360,6 +335,27 @@ public static class StorageContract
         ArgumentOutOfRangeException.ThrowIfLessThan(maxItems, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxItems, MaxDequeueItems);
         ValidateLease(leaseDuration);
+    }
+
+    private static HashSet<string> ValidateDistinctIds(IEnumerable<string> ids, int maxLength, string what)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            ValidateId(id, maxLength, "commit");
+            if (!seen.Add(id))
+            {
+                throw new ArgumentException($"{what} '{id}' appears twice in one commit.", "commit");
+            }
+        }
+
+        return seen;
+    }
+
+    private static void ValidateSpan(TimeSpan value, TimeSpan min, string paramName)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(value, min, paramName);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxQueueDelay, paramName);
     }
 
     private static void ValidateRun(FlowRunRecord run)

@@ -72,15 +72,8 @@ public sealed class InMemoryFlowStore : IFlowStore
     }
 
     /// <inheritdoc />
-    public Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            return Task.FromResult(_runs.TryGetValue(runId, out var entry) ? entry.Current : null);
-        }
-    }
+    public Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken) =>
+        ReadRun(runId, entry => entry?.Current, cancellationToken);
 
     /// <inheritdoc />
     public Task<StoredRun> CommitAsync(RunCommit commit, CancellationToken cancellationToken)
@@ -145,50 +138,16 @@ public sealed class InMemoryFlowStore : IFlowStore
     public Task<RunJournal> LoadJournalAsync(FlowRunRecord run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            if (!_runs.TryGetValue(run.RunId, out var entry))
-            {
-                return Task.FromResult(new RunJournal([], []));
-            }
-
-            var events = new List<JournalEvent>(run.JournalLength);
-            for (var index = 1; index <= run.JournalLength && entry.Events.TryGetValue((run.Attempt, index), out var e); index++)
-            {
-                events.Add(e);
-            }
-
-            var inbox = entry.Inbox.Values
-                .OrderBy(i => i.Timestamp)
-                .ThenBy(i => i.Id, StringComparer.Ordinal)
-                .ToArray();
-            return Task.FromResult(new RunJournal(events.ToArray(), inbox));
-        }
+        return ReadRun(run.RunId, entry => entry is null ? new RunJournal([], []) : LoadJournal(entry, run), cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            return Task.FromResult(_runs.TryGetValue(runId, out var entry) && entry.Events.TryGetValue((attempt, index), out var e) ? e : null);
-        }
-    }
+    public Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken) =>
+        ReadRun(runId, entry => entry?.Events.GetValueOrDefault((attempt, index)), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<StateTransition>> GetStateHistoryAsync(string runId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            IReadOnlyList<StateTransition> history = _runs.TryGetValue(runId, out var entry) ? entry.Transitions.Values.ToArray() : [];
-            return Task.FromResult(history);
-        }
-    }
+    public Task<IReadOnlyList<StateTransition>> GetStateHistoryAsync(string runId, CancellationToken cancellationToken) =>
+        ReadRun<IReadOnlyList<StateTransition>>(runId, entry => entry is null ? [] : entry.Transitions.Values.ToArray(), cancellationToken);
 
     /// <inheritdoc />
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
@@ -227,36 +186,12 @@ public sealed class InMemoryFlowStore : IFlowStore
         ArgumentNullException.ThrowIfNull(runId);
         StorageContract.ValidatePageSize(pageSize);
         var from = continuationToken is null ? 1 : ParseLogToken(continuationToken);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            if (!_runs.TryGetValue(runId, out var entry))
-            {
-                return Task.FromResult(new LogPage([], null));
-            }
-
-            var lines = entry.Logs.Where(l => l.Key >= from).Take(pageSize + 1).ToArray();
-            if (lines.Length <= pageSize)
-            {
-                return Task.FromResult(new LogPage(lines.Select(l => l.Value).ToArray(), null));
-            }
-
-            var token = lines[pageSize].Key.ToString(CultureInfo.InvariantCulture);
-            return Task.FromResult(new LogPage(lines[..pageSize].Select(l => l.Value).ToArray(), "log-" + token));
-        }
+        return ReadRun(runId, entry => LogPageFrom(entry?.Logs.Where(l => l.Key >= from).Take(pageSize + 1).ToArray() ?? [], pageSize), cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<RunArtifact>> GetArtifactsAsync(string runId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(runId);
-        cancellationToken.ThrowIfCancellationRequested();
-        lock (_gate)
-        {
-            IReadOnlyList<RunArtifact> artifacts = _runs.TryGetValue(runId, out var entry) ? entry.Artifacts.Values.ToArray() : [];
-            return Task.FromResult(artifacts);
-        }
-    }
+    public Task<IReadOnlyList<RunArtifact>> GetArtifactsAsync(string runId, CancellationToken cancellationToken) =>
+        ReadRun<IReadOnlyList<RunArtifact>>(runId, entry => entry is null ? [] : entry.Artifacts.Values.ToArray(), cancellationToken);
 
     /// <inheritdoc />
     public Task<CacheEntry?> GetCacheEntryAsync(string key, CancellationToken cancellationToken)
@@ -283,12 +218,43 @@ public sealed class InMemoryFlowStore : IFlowStore
         return Task.CompletedTask;
     }
 
+    private static RunJournal LoadJournal(RunEntry entry, FlowRunRecord run)
+    {
+        var events = new List<JournalEvent>(run.JournalLength);
+        for (var index = 1; index <= run.JournalLength && entry.Events.TryGetValue((run.Attempt, index), out var e); index++)
+        {
+            events.Add(e);
+        }
+
+        var inbox = entry.Inbox.Values
+            .OrderBy(i => i.Timestamp)
+            .ThenBy(i => i.Id, StringComparer.Ordinal)
+            .ToArray();
+        return new RunJournal(events.ToArray(), inbox);
+    }
+
+    private static LogPage LogPageFrom(KeyValuePair<int, RunLogLine>[] lines, int pageSize) =>
+        lines.Length <= pageSize
+            ? new LogPage(lines.Select(l => l.Value).ToArray(), null)
+            : new LogPage(lines[..pageSize].Select(l => l.Value).ToArray(), "log-" + lines[pageSize].Key.ToString(CultureInfo.InvariantCulture));
+
     private static int ParseLogToken(string token) =>
         token.StartsWith("log-", StringComparison.Ordinal)
         && int.TryParse(token.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var from)
         && from >= 1
             ? from
             : throw new ArgumentException($"'{token}' is not a log continuation token of this store.", nameof(token));
+
+    /// <summary>Reads from a run's entry (null when there is no such run) under the lock.</summary>
+    private Task<T> ReadRun<T>(string runId, Func<RunEntry?, T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            return Task.FromResult(read(_runs.GetValueOrDefault(runId)));
+        }
+    }
 
     private string NextVersion() => (++_lastVersion).ToString("x16", CultureInfo.InvariantCulture);
 
