@@ -80,7 +80,8 @@ public sealed class WorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutput
         switch (point)
         {
             case KillPoint.WhileRunning:
-                Assert.InRange(recordedByA.Count, killAt - 1, killAt); // task K's completion may or may not have been committed
+                // Task K's completion may or may not have been committed (a slow kill may even let A record more).
+                Assert.True(recordedByA.Count >= killAt - 1, $"A recorded {recordedByA.Count} tasks, though task {killAt} had done its side effect");
                 break;
             default:
                 Assert.Equal(killAt - 1, recordedByA.Count); // task K never returned on A
