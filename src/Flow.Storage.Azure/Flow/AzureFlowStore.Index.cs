@@ -1,5 +1,8 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
 using Flow.Engine.Storage;
 
 namespace Flow.Storage.Azure;
@@ -29,12 +32,7 @@ public sealed partial class AzureFlowStore
         var clauses = new List<string> { TableFilter.Equal("PartitionKey", partition) };
         if (query.ContinuationToken is { } token)
         {
-            if (token.Length is 0 or > 300 || FlowKeys.IsChunk(token))
-            {
-                throw new ArgumentException("The continuation token does not come from ListRunsAsync.", nameof(query));
-            }
-
-            clauses.Add(TableFilter.GreaterThan("RowKey", token));
+            clauses.Add(TableFilter.GreaterThan("RowKey", ParseToken(token, partition)));
         }
 
         if (query.CreatedBefore is { } before)
@@ -103,17 +101,38 @@ public sealed partial class AzureFlowStore
             await DeleteIndexRowsAsync(null, stale, cancellationToken).ConfigureAwait(false);
         }
 
-        return new RunPage(runs, more ? lastKey : null);
+        return new RunPage(runs, more ? ToToken(partition, lastKey!) : null);
+    }
+
+    /// <summary>A page token: the index partition and the last RowKey examined, as base64url text.</summary>
+    private static string ToToken(string partition, string rowKey) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(partition + "\n" + rowKey));
+
+    private static string ParseToken(string token, string partition)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
+            var newline = text.IndexOf('\n', StringComparison.Ordinal);
+            if (newline > 0 && text.AsSpan(0, newline).SequenceEqual(partition) && IndexRowKey().IsMatch(text[(newline + 1)..]))
+            {
+                return text[(newline + 1)..];
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new ArgumentException("The continuation token does not come from ListRunsAsync with the same State and FlowName filters.", nameof(token));
     }
 
     private static string Inverted(long ticks) => (DateTimeOffset.MaxValue.UtcTicks - ticks).ToString("D19", CultureInfo.InvariantCulture);
 
-    private Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
+    private static Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
     {
         if (stored is null)
         {
             // No run (yet): a creation in flight, or one that failed long ago.
-            return row.Timestamp is { } written && _time.GetUtcNow() - written > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+            return IsOld(row) ? Verdict.Stale : Verdict.Skip;
         }
 
         var run = stored.Record;
@@ -144,8 +163,11 @@ public sealed partial class AzureFlowStore
         }
 
         // Written for a commit still in flight (or one that failed): not current yet.
-        return row.Timestamp is { } time && _time.GetUtcNow() - time > InFlightGrace ? Verdict.Stale : Verdict.Skip;
+        return IsOld(row) ? Verdict.Stale : Verdict.Skip;
     }
+
+    /// <summary>Whether the service wrote the row over an hour ago. Compares with the service's own Timestamp, so it reads the real clock, not an injected one.</summary>
+    private static bool IsOld(TableEntity row) => row.Timestamp is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
 
     private async Task<ConcurrentDictionary<string, StoredRun?>> ReadRunsAsync(IEnumerable<string> runIds, CancellationToken cancellationToken)
     {
@@ -233,6 +255,9 @@ public sealed partial class AzureFlowStore
             }
         })).ConfigureAwait(false);
     }
+
+    [GeneratedRegex(@"^[0-9]{19}-[A-Za-z0-9_.-]{1,107}\z", RegexOptions.CultureInvariant)]
+    private static partial Regex IndexRowKey();
 
     private readonly record struct IndexChange(TableEntity NewRow, TableEntity? OldRow);
 

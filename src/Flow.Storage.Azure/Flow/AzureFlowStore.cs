@@ -30,7 +30,6 @@ public sealed partial class AzureFlowStore : IFlowStore
     private readonly TableClient _cache;
     private readonly AzureFlowStorageOptions _options;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
     private readonly KnownChunks _known = new();
 
     // Chunk rows of inbox items loaded by this process, so consuming them can delete those rows without a query.
@@ -40,8 +39,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names and limits; null for the defaults.</param>
     /// <param name="logger">Where index and clean-up problems are logged; null for none.</param>
-    /// <param name="timeProvider">The clock used to age stale index rows; null for the system clock.</param>
-    public AzureFlowStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null, TimeProvider? timeProvider = null)
+    public AzureFlowStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         _options = options ?? new AzureFlowStorageOptions();
@@ -50,7 +48,6 @@ public sealed partial class AzureFlowStore : IFlowStore
         _index = tables.GetTableClient(_options.RunIndexTable);
         _cache = tables.GetTableClient(_options.CacheTable);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
@@ -183,9 +180,11 @@ public sealed partial class AzureFlowStore : IFlowStore
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (indexWrite is not null && await indexWrite.ConfigureAwait(false))
+            // The new state's index row stays: a concurrent winner may have written the very same row (same state,
+            // same transition), and readers tell a leftover from a current row by the run row anyway.
+            if (indexWrite is not null)
             {
-                await DeleteIndexRowsAsync(run.RunId, [stateChange!.Value.NewRow], CancellationToken.None).ConfigureAwait(false);
+                await indexWrite.ConfigureAwait(false);
             }
 
             await DeleteChunksAsync(run.RunId, chunks).ConfigureAwait(false);

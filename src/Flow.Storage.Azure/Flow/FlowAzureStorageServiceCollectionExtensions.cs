@@ -28,8 +28,7 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => StorageConnectionFactory.FromConfiguration(configuration, Options(sp).ConnectionSetting));
         services.TryAddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageConnection>()));
-        services.TryAddSingleton(sp => new AzureFlowStore(
-            sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<QueueServiceClient>(), sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());

@@ -6,17 +6,35 @@ using Flow.TestSupport;
 namespace Flow.Storage.Azure.Tests;
 
 /// <summary>The engine scenarios on Azure Tables and Queues (Azurite), each test on its own tables and queues.</summary>
-public sealed class AzureEngineScenarioTests : EngineScenarioTests
+public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifetime
 {
-    private readonly AzuriteFixture _azurite;
+    private readonly TableServiceClient _tables;
+    private readonly QueueServiceClient _queues;
+    private readonly AzureFlowStorageOptions _options;
 
-    public AzureEngineScenarioTests(AzuriteFixture azurite) => _azurite = azurite;
-
-    protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
+    public AzureEngineScenarioTests(AzuriteFixture azurite)
     {
-        var connection = StorageConnection.Parse(_azurite.ConnectionString, "test");
-        var tables = new TableServiceClient(connection);
-        var options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
-        return (new AzureFlowStore(tables, options, null, clock), new AzureWorkQueue(new QueueServiceClient(connection), tables, options, null, clock));
-    };
+        var connection = StorageConnection.Parse(azurite.ConnectionString, "test");
+        _tables = new TableServiceClient(connection);
+        _queues = new QueueServiceClient(connection);
+        _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
+    }
+
+    // The store keeps no time of its own; the queue stamps dead letters with the scenario's fake clock.
+    protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
+        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _tables, _options, null, clock));
+
+    public async ValueTask InitializeAsync()
+    {
+        using var deadline = TestDeadline.Create();
+        await new AzureFlowStore(_tables, _options).InitializeAsync(deadline.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var table in new[] { _options.RunsTable, _options.RunIndexTable, _options.CacheTable, _options.DeadLettersTable })
+        {
+            await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+        }
+    }
 }

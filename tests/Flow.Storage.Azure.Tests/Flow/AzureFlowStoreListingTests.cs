@@ -90,4 +90,33 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var recent = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "recent"));
         Assert.Equal(FlowKeys.InvertedTicks(T0) + "-run-dup", recent.RowKey);
     }
+
+    [Fact]
+    public async Task ListRunsAsync_TokenOfAnotherQuery_ThrowsArgumentException()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await CreateAsync(NewRun($"run-t{i}", createdAt: T0.AddMinutes(i)));
+        }
+
+        var byState = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, PageSize = 1 }, Ct);
+        Assert.NotNull(byState.ContinuationToken);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ListRunsAsync(new RunQuery { ContinuationToken = byState.ContinuationToken }, Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.ListRunsAsync(new RunQuery { ContinuationToken = "not a token!" }, Ct));
+        var next = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending, PageSize = 1, ContinuationToken = byState.ContinuationToken }, Ct);
+        Assert.Equal(["run-t1"], next.Runs.Select(r => r.RunId));
+    }
+
+    [Fact]
+    public async Task CommitAsync_LoserOfARaceToTheSameState_LeavesTheWinnersIndexRow()
+    {
+        var stored = await CreateAsync(NewRun("run-race-state"));
+        await TransitionAsync(stored, RunState.Running);
+
+        await Assert.ThrowsAsync<ConcurrencyException>(() => TransitionAsync(stored, RunState.Running));
+
+        var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
+        Assert.Equal(["run-race-state"], running.Runs.Select(r => r.RunId));
+    }
 }

@@ -1,0 +1,50 @@
+using Flow.Engine.Storage;
+using Flow.Storage.Conformance;
+using Flow.TestSupport;
+
+namespace Flow.Storage.Azure.Tests;
+
+/// <summary>The store conformance suite on <see cref="AzureFlowStore"/> in Azurite: every store on tables of its own.</summary>
+public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : FlowStoreConformanceTests
+{
+    private readonly TableServiceClient _tables = new(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly List<AzureFlowStorageOptions> _created = [];
+
+    protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken)
+    {
+        var options = new AzureFlowStorageOptions { TablePrefix = "C" + UniqueNames.Suffix() };
+        _created.Add(options);
+        return Task.FromResult<IFlowStore>(new AzureFlowStore(_tables, options));
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        foreach (var options in _created)
+        {
+            foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable })
+            {
+                await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+            }
+        }
+    }
+}
+
+/// <summary>The work queue conformance suite on <see cref="AzureWorkQueue"/> in Azurite, on the real clock.</summary>
+public sealed class AzureWorkQueueConformanceTests(AzuriteFixture azurite) : WorkQueueConformanceTests
+{
+    private readonly StorageConnection _connection = StorageConnection.Parse(azurite.ConnectionString, "test");
+    private readonly AzureFlowStorageOptions _options = new() { TablePrefix = "Q" + UniqueNames.Suffix(), QueuePrefix = "q" + UniqueNames.Suffix() + "-" };
+
+    protected override Task<IWorkQueue> CreateQueueAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IWorkQueue>(new AzureWorkQueue(new QueueServiceClient(_connection), new TableServiceClient(_connection), _options));
+
+    protected override async Task EnqueueRawAsync(IWorkQueue workQueue, string queue, string body, CancellationToken cancellationToken) =>
+        await ((AzureWorkQueue)workQueue).GetQueueClient(queue).SendMessageAsync(body, cancellationToken: cancellationToken);
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await new TableServiceClient(_connection).GetTableClient(_options.DeadLettersTable).DeleteIfExistsAsync(CancellationToken.None);
+    }
+}
