@@ -239,7 +239,7 @@ public sealed class FlowEngine
             return;
         }
 
-        if (item.DequeueCount > _core.Options.MaxDequeueCount)
+        if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item, cancellationToken).ConfigureAwait(false))
         {
             await GiveUpAsync(item, cancellationToken).ConfigureAwait(false);
             return;
@@ -285,6 +285,22 @@ public sealed class FlowEngine
                 Logs.WorkItemFailed(_core.Logger, abandon, item.MessageId, item.Queue);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether an item's many deliveries mean that processing it keeps failing: always for a task item; for a run item
+    /// only when an episode took the run's lease and died holding it (the lease was left to expire). A run item is also
+    /// delivered again each time it is deferred while another episode holds the lease, and those deliveries are no failures.
+    /// </summary>
+    private async Task<bool> DiedProcessingAsync(WorkItem work, CancellationToken cancellationToken)
+    {
+        if (work.Kind != WorkItem.RunKind)
+        {
+            return true;
+        }
+
+        var run = (await _core.Store.GetRunAsync(work.RunId, cancellationToken).ConfigureAwait(false))?.Record;
+        return run is { LeaseOwner: not null } && !run.IsLeased(_core.Now);
     }
 
     private async Task DeadLetterAsync(LeasedWorkItem item, string reason, CancellationToken cancellationToken)

@@ -36,6 +36,9 @@ internal static partial class Logs
     [LoggerMessage(109, LogLevel.Information, "Run {RunId} attempt {Attempt} failed; retrying at {RetryAt}")]
     public static partial void FlowRetryScheduled(ILogger logger, string runId, int attempt, DateTimeOffset retryAt);
 
+    [LoggerMessage(110, LogLevel.Debug, "Work item for run {RunId} deferred: {LeaseOwner} holds the lease until {LeaseUntil}")]
+    public static partial void WorkItemDeferred(ILogger logger, string runId, string leaseOwner, DateTimeOffset leaseUntil);
+
     [LoggerMessage(200, LogLevel.Debug, "Task {TaskName} (call {CallId}) of run {RunId} attempt {Attempt} failed: {Failure}")]
     public static partial void TaskAttemptFailed(ILogger logger, string taskName, int callId, string runId, int attempt, string failure);
 

@@ -68,10 +68,7 @@ public sealed class ProcessRunnerTests
     public async Task Terminate_OnAGuardedProcess_ForwardsSigtermAndReportsTheExitCode()
     {
         using var deadline = TestDeadline.Create();
-        await using var runner = ProcessRunner.Start(
-            NodeTools.NodePath,
-            ["-e", "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); console.log('up'); setInterval(() => {}, 1000)"],
-            new ProcessRunnerOptions { GuardLifetime = true });
+        await using var runner = StartGuardedNode("console.log('up')");
         await runner.WaitForOutputAsync(l => l == "up", deadline.Token);
 
         runner.Terminate();
@@ -80,4 +77,27 @@ public sealed class ProcessRunnerTests
         Assert.Equal(7, exitCode);
         Assert.Contains("got SIGTERM", runner.StandardOutputLines);
     }
+
+    [Fact]
+    public async Task SendSigkill_ToAGuardedCommand_KillsItWithoutRunningItsHandlers()
+    {
+        using var deadline = TestDeadline.Create();
+        await using var runner = StartGuardedNode("process.on('exit', () => console.log('exit handler')); console.log('pid ' + process.pid)");
+        var line = await runner.WaitForOutputAsync(l => l.StartsWith("pid ", StringComparison.Ordinal), deadline.Token);
+        var commandPid = int.Parse(line["pid ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.True(ProcessRunner.SendSigkill(commandPid));
+        var exitCode = await runner.WaitForExitAsync(deadline.Token);
+
+        Assert.Equal(137, exitCode);
+        Assert.False(ProcessRunner.IsAlive(commandPid));
+        Assert.DoesNotContain("got SIGTERM", runner.StandardOutputLines);
+        Assert.DoesNotContain("exit handler", runner.StandardOutputLines);
+    }
+
+    // A node script, guarded, that prints "got SIGTERM" and exits with 7 on SIGTERM and otherwise runs until killed.
+    private static ProcessRunner StartGuardedNode(string script) => ProcessRunner.Start(
+        NodeTools.NodePath,
+        ["-e", "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); " + script + "; setInterval(() => {}, 1000)"],
+        new ProcessRunnerOptions { GuardLifetime = true });
 }

@@ -43,6 +43,7 @@ public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> StandardO
 /// </summary>
 public sealed class ProcessRunner : IAsyncDisposable
 {
+    private const int SigKill = 9;
     private const int SigTerm = 15;
     private static readonly TimeSpan GuardGrace = TimeSpan.FromSeconds(5);
 
@@ -283,16 +284,16 @@ public sealed class ProcessRunner : IAsyncDisposable
     /// <summary>Sends SIGTERM to any process (e.g. a grandchild whose pid a script printed). A gone process is not an error.</summary>
     /// <returns>False if the process did not exist.</returns>
     /// <exception cref="InvalidOperationException">kill(2) failed for another reason.</exception>
-    public static bool SendSigterm(int pid)
-    {
-        if (NativeMethods.Kill(pid, SigTerm) == 0)
-        {
-            return true;
-        }
+    public static bool SendSigterm(int pid) => SendSignal(pid, SigTerm, "SIGTERM");
 
-        var errno = Marshal.GetLastPInvokeError();
-        return errno == 3 /* ESRCH */ ? false : throw new InvalidOperationException($"kill({pid}, SIGTERM) failed with errno {errno}.");
-    }
+    /// <summary>
+    /// Sends SIGKILL to any process: it dies at once, running no handler, finally block or shutdown code (a crash as
+    /// the OS sees it). For a guarded command, pass the pid the command reports itself: the guard then sees its command
+    /// die of SIGKILL and exits with 137. A gone process is not an error.
+    /// </summary>
+    /// <returns>False if the process did not exist.</returns>
+    /// <exception cref="InvalidOperationException">kill(2) failed for another reason.</exception>
+    public static bool SendSigkill(int pid) => SendSignal(pid, SigKill, "SIGKILL");
 
     /// <summary>Stops the process: a guarded one gets its stdin closed and a grace period; then the whole tree is killed.</summary>
     public async ValueTask DisposeAsync()
@@ -328,6 +329,17 @@ public sealed class ProcessRunner : IAsyncDisposable
         {
             _process.Dispose();
         }
+    }
+
+    private static bool SendSignal(int pid, int signal, string name)
+    {
+        if (NativeMethods.Kill(pid, signal) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == 3 /* ESRCH */ ? false : throw new InvalidOperationException($"kill({pid}, {name}) failed with errno {errno}.");
     }
 
     private void OnExited()

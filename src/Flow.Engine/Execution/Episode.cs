@@ -51,6 +51,7 @@ internal sealed partial class Episode
     private Task<object?>? _flowTask;
     private DateTimeOffset _flowNow;
     private DateTimeOffset _lastCommit;
+    private DateTimeOffset _messageRenewedAt;
     private int _inlineInFlight;
     private bool _cancelRequested;
     private bool _recovery;
@@ -66,6 +67,7 @@ internal sealed partial class Episode
         _message = message;
         _replayOnly = replayOnly;
         _scheduler = new FlowScheduler(Signal);
+        _messageRenewedAt = core.Now;
     }
 
     /// <summary>In replay-only mode (the replayer), the first non-determinism found, or null when the code matched the journal.</summary>
@@ -146,11 +148,12 @@ internal sealed partial class Episode
                 return new EpisodeResult(EpisodeDisposition.Complete, _message);
             }
 
-            if (run.IsLeased(now) && run.LeaseOwner != _core.Options.WorkerId)
+            if (run.IsLeased(now))
             {
-                // A live episode has the run; it sees inbox items through the version check and schedules its own wake-ups.
-                Logs.WorkItemDropped(_core.Logger, RunId, "a live episode on " + run.LeaseOwner + " holds the lease");
-                return new EpisodeResult(EpisodeDisposition.Complete, _message);
+                // Another episode holds the run (in this process or another): alive, or dead with its lease not yet
+                // expired. Look again when the lease ends: a live holder will have renewed it; a dead one's run is taken over.
+                Logs.WorkItemDeferred(_core.Logger, RunId, run.LeaseOwner!, run.LeaseUntil!.Value);
+                return new EpisodeResult(EpisodeDisposition.Abandon, _message, run.LeaseUntil!.Value - now);
             }
 
             if (!run.CancelRequested)
@@ -486,10 +489,23 @@ internal sealed partial class Episode
         {
             await HeartbeatAsync(cancellationToken).ConfigureAwait(false);
         }
+        else if (_core.Now - _messageRenewedAt >= heartbeat)
+        {
+            // A busy episode commits (renewing the run lease) too often to need the heartbeat, but its work item must
+            // stay hidden as long as the lease: once visible, it would be taken again while this episode runs.
+            await RenewMessageAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
+        await RenewMessageAsync(cancellationToken).ConfigureAwait(false);
+        await FlushAsync(cancellationToken, force: true).ConfigureAwait(false);
+    }
+
+    private async Task RenewMessageAsync(CancellationToken cancellationToken)
+    {
+        _messageRenewedAt = _core.Now;
         if (!_messageLost)
         {
             try
@@ -504,8 +520,6 @@ internal sealed partial class Episode
                 await _core.EnqueueRunAsync(_run, _core.Options.LeaseDuration, "recover", cancellationToken).ConfigureAwait(false);
             }
         }
-
-        await FlushAsync(cancellationToken, force: true).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- recording and committing
