@@ -36,7 +36,7 @@ public sealed class EscapedAwaitTests
         await using var host = FlowTestHost.Create(
             r => r.AddFlow<Unit, string>("escape", async (ctx, _) =>
             {
-                await Task.Run(() => Thread.Sleep(1));
+                await Task.Delay(20); // completes on a timer thread: its continuation comes from outside
                 return "got " + await ctx.WaitForEventAsync<string>("approval");
             }),
             o => o.LoggerFactory = logs);
