@@ -14,51 +14,39 @@ public sealed class DeliveryGroupingTests
     public async Task RaiseEventAsync_ManyAtOnce_CommitsThemInAFewGroups()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        var (host, held) = CreateHost();
-        await using var _ = host;
-        var started = await host.StartAsync("sum", 50, cancellationToken: deadline.Token);
-        await host.DriveAsync(started.RunId, r => r.State == RunState.Paused, deadline.Token);
 
-        // While the first group's commit is held, the rest arrive and gather into one more group.
-        held.Hold();
-        var deliveries = Enumerable.Range(1, 50).Select(i => host.Engine.RaiseEventAsync(started.RunId, "n", i, $"n{i}", deadline.Token)).ToList();
-        held.Release();
-        var delivered = await Task.WhenAll(deliveries).WaitAsync(deadline.Token);
-        var run = await host.DriveAsync(started.RunId, cancellationToken: deadline.Token);
+        var (delivered, run, sum, commits) = await RaiseAllAtOnceAsync(50, deliveredBefore: null, deadline.Token);
 
         Assert.All(delivered, Assert.True);
-        Assert.InRange(held.DeliveryCommits, 1, 2); // not 50
+        Assert.InRange(commits, 1, 2); // not 50
         Assert.Equal(RunState.Completed, run.State);
-        Assert.Equal(Enumerable.Range(1, 50).Sum(), host.GetResult<int>(run));
+        Assert.Equal(Enumerable.Range(1, 50).Sum(), sum);
     }
 
     [Fact]
     public async Task RaiseEventAsync_GroupWithAnIdDeliveredBefore_RefusesOnlyThatOne()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
-        var (host, held) = CreateHost();
-        await using var _ = host;
-        var started = await host.StartAsync("sum", 20, cancellationToken: deadline.Token);
-        await host.DriveAsync(started.RunId, r => r.State == RunState.Paused, deadline.Token);
-        Assert.True(await host.Engine.RaiseEventAsync(started.RunId, "n", 7, "n7", deadline.Token));
 
-        held.Hold();
-        var deliveries = Enumerable.Range(1, 20).Select(i => host.Engine.RaiseEventAsync(started.RunId, "n", i, $"n{i}", deadline.Token)).ToList();
-        held.Release();
-        var delivered = await Task.WhenAll(deliveries).WaitAsync(deadline.Token);
-        var run = await host.DriveAsync(started.RunId, cancellationToken: deadline.Token);
+        var (delivered, run, sum, _) = await RaiseAllAtOnceAsync(20, deliveredBefore: 7, deadline.Token);
 
         Assert.Equal(Enumerable.Range(1, 20).Select(i => i != 7), delivered);
         Assert.Equal(RunState.Completed, run.State);
-        Assert.Equal(Enumerable.Range(1, 20).Sum(), host.GetResult<int>(run));
+        Assert.Equal(Enumerable.Range(1, 20).Sum(), sum);
     }
 
-    private static (FlowTestHost Host, HeldDeliveries Held) CreateHost()
+    /// <summary>
+    /// Runs a flow that sums <paramref name="count"/> events "n" to its first wait, delivers event n<paramref name="deliveredBefore"/>
+    /// alone if given, then events n1..n<paramref name="count"/> at once while the first group's commit is held (the rest gather
+    /// into more groups meanwhile), and drives the run to its end. Returns each delivery's answer, the run, its result and the
+    /// delivery commits of the concurrent part.
+    /// </summary>
+    private static async Task<(bool[] Delivered, FlowRunRecord Run, int Sum, int DeliveryCommits)> RaiseAllAtOnceAsync(int count, int? deliveredBefore, CancellationToken cancellationToken)
     {
         var store = DispatchProxy.Create<IFlowStore, HeldDeliveries>();
         var held = (HeldDeliveries)(object)store;
         held.Inner = new InMemoryFlowStore();
-        var host = FlowTestHost.Create(
+        await using var host = FlowTestHost.Create(
             r => r.AddFlow<int, int>("sum", async (ctx, n) =>
             {
                 var total = 0;
@@ -70,7 +58,21 @@ public sealed class DeliveryGroupingTests
                 return total;
             }),
             o => o.Storage = clock => (store, new InMemoryWorkQueue(clock)));
-        return (host, held);
+        var runId = (await host.StartAsync("sum", count, cancellationToken: cancellationToken)).RunId;
+        await host.DriveAsync(runId, r => r.State == RunState.Paused, cancellationToken);
+        if (deliveredBefore is { } before)
+        {
+            Assert.True(await host.Engine.RaiseEventAsync(runId, "n", before, $"n{before}", cancellationToken));
+        }
+
+        var commitsBefore = held.DeliveryCommits;
+        held.Hold();
+        var deliveries = Enumerable.Range(1, count).Select(i => host.Engine.RaiseEventAsync(runId, "n", i, $"n{i}", cancellationToken)).ToList();
+        held.Release();
+        var delivered = await Task.WhenAll(deliveries).WaitAsync(cancellationToken);
+        var commits = held.DeliveryCommits - commitsBefore;
+        var run = await host.DriveAsync(runId, cancellationToken: cancellationToken);
+        return (delivered, run, host.GetResult<int>(run), commits);
     }
 
     /// <summary>An <see cref="IFlowStore"/> that counts commits adding inbox items and can hold them until released.</summary>
