@@ -3,11 +3,23 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Benchmarks;
+using Flow.Benchmarks.Engine;
 using Flow.Storage.Azure;
 using Flow.TestSupport;
 
+if (args is ["engine", .. var engineArgs])
+{
+    return await EngineBenchmark.RunAsync(engineArgs);
+}
+
+if (args is [ProcessBenchWorker.Mode, var workerId])
+{
+    return await ProcessBenchWorker.RunChildAsync(workerId);
+}
+
 // Flow's storage-client benchmark: operations per second for Flow's Table and Queue clients and, in the same
 // run against the same Azurite, for the official Azure JS SDKs, with the ratio. Prints JSON on stdout.
+// `-- engine [options]` runs the engine benchmark instead (Engine/EngineBenchmark.cs).
 //   dotnet run -c Release --project bench/Flow.Benchmarks -- [--duration 3] [--warmup 0.5] [--concurrency 1,16]
 //                                                          [--connection-string CS] [--output file.json] [--drain-messages 1000] [--rounds 3]
 var options = BenchOptions.Parse(args);
@@ -159,6 +171,8 @@ if (options.Output is not null)
 {
     await File.WriteAllTextAsync(options.Output, json);
 }
+
+return 0;
 
 namespace Flow.Benchmarks
 {

@@ -25,20 +25,55 @@ public sealed class WakeCoalescingTests
         Assert.InRange(counting!.Wakes, 1, 20);
     }
 
-    private sealed class CountingQueue(IWorkQueue inner) : IWorkQueue
+    [Fact]
+    public async Task RunAsync_MoreDispatchesThanOneCommitHolds_SendsEachTaskOnlyAfterItsDispatchIsStored()
+    {
+        // 150 dispatches take two commits (99 items each at most). A task message sent after the first commit but
+        // before the second could be taken by a worker that cannot find its TaskDispatched event yet and drops it:
+        // the run would then wait for that task for ever.
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
+        var store = new InMemoryFlowStore();
+        var sentEarly = new List<int>();
+        await using var host = FlowTestHost.Create(
+            r => r.AddTask<int, int>("inc", (_, x) => Task.FromResult(x + 1))
+                .AddFlow<int, int>("fan", async (ctx, n) => (await ctx.MapTaskAsync<int>("inc", Enumerable.Range(0, n).Cast<object?>(), TaskOptions.Distributed(), maxConcurrency: n)).Sum()),
+            o => o.Storage = clock => (store, new CountingQueue(new InMemoryWorkQueue(clock), async item =>
+            {
+                if (item.Kind == WorkItem.TaskKind && await store.GetJournalEventAsync(item.RunId, item.RunAttempt, item.JournalIndex, CancellationToken.None) is null)
+                {
+                    lock (sentEarly)
+                    {
+                        sentEarly.Add(item.CallId);
+                    }
+                }
+            })));
+
+        var run = await host.RunAsync("fan", 150, cancellationToken: deadline.Token);
+
+        Assert.Equal(RunState.Completed, run.State);
+        Assert.Empty(sentEarly);
+    }
+
+    /// <summary>Counts wake-ups, and shows every item to <paramref name="onEnqueue"/> before it is enqueued.</summary>
+    private sealed class CountingQueue(IWorkQueue inner, Func<WorkItem, Task>? onEnqueue = null) : IWorkQueue
     {
         private int _wakes;
 
         public int Wakes => Volatile.Read(ref _wakes);
 
-        public Task EnqueueAsync(string queue, WorkItem item, TimeSpan delay, CancellationToken cancellationToken)
+        public async Task EnqueueAsync(string queue, WorkItem item, TimeSpan delay, CancellationToken cancellationToken)
         {
             if (item.Reason?.StartsWith("wake", StringComparison.Ordinal) == true)
             {
                 Interlocked.Increment(ref _wakes);
             }
 
-            return inner.EnqueueAsync(queue, item, delay, cancellationToken);
+            if (onEnqueue is not null)
+            {
+                await onEnqueue(item);
+            }
+
+            await inner.EnqueueAsync(queue, item, delay, cancellationToken);
         }
 
         public Task EnsureQueueAsync(string queue, CancellationToken cancellationToken) => inner.EnsureQueueAsync(queue, cancellationToken);

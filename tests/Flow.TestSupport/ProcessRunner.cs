@@ -245,6 +245,20 @@ public sealed class ProcessRunner : IAsyncDisposable
             : throw new InvalidOperationException($"'{CommandLine}' exited with {ExitCode} before printing the expected line. Output:\n{Output}");
     }
 
+    /// <summary>Writes a line to the process's stdin and flushes it, for processes that take commands there.</summary>
+    /// <param name="line">The line, without its newline.</param>
+    /// <exception cref="InvalidOperationException">The process runs under the guard, which owns its stdin.</exception>
+    public async Task WriteLineAsync(string line)
+    {
+        if (_options.GuardLifetime)
+        {
+            throw new InvalidOperationException("A guarded process's stdin belongs to the guard; start it without GuardLifetime to send it commands.");
+        }
+
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
     /// <summary>Closes the process's stdin (a guarded process then stops its command).</summary>
     public void CloseStandardInput()
     {

@@ -10,6 +10,10 @@ namespace Flow.Engine.Execution;
 /// <summary>What every part of the engine shares: the stores, the registry, the clock, options and the delivery protocol.</summary>
 internal sealed class EngineCore
 {
+    /// <summary>Deliveries waiting for their run's group commit, per run; a run is listed while its group commits run.</summary>
+    private readonly Dictionary<string, List<PendingDelivery>> _deliveries = new(StringComparer.Ordinal);
+    private readonly Lock _deliveryGate = new();
+
     public EngineCore(IFlowStore store, IWorkQueue queue, FlowRegistry registry, IServiceProvider services, FlowEngineOptions options, TimeProvider time, ILoggerFactory loggerFactory)
     {
         options.Validate();
@@ -77,23 +81,116 @@ internal sealed class EngineCore
     /// will see it — without a storm of wake-ups: only the delivery that flips <see cref="FlowRunRecord.WakeRequested"/>
     /// while no live episode holds the lease sends a wake-up; a live episode sees the item because
     /// its next commit fails the version check and it reloads.
+    /// Deliveries without a state <paramref name="change"/> to the same run from this process are group-committed:
+    /// while one commit is in flight the next ones wait and then go together in one commit, so many workers'
+    /// task results do not each fight for the run's version (one read and one commit per group, not per result).
     /// </summary>
     /// <returns>True when delivered; false when the run is gone or final, or the item was already delivered.</returns>
-    public async Task<bool> DeliverAsync(string runId, InboxItem item, bool wake, Func<FlowRunRecord, (FlowRunRecord Run, StateTransition? Transition)>? change, CancellationToken cancellationToken)
+    public Task<bool> DeliverAsync(string runId, InboxItem item, bool wake, Func<FlowRunRecord, (FlowRunRecord Run, StateTransition? Transition)>? change, CancellationToken cancellationToken)
+    {
+        if (change is not null)
+        {
+            return CommitDeliveryAsync(runId, [item], wake, change, cancellationToken);
+        }
+
+        var pending = new PendingDelivery(item, wake, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        bool drain;
+        lock (_deliveryGate)
+        {
+            drain = !_deliveries.TryGetValue(runId, out var waiting);
+            if (drain)
+            {
+                _deliveries[runId] = waiting = [];
+            }
+
+            waiting!.Add(pending);
+        }
+
+        if (drain)
+        {
+            _ = Task.Run(() => DrainDeliveriesAsync(runId), CancellationToken.None);
+        }
+
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private sealed record PendingDelivery(InboxItem Item, bool Wake, TaskCompletionSource<bool> Done);
+
+    /// <summary>Commits a run's waiting deliveries, a group at a time (distinct ids, at most a commit's worth), until none waits.</summary>
+    private async Task DrainDeliveriesAsync(string runId)
+    {
+        while (true)
+        {
+            var group = new List<PendingDelivery>();
+            lock (_deliveryGate)
+            {
+                var waiting = _deliveries[runId];
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < waiting.Count && group.Count < Store.MaxItemsPerCommit; i++)
+                {
+                    if (ids.Add(waiting[i].Item.Id))
+                    {
+                        group.Add(waiting[i]);
+                        waiting.RemoveAt(i--);
+                    }
+                }
+
+                if (group.Count == 0)
+                {
+                    _deliveries.Remove(runId);
+                    return;
+                }
+            }
+
+            // The commit is not tied to any one caller's cancellation; each caller only stops waiting for it.
+            try
+            {
+                var delivered = await CommitDeliveryAsync(runId, group.ConvertAll(p => p.Item), group.Exists(p => p.Wake), null, CancellationToken.None).ConfigureAwait(false);
+                group.ForEach(p => p.Done.TrySetResult(delivered));
+            }
+            catch (DuplicateInboxItemException)
+            {
+                // One of them was delivered before (a repeated task result): one by one, so only that one is refused.
+                foreach (var p in group)
+                {
+                    await CompleteAsync(p.Done, () => CommitDeliveryAsync(runId, [p.Item], p.Wake, null, CancellationToken.None)).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e)
+            {
+                group.ForEach(p => p.Done.TrySetException(e));
+            }
+        }
+    }
+
+    private static async Task CompleteAsync(TaskCompletionSource<bool> done, Func<Task<bool>> deliver)
+    {
+        try
+        {
+            done.TrySetResult(await deliver().ConfigureAwait(false));
+        }
+        catch (Exception e)
+        {
+            done.TrySetException(e);
+        }
+    }
+
+    /// <summary>One commit adding <paramref name="items"/> to the run's inbox (retried on version conflicts). A single item that was already delivered gives false; with several, <see cref="DuplicateInboxItemException"/> is thrown.</summary>
+    private async Task<bool> CommitDeliveryAsync(string runId, List<InboxItem> items, bool wake, Func<FlowRunRecord, (FlowRunRecord Run, StateTransition? Transition)>? change, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
             var stored = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
             if (stored is null)
             {
-                Logs.DeliveryIgnored(Logger, item.Id, runId, "no such run");
+                items.ForEach(item => Logs.DeliveryIgnored(Logger, item.Id, runId, "no such run"));
                 return false;
             }
 
             var run = stored.Record;
             if (run.State.IsFinal())
             {
-                Logs.DeliveryIgnored(Logger, item.Id, runId, "the run is " + run.State);
+                items.ForEach(item => Logs.DeliveryIgnored(Logger, item.Id, runId, "the run is " + run.State));
                 return false;
             }
 
@@ -110,7 +207,7 @@ internal sealed class EngineCore
                 {
                     ExpectedVersion = stored.Version,
                     Run = next,
-                    InboxToAdd = [item],
+                    InboxToAdd = items,
                     Transitions = transition is null ? [] : [transition],
                 }, cancellationToken).ConfigureAwait(false);
             }
@@ -118,19 +215,19 @@ internal sealed class EngineCore
             {
                 continue;
             }
-            catch (DuplicateInboxItemException)
+            catch (DuplicateInboxItemException) when (items.Count == 1)
             {
-                Logs.DeliveryIgnored(Logger, item.Id, runId, "already delivered");
+                Logs.DeliveryIgnored(Logger, items[0].Id, runId, "already delivered");
                 return false;
             }
 
             var sendWake = wake && !run.WakeRequested && !run.IsLeased(Now);
             if (sendWake)
             {
-                await EnqueueRunAsync(next, TimeSpan.Zero, "wake: " + item.Kind, cancellationToken).ConfigureAwait(false);
+                await EnqueueRunAsync(next, TimeSpan.Zero, "wake: " + items[0].Kind, cancellationToken).ConfigureAwait(false);
             }
 
-            Logs.Delivered(Logger, item.Kind.ToString(), item.Id, runId, sendWake);
+            items.ForEach(item => Logs.Delivered(Logger, item.Kind.ToString(), item.Id, runId, sendWake));
             return true;
         }
     }

@@ -35,6 +35,7 @@ internal sealed partial class Episode
     private readonly List<StateTransition> _transitions = [];
     private readonly List<string> _inboxToRemove = [];
     private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
+    private readonly List<Func<CancellationToken, Task>> _taskSends = [];
     private readonly Dictionary<string, Queue<string?>> _unclaimedEvents = new(StringComparer.Ordinal);
     private readonly Dictionary<int, JournalEvent> _recordedCalls = [];
     private readonly CancellationTokenSource _runCancellation = new();
@@ -263,7 +264,11 @@ internal sealed partial class Episode
         var flowDefinition = _flow;
         var context = _context;
         var services = Services;
-        _flowTask = Task.Factory.StartNew(() => flowDefinition.Invoke(services, context, input), CancellationToken.None, TaskCreationOptions.None, _scheduler).Unwrap();
+        using (_scheduler.Own())
+        {
+            // Queued by the engine itself: not a continuation that escaped the flow context.
+            _flowTask = Task.Factory.StartNew(() => flowDefinition.Invoke(services, context, input), CancellationToken.None, TaskCreationOptions.None, _scheduler).Unwrap();
+        }
         return null;
     }
 
@@ -424,7 +429,7 @@ internal sealed partial class Episode
                 Decide();
             }
 
-            if (HasPendingWrites || _afterCommit.Count > 0)
+            if (HasPendingWrites || _afterCommit.Count > 0 || _taskSends.Count > 0)
             {
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
                 continue;
@@ -567,16 +572,33 @@ internal sealed partial class Episode
                     }
                 }
             }
-
-            var actions = _afterCommit.ToArray();
-            _afterCommit.Clear();
-            foreach (var action in actions)
-            {
-                await action(cancellationToken).ConfigureAwait(false);
-            }
         }
         while (HasPendingWrites);
+
+        // Only after the last chunk: a task message sent after an earlier chunk could be taken before its
+        // TaskDispatched event is stored, and the worker would drop it as not dispatched. Task messages are
+        // independent of each other and go out concurrently (a fan-out's dispatches take a few round trips'
+        // time, not one each); the other actions keep their order (a child is started before it is cancelled).
+        if (_taskSends.Count > 0)
+        {
+            var sends = _taskSends.ToArray();
+            _taskSends.Clear();
+            await Parallel.ForEachAsync(
+                sends,
+                new ParallelOptions { MaxDegreeOfParallelism = TaskSendConcurrency, CancellationToken = cancellationToken },
+                async (send, ct) => await send(ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
+        var actions = _afterCommit.ToArray();
+        _afterCommit.Clear();
+        foreach (var action in actions)
+        {
+            await action(cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>How many task messages one flush sends at once.</summary>
+    private const int TaskSendConcurrency = 16;
 
     /// <summary>One commit: the run record (lease renewed) plus as many buffered items as fit. Handles a version conflict by reloading.</summary>
     private async Task<IReadOnlyList<JournalEvent>> CommitAsync(CancellationToken cancellationToken, FlowRunRecord? final = null)
@@ -960,7 +982,7 @@ internal sealed partial class Episode
             Payload = t.InputJson,
             Detail = DistributedTaskOptions.From(t.Options).ToJson(),
         });
-        _afterCommit.Add(ct => SendTaskAsync(t.Name, t.Id, attempt, index, ct));
+        _taskSends.Add(ct => SendTaskAsync(t.Name, t.Id, attempt, index, ct));
     }
 
     private Task SendTaskAsync(string name, int callId, int attempt, int journalIndex, CancellationToken cancellationToken) =>
@@ -988,7 +1010,7 @@ internal sealed partial class Episode
 
             if (call is TaskCall { Distributed: true, DispatchedAttempt: > 0 } t)
             {
-                _afterCommit.Add(ct => SendTaskAsync(t.Name, t.Id, t.DispatchedAttempt, t.DispatchIndex, ct));
+                _taskSends.Add(ct => SendTaskAsync(t.Name, t.Id, t.DispatchedAttempt, t.DispatchIndex, ct));
             }
             else if (call is SubflowCall { ChildRunId: { } child } sub)
             {
