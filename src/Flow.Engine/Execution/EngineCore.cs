@@ -266,6 +266,50 @@ internal sealed class EngineCore
         return new Guid(hash.AsSpan(0, 16), bigEndian: true);
     }
 
+    /// <summary>The cache key of a call: the policy's key function, else the task name and a hash of the input.</summary>
+    public static string CacheKeyFor(CachePolicy cache, string taskName, string inputJson, string flowName, string runId) =>
+        cache.KeyFunction is { } keyFunction ? keyFunction(new CacheKeyContext(taskName, inputJson, flowName, runId)) : CacheKeyHash(taskName, inputJson);
+
+    /// <summary>The cached entry for a key when there is one that has not expired.</summary>
+    public async Task<CacheEntry?> GetValidCacheEntryAsync(string key, CancellationToken cancellationToken)
+    {
+        var entry = await Store.GetCacheEntryAsync(key, cancellationToken).ConfigureAwait(false);
+        return entry is not null && (entry.ExpiresAt is null || entry.ExpiresAt > Now) ? entry : null;
+    }
+
+    /// <summary>Caches a task's result; a failed write is logged, never thrown (the result is recorded anyway).</summary>
+    public async Task TryPutCacheEntryAsync(string key, string? result, CachePolicy cache, string taskName, string runId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var expires = cache.Expiration is { } expiration ? Now + expiration : (DateTimeOffset?)null;
+            await Store.PutCacheEntryAsync(new CacheEntry(key, result ?? "null", taskName, runId, Now, expires), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Logs.CacheWriteFailed(Logger, e, taskName);
+        }
+    }
+
+    /// <summary>Whether the options' retry condition accepts the failure (a condition that throws refuses it).</summary>
+    public static bool ShouldRetry(TaskOptions options, Exception error)
+    {
+        try
+        {
+            return options.RetryCondition?.Invoke(error) ?? true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The failure to record for an attempt: a cancellation caused by the attempt's timeout becomes a <see cref="TimeoutException"/>.</summary>
+    public static Exception AttemptError(Exception error, CancellationTokenSource? timeout, string taskName, int attempt, TimeSpan? limit) =>
+        timeout?.IsCancellationRequested == true && error is OperationCanceledException or TimeoutException
+            ? new TimeoutException($"Task '{taskName}' attempt {attempt} timed out after {limit}.")
+            : error;
+
     public static string CacheKeyHash(string taskName, string inputJson) =>
         taskName + ":" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(inputJson)));
 }

@@ -980,7 +980,8 @@ internal sealed partial class Episode
             State = RunState.Pending,
             Timestamp = _core.Now,
             Payload = t.InputJson,
-            Detail = DistributedTaskOptions.From(t.Options).ToJson(),
+            // A key function exists only here, in the parent: the worker gets the key it computed.
+            Detail = DistributedTaskOptions.From(t.Options, t.Options.Cache is { KeyFunction: not null } cache ? EngineCore.CacheKeyFor(cache, t.Name, t.InputJson, _run.FlowName, RunId) : null).ToJson(),
         });
         _taskSends.Add(ct => SendTaskAsync(t.Name, t.Id, attempt, index, ct));
     }
@@ -1082,13 +1083,11 @@ internal sealed partial class Episode
 
             if (t.Options.Cache is { } cache)
             {
-                cacheKey = cache.KeyFunction is { } keyFunction
-                    ? keyFunction(new CacheKeyContext(t.Name, t.InputJson, _run.FlowName, RunId))
-                    : EngineCore.CacheKeyHash(t.Name, t.InputJson);
+                cacheKey = EngineCore.CacheKeyFor(cache, t.Name, t.InputJson, _run.FlowName, RunId);
                 if (!cache.Refresh)
                 {
-                    var entry = await _core.Store.GetCacheEntryAsync(cacheKey, _runCancellation.Token).ConfigureAwait(false);
-                    if (entry is not null && (entry.ExpiresAt is null || entry.ExpiresAt > _core.Now))
+                    var entry = await _core.GetValidCacheEntryAsync(cacheKey, _runCancellation.Token).ConfigureAwait(false);
+                    if (entry is not null)
                     {
                         _outcomes.Enqueue(new TaskOutcome(t, attempt, started, _core.Now, entry.Value, RunState.Cached, null, cacheKey));
                         return;
@@ -1107,28 +1106,14 @@ internal sealed partial class Episode
                 : await body.ConfigureAwait(false);
             if (cacheKey is not null)
             {
-                try
-                {
-                    var expires = t.Options.Cache!.Expiration is { } expiration ? _core.Now + expiration : (DateTimeOffset?)null;
-                    await _core.Store.PutCacheEntryAsync(new CacheEntry(cacheKey, result ?? "null", t.Name, RunId, _core.Now, expires), _runCancellation.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Logs.CacheWriteFailed(_core.Logger, e, t.Name);
-                }
+                await _core.TryPutCacheEntryAsync(cacheKey, result, t.Options.Cache!, t.Name, RunId, _runCancellation.Token).ConfigureAwait(false);
             }
 
             outcome = new TaskOutcome(t, attempt, started, _core.Now, result, RunState.Completed, null, cacheKey);
         }
         catch (Exception e)
         {
-            var error = e;
-            if (timeout?.IsCancellationRequested == true && e is OperationCanceledException or TimeoutException)
-            {
-                error = new TimeoutException($"Task '{t.Name}' attempt {attempt} timed out after {t.Options.Timeout}.");
-            }
-
-            outcome = new TaskOutcome(t, attempt, started, _core.Now, null, RunState.Failed, error, cacheKey);
+            outcome = new TaskOutcome(t, attempt, started, _core.Now, null, RunState.Failed, EngineCore.AttemptError(e, timeout, t.Name, attempt, t.Options.Timeout), cacheKey);
         }
         finally
         {
@@ -1155,60 +1140,30 @@ internal sealed partial class Episode
                 o = o with { Error = new PayloadTooLargeException($"The result of task '{t.Name}' is {tooLarge:N0} bytes of JSON; the store keeps at most {_core.Store.MaxPayloadBytes:N0} bytes per value (MaxPayloadBytes)."), State = RunState.Failed, Result = null };
             }
 
+            var recorded = new JournalEvent
+            {
+                Index = 0,
+                Kind = JournalEventKind.TaskCompleted,
+                CallId = t.Id,
+                Name = t.Name,
+                Attempt = o.Attempt,
+                State = o.State,
+                Timestamp = o.EndedAt,
+                StartedAt = o.StartedAt,
+            };
             if (o.Error is null)
             {
-                RecordFor(t, new JournalEvent
-                {
-                    Index = 0,
-                    Kind = JournalEventKind.TaskCompleted,
-                    CallId = t.Id,
-                    Name = t.Name,
-                    Attempt = o.Attempt,
-                    State = o.State,
-                    Timestamp = o.EndedAt,
-                    StartedAt = o.StartedAt,
-                    Payload = o.Result,
-                    Detail = o.CacheKey,
-                });
+                RecordFor(t, recorded with { Payload = o.Result, Detail = o.CacheKey });
                 continue;
             }
 
             var failure = FailureInfo.From(o.Error);
             Logs.TaskAttemptFailed(_core.Logger, t.Name, t.Id, RunId, o.Attempt, failure.ToString());
             var cancelled = _cancelRequested || (o.Error is OperationCanceledException && _runCancellation.IsCancellationRequested);
-            var retry = !cancelled && o.Error is not PayloadTooLargeException && o.Attempt <= t.Options.Retries && ShouldRetry(t.Options, o.Error);
-            if (retry)
-            {
-                var delay = RetryPolicy.Delay(t.Options.RetryDelay, t.Options.RetryJitterFactor, o.Attempt);
-                RecordFor(t, new JournalEvent
-                {
-                    Index = 0,
-                    Kind = JournalEventKind.TaskAttemptFailed,
-                    CallId = t.Id,
-                    Name = t.Name,
-                    Attempt = o.Attempt,
-                    State = RunState.AwaitingRetry,
-                    Timestamp = o.EndedAt,
-                    StartedAt = o.StartedAt,
-                    DueAt = o.EndedAt + delay,
-                    Failure = failure,
-                });
-            }
-            else
-            {
-                RecordFor(t, new JournalEvent
-                {
-                    Index = 0,
-                    Kind = JournalEventKind.TaskFailed,
-                    CallId = t.Id,
-                    Name = t.Name,
-                    Attempt = o.Attempt,
-                    State = cancelled ? RunState.Cancelled : RunState.Failed,
-                    Timestamp = o.EndedAt,
-                    StartedAt = o.StartedAt,
-                    Failure = failure,
-                });
-            }
+            var retry = !cancelled && o.Error is not PayloadTooLargeException && o.Attempt <= t.Options.Retries && EngineCore.ShouldRetry(t.Options, o.Error);
+            RecordFor(t, retry
+                ? recorded with { Kind = JournalEventKind.TaskAttemptFailed, State = RunState.AwaitingRetry, Failure = failure, DueAt = o.EndedAt + RetryPolicy.Delay(t.Options.RetryDelay, t.Options.RetryJitterFactor, o.Attempt) }
+                : recorded with { Kind = JournalEventKind.TaskFailed, State = cancelled ? RunState.Cancelled : RunState.Failed, Failure = failure });
         }
     }
 
@@ -1221,18 +1176,6 @@ internal sealed partial class Episode
 
         var bytes = System.Text.Encoding.UTF8.GetByteCount(json);
         return bytes > _core.Store.MaxPayloadBytes ? bytes : null;
-    }
-
-    private static bool ShouldRetry(TaskOptions options, Exception error)
-    {
-        try
-        {
-            return options.RetryCondition?.Invoke(error) ?? true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return false;
-        }
     }
 
     // ---------------------------------------------------------------- suspension and the end

@@ -43,16 +43,17 @@ internal sealed class TaskExecutor
             return;
         }
 
-        var options = DistributedTaskOptions.Parse(dispatched.Detail).ToOptions(definition.Options);
+        var dispatchedOptions = DistributedTaskOptions.Parse(dispatched.Detail);
+        var options = dispatchedOptions.ToOptions(definition.Options);
         var input = dispatched.Payload ?? "null";
         string? cacheKey = null;
         if (options.Cache is { } cache)
         {
-            cacheKey = EngineCore.CacheKeyHash(name, input);
+            cacheKey = dispatchedOptions.CacheKey ?? EngineCore.CacheKeyHash(name, input);
             if (!cache.Refresh)
             {
-                var entry = await _core.Store.GetCacheEntryAsync(cacheKey, cancellationToken).ConfigureAwait(false);
-                if (entry is not null && (entry.ExpiresAt is null || entry.ExpiresAt > _core.Now))
+                var entry = await _core.GetValidCacheEntryAsync(cacheKey, cancellationToken).ConfigureAwait(false);
+                if (entry is not null)
                 {
                     await ReportAsync(work, InboxItemKind.TaskCompleted, started, entry.Value, null, nameof(RunState.Cached), cancellationToken).ConfigureAwait(false);
                     await _core.Queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
@@ -82,9 +83,7 @@ internal sealed class TaskExecutor
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            error = timeout?.IsCancellationRequested == true && e is OperationCanceledException or TimeoutException
-                ? new TimeoutException($"Task '{name}' attempt {work.Attempt} timed out after {options.Timeout}.")
-                : e;
+            error = EngineCore.AttemptError(e, timeout, name, work.Attempt, options.Timeout);
         }
         finally
         {
@@ -97,15 +96,7 @@ internal sealed class TaskExecutor
         {
             if (cacheKey is not null)
             {
-                try
-                {
-                    var expires = options.Cache!.Expiration is { } expiration ? _core.Now + expiration : (DateTimeOffset?)null;
-                    await _core.Store.PutCacheEntryAsync(new CacheEntry(cacheKey, result ?? "null", name, work.RunId, _core.Now, expires), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Logs.CacheWriteFailed(_core.Logger, e, name);
-                }
+                await _core.TryPutCacheEntryAsync(cacheKey, result, options.Cache!, name, work.RunId, cancellationToken).ConfigureAwait(false);
             }
 
             await ReportAsync(work, InboxItemKind.TaskCompleted, started, result, null, nameof(RunState.Completed), cancellationToken).ConfigureAwait(false);
@@ -114,15 +105,7 @@ internal sealed class TaskExecutor
         {
             var failure = FailureInfo.From(error);
             Logs.TaskAttemptFailed(_core.Logger, name, work.CallId, work.RunId, work.Attempt, failure.ToString());
-            bool retry;
-            try
-            {
-                retry = work.Attempt <= options.Retries && (options.RetryCondition?.Invoke(error) ?? true);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                retry = false;
-            }
+            var retry = work.Attempt <= options.Retries && EngineCore.ShouldRetry(options, error);
 
             if (retry)
             {
