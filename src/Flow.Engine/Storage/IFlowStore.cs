@@ -47,6 +47,9 @@ public sealed record RunQuery
     /// <summary>Only runs of this flow (the whole name, compared ordinally: case-sensitive, no prefix match).</summary>
     public string? FlowName { get; init; }
 
+    /// <summary>Only runs of this deployment (<see cref="FlowRunRecord.Deployment"/>, compared ordinally). Combines with the other filters.</summary>
+    public string? Deployment { get; init; }
+
     /// <summary>Only runs created at or after this time.</summary>
     public DateTimeOffset? CreatedFrom { get; init; }
 
