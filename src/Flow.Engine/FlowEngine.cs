@@ -239,15 +239,58 @@ public sealed class FlowEngine
             return;
         }
 
-        if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item, cancellationToken).ConfigureAwait(false))
+        try
+        {
+            await ProcessCoreAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Logs.WorkItemFailed(_core.Logger, e, item.MessageId, item.Queue);
+            try
+            {
+                await _core.Queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception abandon) when (abandon is not OutOfMemoryException and not OperationCanceledException)
+            {
+                Logs.WorkItemFailed(_core.Logger, abandon, item.MessageId, item.Queue);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Processes one work item whose delivery a host owns (the Azure Functions queue trigger): the same as
+    /// <see cref="ProcessAsync"/>, except that an unexpected error propagates, so the host fails the invocation and
+    /// delivers the message again (and finally moves it to its poison queue). Use it with a <see cref="DeliveredWorkQueue"/>.
+    /// </summary>
+    /// <param name="item">The item (see <see cref="DeliveredWorkQueue.Wrap"/>).</param>
+    /// <param name="cancellationToken">Stops processing.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="DeadLetterRequestedException">The item cannot be processed; the host should not deliver it again.</exception>
+    public Task ProcessDeliveredAsync(LeasedWorkItem item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (item.Item is null)
+        {
+            throw new DeadLetterRequestedException("The message is not a Flow work item (expected JSON with kind and runId).");
+        }
+
+        return ProcessCoreAsync(item, cancellationToken);
+    }
+
+    private async Task ProcessCoreAsync(LeasedWorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item!, cancellationToken).ConfigureAwait(false))
         {
             await GiveUpAsync(item, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        try
         {
-            switch (item.Item.Kind)
+            switch (item.Item!.Kind)
             {
                 case WorkItem.RunKind:
                     var result = await new Episode(_core, item).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -267,22 +310,6 @@ public sealed class FlowEngine
                 default:
                     await DeadLetterAsync(item, $"Unknown work item kind '{item.Item.Kind}' (expected run or task).", cancellationToken).ConfigureAwait(false);
                     break;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Logs.WorkItemFailed(_core.Logger, e, item.MessageId, item.Queue);
-            try
-            {
-                await _core.Queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception abandon) when (abandon is not OutOfMemoryException and not OperationCanceledException)
-            {
-                Logs.WorkItemFailed(_core.Logger, abandon, item.MessageId, item.Queue);
             }
         }
     }
