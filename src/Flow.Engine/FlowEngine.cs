@@ -89,7 +89,11 @@ public sealed class FlowEngine
     /// <returns>The run.</returns>
     /// <exception cref="FlowNotFoundException">No flow has that name.</exception>
     /// <exception cref="FlowParameterException">The parameters do not bind to the flow's input type.</exception>
-    public async Task<FlowRunRecord> StartRunJsonAsync(string flowName, string? parametersJson, StartRunOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<FlowRunRecord> StartRunJsonAsync(string flowName, string? parametersJson, StartRunOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await StartRunCoreAsync(flowName, parametersJson, options, cancellationToken).ConfigureAwait(false)).Run;
+
+    /// <summary>Starts a run and says whether this call created it (false: <see cref="StartRunOptions.RunId"/> named an existing run).</summary>
+    internal async Task<(FlowRunRecord Run, bool Created)> StartRunCoreAsync(string flowName, string? parametersJson, StartRunOptions? options, CancellationToken cancellationToken)
     {
         options ??= new StartRunOptions();
         if (!_core.Registry.TryGetFlow(flowName, out var flow))
@@ -122,7 +126,7 @@ public sealed class FlowEngine
             Parameters = parametersJson,
             Tags = tags,
             CreatedAt = now,
-            ScheduledAt = scheduled ? options.ScheduledAt!.Value : now,
+            ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
             FlowVersion = flowOptions.Version,
         };
         if (options.RunId is not null)
@@ -133,10 +137,10 @@ public sealed class FlowEngine
         var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            await _core.EnqueueRunAsync(stored.Record, run.ScheduledAt - now, "start", cancellationToken).ConfigureAwait(false);
+            await _core.EnqueueRunAsync(stored.Record, scheduled ? run.ScheduledAt - now : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
         }
 
-        return stored.Record;
+        return (stored.Record, created);
     }
 
     /// <summary>Reads a run.</summary>
