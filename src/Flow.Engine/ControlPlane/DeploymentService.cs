@@ -5,7 +5,6 @@ using System.Xml;
 using Flow.Engine.Execution;
 using Flow.Engine.Scheduling;
 using Flow.Engine.Storage;
-using Flow.Sdk;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -155,9 +155,12 @@ public sealed partial class RunRequestHandler
         return message;
     }
 
-    /// <summary>Finds the JSON object in a message: as is, inside JSON strings (any depth), or base64-encoded.</summary>
-    internal static string? Unwrap(string body)
+    /// <summary>Finds the JSON object in a queue message: as is, inside JSON strings (a few levels deep), or base64-encoded (the Azure SDKs' and Storage Explorer's option).</summary>
+    /// <param name="body">The message text.</param>
+    /// <returns>The JSON object's text, or null when there is none.</returns>
+    public static string? Unwrap(string body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         var text = body.Trim();
         for (var depth = 0; depth < 5; depth++)
         {
