@@ -329,6 +329,7 @@ public abstract partial class ControlStoreConformanceTests
         // A version on a record that does not exist: nothing is created.
         await Assert.ThrowsAsync<ConcurrencyException>(() => put("1", 0));
         await Assert.ThrowsAsync<ConcurrencyException>(() => put("\"0x8D000000000000\"", 0));
+        await Assert.ThrowsAsync<ConcurrencyException>(() => put("W/\"datetime'2026-01-01T00%3A00%3A00.0000000Z'\"", 0));
         Assert.Null(await get());
 
         // MustNotExist creates; a second MustNotExist fails and changes nothing.
