@@ -74,7 +74,7 @@ public interface IControlStore
     /// <returns>A task.</returns>
     Task AddRejectedRequestAsync(RejectedRunRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Lists refused run requests, newest first.</summary>
+    /// <summary>Lists refused run requests, newest first (by <see cref="RejectedRunRequest.RejectedAt"/>, ties by id, ordinal).</summary>
     /// <param name="maxCount">The most to return, 1-1000.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The requests.</returns>
