@@ -21,6 +21,8 @@ public static class FlowApp
     /// <param name="flows">Registers the app's flows (samples are added when <c>Flow:App:Samples</c> is true).</param>
     /// <param name="configure">Changes the builder before it is built (tests add configuration here).</param>
     /// <returns>The app, not yet started.</returns>
+    /// <exception cref="InvalidOperationException">A setting is invalid; the message names it.</exception>
+    /// <exception cref="StorageConfigurationException">The storage setting is missing or unusable; the message names it.</exception>
     public static WebApplication Build(string[] args, Action<FlowRegistry>? flows = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
@@ -54,6 +56,8 @@ public static class FlowApp
 
             flows?.Invoke(registry);
         });
+        // Fail at start, naming the setting, rather than on the first request.
+        StorageConnectionFactory.FromConfiguration(builder.Configuration, builder.Configuration.GetSection(AzureFlowStorageOptions.SectionName).Get<AzureFlowStorageOptions>()?.ConnectionSetting ?? StorageConnectionFactory.DefaultSettingName);
         builder.Services.AddFlowAzureStorage(builder.Configuration);
         if (functionsMode)
         {

@@ -29,7 +29,7 @@ internal static partial class Invocations
     {
         app.MapPost("/" + SchedulerTick, TickAsync).ExcludeFromDescription();
         app.MapPost("/" + RunRequests, RunRequestAsync).ExcludeFromDescription();
-        app.MapPost("/{function:regex(^(runs|tasks)-[a-z0-9][a-z0-9-]{{0,39}}$)}", WorkItemAsync).ExcludeFromDescription();
+        app.MapPost("/{function}", WorkItemAsync).ExcludeFromDescription();
     }
 
     private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, CancellationToken ct)
@@ -56,6 +56,14 @@ internal static partial class Invocations
 
     private static async Task<IResult> WorkItemAsync(string function, HttpRequest request, FlowEngine engine, ILoggerFactory loggers, CancellationToken ct)
     {
+        var pool = function.StartsWith(RunsPrefix, StringComparison.Ordinal) ? function[RunsPrefix.Length..]
+            : function.StartsWith(TasksPrefix, StringComparison.Ordinal) ? function[TasksPrefix.Length..]
+            : null;
+        if (pool is null || !ControlNames.IsValidPoolName(pool))
+        {
+            return Results.NotFound($"No function named '{function}' (queue functions are runs-POOL and tasks-POOL).");
+        }
+
         var invocation = await InvocationRequest.ReadAsync(request, ct);
         if (invocation is null)
         {
@@ -79,11 +87,14 @@ internal static partial class Invocations
         {
             // Failing the invocation makes the host deliver the message again and, after maxDequeueCount, poison it.
             LogDeadLetter(logger, item.MessageId, function, e.Message);
-            return Results.Json(new { Logs = new[] { $"{function}: message {item.MessageId} cannot be processed: {e.Message}" } }, statusCode: 500);
+            return Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"{function}: message {item.MessageId} cannot be processed: {e.Message}"], null), HostJson, statusCode: 500);
         }
     }
 
-    private static IResult Answer(string log) => Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [log], null));
+    // The host reads Outputs/Logs/ReturnValue with these exact names.
+    private static readonly JsonSerializerOptions HostJson = new() { PropertyNamingPolicy = null };
+
+    private static IResult Answer(string log) => Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [log], null), HostJson);
 
     [LoggerMessage(710, LogLevel.Warning, "Message {MessageId} on {Function} cannot be processed: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string messageId, string function, string reason);

@@ -15,7 +15,7 @@ namespace Flow.Engine.ControlPlane;
 /// <item><description>a deployment's concurrency limit holds a run (collision strategy <c>enqueue</c>) or cancels it (<c>cancel-new</c>);</description></item>
 /// <item><description>a work pool's concurrency limit holds a run.</description></item>
 /// </list>
-/// Slots are sets of run ids kept in versioned state entries (<c>slots:deployment:NAME</c>, <c>slots:pool:NAME</c>); a
+/// Slots are sets of run ids kept in versioned state entries (<c>slots:deployment:FLOW:NAME</c>, <c>slots:pool:NAME</c>); a
 /// holder whose run has reached a final state (or no longer exists) is dropped from the set when someone next needs
 /// the slot, so a slot is never leaked, even when the process that took it died.
 /// </summary>
@@ -76,7 +76,7 @@ public sealed partial class RunAdmission : IRunAdmission
         string? deploymentKey = null;
         if (deployment is { ConcurrencyLimit: { } limit })
         {
-            deploymentKey = "slots:deployment:" + deployment.Name;
+            deploymentKey = "slots:deployment:" + deployment.Name.Replace('/', ':');
             if (!await TryAcquireAsync(deploymentKey, run.RunId, limit, cancellationToken).ConfigureAwait(false))
             {
                 return deployment.CollisionStrategy == CollisionStrategy.CancelNew

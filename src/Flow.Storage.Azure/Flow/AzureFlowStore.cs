@@ -76,6 +76,9 @@ public sealed partial class AzureFlowStore : IFlowStore
         StorageContract.ValidateNewRun(run, firstTransition);
         StorageContract.ValidatePayloads(run, MaxPayloadBytes);
 
+        // Index keys are built from the times as stored (microseconds): a key from a finer time would not match the run read back.
+        run = StorageContract.Normalize(run);
+        firstTransition = StorageContract.Normalize(firstTransition);
         if (await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return (existing, false);
@@ -124,7 +127,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     {
         StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
         StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
-        var run = commit.Run;
+        var run = StorageContract.Normalize(commit.Run);
         var plan = new TextPlan();
         var operations = new List<Operation>(commit.ItemCount + 1)
         {
