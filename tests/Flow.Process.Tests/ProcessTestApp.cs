@@ -155,7 +155,7 @@ internal sealed class ProcessTestApp : IAsyncDisposable
         environment["Flow__ProcessWorker__GracePeriod"] = "00:00:01";
         environment["Flow__ProcessWorker__MaxPollInterval"] = "00:00:00.100";
         var cli = Path.Combine(RepoPaths.Root, "src", "Flow.Cli", "bin", RepoPaths.Configuration, RepoPaths.TargetFramework, "flow.dll");
-        return ProcessRunner.Start(RepoPaths.DotNetHost, [cli, "worker", "start", "--pool", Pool, "--api", ApiUrl, "--id", id], new ProcessRunnerOptions { Environment = environment, GuardLifetime = true });
+        return ProcessRunner.Start(RepoPaths.DotNetHost, [cli, "worker", "start", "--pool", Pool, "--api", ApiUrl, "--id", id], new ProcessRunnerOptions { Environment = environment });
     }
 
     public async ValueTask DisposeAsync()
