@@ -177,3 +177,26 @@ public sealed class ProcessWorkerTests(AzuriteFixture azurite)
         Assert.Contains(await app.LogsAsync(mine, deadline), l => l.Message == "hello from a script");
     }
 }
+
+/// <summary>The bash + curl sample (samples/process/shell/report.sh) against the real API.</summary>
+public sealed class ShellSampleTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task ShellSample_ReportsTaskLogAndArtifact_Completed()
+    {
+        using var deadline = TestDeadline.Create();
+        await using var app = await ProcessTestApp.StartAsync(azurite, deadline);
+        var script = Path.Combine(RepoPaths.Root, "samples", "process", "shell", "report.sh");
+        var deployment = await app.DeployAsync("shell-sample", [script], deadline, environment: new() { ["REPORT_DIR"] = RepoPaths.Root });
+
+        var runId = await app.TriggerAsync(deployment, deadline);
+        var run = await app.WaitFinalAsync(runId, deadline);
+
+        var logs = await app.LogsAsync(runId, deadline);
+        Assert.True(run.State == RunState.Completed, $"{run.State}: {run.StateMessage} {string.Join(" | ", logs.Select(l => l.Message))}");
+        Assert.Contains(logs, l => l.Message.StartsWith("counted ", StringComparison.Ordinal));
+        Assert.Contains(await app.Store.GetArtifactsAsync(runId, deadline), a => a.Key == "file-count");
+        var journal = await app.Store.LoadJournalAsync(run, deadline);
+        Assert.Contains(journal.Events, e => e.Name == "count-files" && e.Kind == Flow.Engine.Storage.JournalEventKind.TaskCompleted);
+    }
+}
