@@ -36,7 +36,7 @@ public sealed class DailyEtl : Flow<EtlParameters, EtlSummary>
     /// <inheritdoc />
     public override async Task<EtlSummary> RunAsync(FlowContext context, EtlParameters input)
     {
-        var url = input.Url ?? SampleFlows.DefaultSourceUrl;
+        var url = input?.Url ?? SampleFlows.DefaultSourceUrl;
         var orders = await context.CallTaskAsync<FetchOrders, string, Order[]>(url);
         var totals = await context.RunTaskAsync("transform", orders, (_, o) => Task.FromResult(
             o.GroupBy(x => x.Region, StringComparer.Ordinal)
@@ -86,7 +86,7 @@ public static class SampleFlows
     public static void Register(FlowRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        registry.AddFlow<DailyEtl>().AddTask<FetchOrders>();
+        registry.AddFlow<DailyEtl>().AddTask<FetchOrders>().AddFlow<ProcessBatch>();
     }
 
     /// <summary>The sample orders the app serves: the same 120 orders every time.</summary>
