@@ -5,6 +5,7 @@ using Flow.Engine.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Functions.Api;
 using Flow.Functions.Hosting;
+using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
 
@@ -67,6 +68,7 @@ public static class FlowApp
 
         flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
         builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
+        builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
         builder.Services.AddHostedService<StartupService>();
         if (!functionsMode)
@@ -108,6 +110,7 @@ public static class FlowApp
         if (functionsMode || appOptions.Has("api"))
         {
             ApiEndpoints.Map(app);
+            ProcessEndpoints.Map(app);
         }
 
         if (functionsMode)

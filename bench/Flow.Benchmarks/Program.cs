@@ -7,6 +7,11 @@ using Flow.Benchmarks.Engine;
 using Flow.Storage.Azure;
 using Flow.TestSupport;
 
+if (args is ["process", .. var processArgs])
+{
+    return await Flow.Benchmarks.Process.ProcessBenchmark.RunAsync(processArgs);
+}
+
 if (args is ["engine", .. var engineArgs])
 {
     return await EngineBenchmark.RunAsync(engineArgs);

@@ -54,7 +54,7 @@ internal static partial class Invocations
             : Answer($"Run request {id} started run {outcome.RunId} (new: {outcome.Created})");
     }
 
-    private static async Task<IResult> WorkItemAsync(string function, HttpRequest request, FlowEngine engine, ILoggerFactory loggers, CancellationToken ct)
+    private static async Task<IResult> WorkItemAsync(string function, HttpRequest request, FlowEngine engine, IControlStore control, Flow.Process.ProcessRunExecutor processes, ILoggerFactory loggers, CancellationToken ct)
     {
         var pool = function.StartsWith(RunsPrefix, StringComparison.Ordinal) ? function[RunsPrefix.Length..]
             : function.StartsWith(TasksPrefix, StringComparison.Ordinal) ? function[TasksPrefix.Length..]
@@ -78,6 +78,13 @@ internal static partial class Invocations
         var logger = loggers.CreateLogger("Flow.Functions.Invocations");
         var text = invocation.Message ?? string.Empty;
         var item = delivered.Wrap(function, RunRequestHandler.Unwrap(text) ?? text, invocation.MessageId ?? Guid.CreateVersion7().ToString("N"), invocation.DequeueCount, engine.Options.LeaseDuration);
+        if (function.StartsWith(RunsPrefix, StringComparison.Ordinal) && await control.GetWorkPoolAsync(pool, ct) is { Record.Type: WorkPoolRecord.ProcessType })
+        {
+            // A process pool's run: this instance is its worker (the subprocess runs while the invocation lasts).
+            await processes.ProcessAsync(item, ct);
+            return Answer($"{function}: process run {item.Item?.RunId} handled");
+        }
+
         try
         {
             await engine.ProcessDeliveredAsync(item, ct);

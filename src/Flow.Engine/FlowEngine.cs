@@ -143,6 +143,46 @@ public sealed class FlowEngine
         return (stored.Record, created);
     }
 
+    /// <summary>
+    /// Creates a run of a process deployment: a run record (flow name as given, no registered flow needed) enqueued on its pool's
+    /// run queue, where a process worker picks it up. Parameters are kept as given (any JSON value).
+    /// </summary>
+    internal async Task<(FlowRunRecord Run, bool Created)> StartProcessRunAsync(string flowName, string? parametersJson, StartRunOptions options, CancellationToken cancellationToken)
+    {
+        var now = _core.Now;
+        var scheduled = options.ScheduledAt is { } at && at > now;
+        var state = scheduled ? RunState.Scheduled : RunState.Pending;
+        var message = scheduled ? $"Scheduled for {options.ScheduledAt:O}" : "Created";
+        if (options.RunId is not null)
+        {
+            FlowNames.Validate(options.RunId, "run id");
+        }
+
+        var run = new FlowRunRecord
+        {
+            RunId = options.RunId ?? EngineCore.NewRunId(),
+            FlowName = flowName,
+            Pool = options.Pool ?? _core.Options.DefaultPool,
+            Deployment = options.Deployment,
+            State = state,
+            StateMessage = message,
+            StateTime = now,
+            TransitionCount = 1,
+            Parameters = parametersJson,
+            Tags = options.Tags ?? FlowRunRecord.EmptyTags,
+            CreatedAt = now,
+            ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
+        };
+        var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
+        if (created)
+        {
+            await _core.Queue.EnsureQueueAsync(RunQueueName(run.Pool), cancellationToken).ConfigureAwait(false);
+            await _core.EnqueueRunAsync(stored.Record, scheduled ? run.ScheduledAt - now : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
+        }
+
+        return (stored.Record, created);
+    }
+
     /// <summary>Reads a run.</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>

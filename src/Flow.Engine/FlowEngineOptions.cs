@@ -27,6 +27,13 @@ public sealed class FlowEngineOptions
     /// <summary>The work pool of runs started without one. Default <c>default</c>.</summary>
     public string DefaultPool { get; set; } = "default";
 
+    /// <summary>
+    /// For the engine inside a process run's subprocess only: an episode may continue a run whose lease is held under this
+    /// engine's <see cref="WorkerId"/> (the process worker that started the subprocess took the lease and passed its id on).
+    /// Leave false anywhere else: two episodes of one run in one process would then not exclude each other. Default false.
+    /// </summary>
+    public bool AdoptOwnLease { get; set; }
+
     /// <summary>The effective heartbeat interval.</summary>
     internal TimeSpan EffectiveHeartbeat => HeartbeatInterval ?? TimeSpan.FromTicks(Math.Min(LeaseDuration.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));
 

@@ -54,8 +54,17 @@ public sealed record EntrypointSpec
     /// <summary>The working directory of a process entrypoint.</summary>
     public string? WorkingDirectory { get; init; }
 
-    /// <summary>Environment variables of a process entrypoint.</summary>
+    /// <summary>Environment variables of a process entrypoint; a value <c>secret:NAME</c> is resolved by the worker from its configuration (<c>Flow:Secrets:NAME</c>).</summary>
     public Dictionary<string, string>? Environment { get; init; }
+
+    /// <summary>Retries of a failed or crashed process run (0-100).</summary>
+    public int? Retries { get; init; }
+
+    /// <summary>Seconds between a failed process attempt and the next (0-86400; default 10).</summary>
+    public int? RetryDelaySeconds { get; init; }
+
+    /// <summary>The longest a process attempt may run, in seconds (1-604800), or null for no limit.</summary>
+    public int? TimeoutSeconds { get; init; }
 }
 
 /// <summary>A schedule as written: <see cref="Cron"/> or <see cref="Interval"/>.</summary>

@@ -90,7 +90,7 @@ public sealed partial class DeploymentScheduler
         int created = 0, existing = 0;
         foreach (var deployment in await _deployments.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (deployment.Paused || deployment.Entrypoint.Kind != DeploymentEntrypoint.FlowKind)
+            if (deployment.Paused)
             {
                 continue;
             }

@@ -146,7 +146,7 @@ public sealed partial class DeploymentService
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The run and whether this call created it.</returns>
     /// <exception cref="ResourceNotFoundException">The deployment does not exist.</exception>
-    /// <exception cref="ResourceConflictException">The deployment is paused, or its entrypoint is not an in-app flow this app can run.</exception>
+    /// <exception cref="ResourceConflictException">The deployment is paused, or its in-app flow is not registered in this app.</exception>
     /// <exception cref="InvalidRequestException">The request is invalid (parameters that do not fit the flow, a bad key).</exception>
     public async Task<TriggerResult> TriggerAsync(string name, TriggerRequest request, CancellationToken cancellationToken)
     {
@@ -173,21 +173,20 @@ public sealed partial class DeploymentService
     /// <summary>Starts a run of a deployment with parameters already merged (the scheduler's path).</summary>
     internal async Task<TriggerResult> StartAsync(DeploymentRecord deployment, string? parameters, string? runId, DateTimeOffset? scheduledAt, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
     {
-        if (deployment.Entrypoint.Kind != DeploymentEntrypoint.FlowKind)
+        var options = new StartRunOptions
         {
-            throw new ResourceConflictException($"Deployment '{deployment.Name}' runs a process; process work pools are served by process workers, which this version of Flow does not have yet.");
-        }
-
+            RunId = runId,
+            Pool = deployment.Pool,
+            Deployment = deployment.Name,
+            ScheduledAt = scheduledAt,
+            Tags = tags,
+        };
         try
         {
-            var (run, created) = await _engine.StartRunCoreAsync(deployment.FlowName, parameters, new StartRunOptions
-            {
-                RunId = runId,
-                Pool = deployment.Pool,
-                Deployment = deployment.Name,
-                ScheduledAt = scheduledAt,
-                Tags = tags,
-            }, cancellationToken).ConfigureAwait(false);
+            // A process deployment's flow is not registered here: its run is a record for a process worker to start.
+            var (run, created) = deployment.Entrypoint.Kind == DeploymentEntrypoint.ProcessKind
+                ? await _engine.StartProcessRunAsync(deployment.FlowName, parameters, options, cancellationToken).ConfigureAwait(false)
+                : await _engine.StartRunCoreAsync(deployment.FlowName, parameters, options, cancellationToken).ConfigureAwait(false);
             return new TriggerResult(run, created);
         }
         catch (FlowParameterException e)
@@ -397,9 +396,9 @@ public sealed partial class DeploymentService
         Type? inputType = null;
         if (kind == DeploymentEntrypoint.FlowKind)
         {
-            if (entry.Command is not null || entry.WorkingDirectory is not null || entry.Environment is not null)
+            if (entry.Command is not null || entry.WorkingDirectory is not null || entry.Environment is not null || entry.Retries is not null || entry.RetryDelaySeconds is not null || entry.TimeoutSeconds is not null)
             {
-                errors.Add("entrypoint", "command, workingDirectory and environment belong to a process entrypoint (kind: process)");
+                errors.Add("entrypoint", "command, workingDirectory, environment, retries, retryDelaySeconds and timeoutSeconds belong to a process entrypoint (kind: process)");
             }
 
             if (spec.Flow is { } flowName && ControlNames.IsValidNamePart(flowName))
@@ -428,6 +427,21 @@ public sealed partial class DeploymentService
             if (entry.Environment is { } env && env.Keys.Any(k => k.Length == 0 || k.Contains('=', StringComparison.Ordinal) || k.Contains('\0', StringComparison.Ordinal)))
             {
                 errors.Add("entrypoint.environment", "variable names must be non-empty and contain no '=' or NUL");
+            }
+
+            if (entry.Retries is < 0 or > 100)
+            {
+                errors.Add("entrypoint.retries", "must be 0-100");
+            }
+
+            if (entry.RetryDelaySeconds is < 0 or > 86_400)
+            {
+                errors.Add("entrypoint.retryDelaySeconds", "must be 0-86400");
+            }
+
+            if (entry.TimeoutSeconds is < 1 or > 604_800)
+            {
+                errors.Add("entrypoint.timeoutSeconds", "must be 1-604800, or null for no limit");
             }
         }
         else
@@ -523,6 +537,9 @@ public sealed partial class DeploymentService
                 Command = entry.Command,
                 WorkingDirectory = entry.WorkingDirectory,
                 Environment = entry.Environment,
+                Retries = entry.Retries ?? 0,
+                RetryDelaySeconds = entry.RetryDelaySeconds,
+                TimeoutSeconds = entry.TimeoutSeconds,
             },
             Pool = poolName,
             Parameters = parameters,

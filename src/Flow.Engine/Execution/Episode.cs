@@ -148,7 +148,7 @@ internal sealed partial class Episode
                 return new EpisodeResult(EpisodeDisposition.Complete, _message);
             }
 
-            if (run.IsLeased(now))
+            if (run.IsLeased(now) && !(_core.Options.AdoptOwnLease && run.LeaseOwner == _core.Options.WorkerId))
             {
                 // Another episode holds the run (in this process or another): alive, or dead with its lease not yet
                 // expired. Look again when the lease ends: a live holder will have renewed it; a dead one's run is taken over.

@@ -263,6 +263,9 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "Command", d.Entrypoint.Command is { } command ? JsonSerializer.Serialize(command, Json) : null);
         SetIfNotNull(row, "WorkingDirectory", d.Entrypoint.WorkingDirectory);
         SetIfNotNull(row, "Environment", d.Entrypoint.Environment is { } env ? JsonSerializer.Serialize(env, Json) : null);
+        SetIfNotNull(row, "Retries", d.Entrypoint.Retries == 0 ? null : (int?)d.Entrypoint.Retries);
+        SetIfNotNull(row, "RetryDelaySeconds", d.Entrypoint.RetryDelaySeconds);
+        SetIfNotNull(row, "TimeoutSeconds", d.Entrypoint.TimeoutSeconds);
         SetIfNotNull(row, "Source", d.Source);
         FlowEntities.SetTime(row, "CreatedAt", d.CreatedAt);
         FlowEntities.SetTime(row, "UpdatedAt", d.UpdatedAt);
@@ -279,6 +282,9 @@ public sealed class AzureControlStore : IControlStore
             Command = FromJson<string[]>(row, "Command"),
             WorkingDirectory = row.GetString("WorkingDirectory"),
             Environment = FromJson<Dictionary<string, string>>(row, "Environment"),
+            Retries = row.GetInt32("Retries") ?? 0,
+            RetryDelaySeconds = row.GetInt32("RetryDelaySeconds"),
+            TimeoutSeconds = row.GetInt32("TimeoutSeconds"),
         },
         Pool = row.GetString("Pool") ?? "default",
         Parameters = row.GetString("Parameters"),

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using Flow.Engine;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Flow.Process;
+using Flow.Sdk;
+using Flow.Storage.Azure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+
+namespace Flow.Cli;
+
+/// <summary><c>flow worker start --pool NAME</c>: a process worker on this machine (the hybrid model: code and data stay here).</summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var pool = new Option<string[]>("--pool", "-p") { Description = "The process work pool(s) to serve.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var api = new Option<string?>("--api") { Description = "The Flow API's address, handed to each subprocess (default: FLOW_API_URL, else http://127.0.0.1:7071)." };
+        var limit = new Option<int?>("--limit") { Description = "The most subprocesses at once (default 8)." };
+        var workerId = new Option<string?>("--id") { Description = "This worker's id as a lease owner (default: host-pid-random)." };
+        var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage: AzureWebJobsStorage (environment) or --Flow:Storage:... settings.")
+        {
+            pool, api, limit, workerId,
+        };
+        start.TreatUnmatchedTokensAsErrors = false;
+        start.SetAction(async (parse, ct) => await StartAsync(parse.GetValue(pool)!, parse.GetValue(api), parse.GetValue(limit), parse.GetValue(workerId), [.. parse.UnmatchedTokens], ct));
+        var worker = new Command("worker", "Process workers.") { start };
+        return worker;
+    }
+
+    private static async Task<int> StartAsync(string[] pools, string? api, int? limit, string? workerId, string[] extra, CancellationToken ct)
+    {
+        var builder = Host.CreateApplicationBuilder(extra);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Flow.Process", LogLevel.Information);
+        var apiUrl = api ?? Environment.GetEnvironmentVariable("FLOW_API_URL") ?? builder.Configuration["Flow:ProcessWorker:ApiUrl"] ?? "http://127.0.0.1:7071";
+        try
+        {
+            builder.Services.AddFlowAzureStorage(builder.Configuration);
+            builder.Services.AddFlow().AddEngine(builder.Configuration, o =>
+            {
+                if (workerId is not null)
+                {
+                    o.WorkerId = workerId;
+                }
+            }).AddControlPlane(builder.Configuration);
+            builder.Services.AddFlowProcess(builder.Configuration, hostWorker: true, o =>
+            {
+                o.Pools.Clear();
+                foreach (var p in pools)
+                {
+                    o.Pools.Add(p);
+                }
+
+                o.ApiUrl = apiUrl;
+                if (limit is { } n)
+                {
+                    o.MaxConcurrentRuns = n;
+                }
+            });
+            using var host = builder.Build();
+            var control = host.Services.GetRequiredService<IControlStore>();
+            await host.Services.GetRequiredService<IFlowStore>().InitializeAsync(ct);
+            await control.InitializeAsync(ct);
+            foreach (var name in pools)
+            {
+                var record = (await control.GetWorkPoolAsync(name, ct))?.Record;
+                if (record is null)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]flow: work pool '{name}' does not exist[/] (create it with type process: PUT /api/work-pools/{name}).");
+                    return 2;
+                }
+
+                if (record.Type != WorkPoolRecord.ProcessType)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]flow: work pool '{name}' is a {record.Type} pool[/]; a process worker serves process pools only.");
+                    return 2;
+                }
+            }
+
+            var id = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FlowEngineOptions>>().Value.WorkerId;
+            AnsiConsole.MarkupLineInterpolated($"[green]Worker {id}[/] serving process pool(s) [bold]{string.Join(", ", pools)}[/]; API {apiUrl}. Ctrl-C stops it.");
+            await host.RunAsync(ct);
+            return 0;
+        }
+        catch (Exception e) when (e is StorageConfigurationException or ArgumentException or Microsoft.Extensions.Options.OptionsValidationException or StorageRequestException)
+        {
+            await Console.Error.WriteLineAsync("flow: error: " + e.Message);
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Flow.TestSupport;
+
+[assembly: AssemblyFixture(typeof(AzuriteFixture))]
