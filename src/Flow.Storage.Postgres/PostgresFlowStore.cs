@@ -236,9 +236,22 @@ public sealed partial class PostgresFlowStore : IFlowStore
     {
         ArgumentNullException.ThrowIfNull(query);
         StorageContract.ValidatePageSize(query.PageSize);
-        var after = query.ContinuationToken is { } token ? ParseRunToken(token) : default((DateTimeOffset CreatedAt, string RunId)?);
+        var (sql, parameters) = BuildListQuery(query);
         cancellationToken.ThrowIfCancellationRequested();
+        var rows = await QueryAsync(sql, parameters, ReadRun, cancellationToken).ConfigureAwait(false);
+        if (rows.Count <= query.PageSize)
+        {
+            return new RunPage([.. rows.Select(r => r.Record)], null);
+        }
 
+        var page = rows.Take(query.PageSize).Select(r => r.Record).ToArray();
+        return new RunPage(page, RunToken(page[^1]));
+    }
+
+    /// <summary>The statement <see cref="ListRunsAsync"/> sends: keyset pagination over the index of the most selective filter.</summary>
+    internal (string Sql, List<NpgsqlParameter> Parameters) BuildListQuery(RunQuery query)
+    {
+        var after = query.ContinuationToken is { } token ? ParseRunToken(token) : default((DateTimeOffset CreatedAt, string RunId)?);
         var where = new List<string>();
         var parameters = new List<NpgsqlParameter>();
         string Next(NpgsqlParameter parameter)
@@ -281,14 +294,7 @@ public sealed partial class PostgresFlowStore : IFlowStore
 
         var limit = Next(P(query.PageSize + 1));
         var sql = $"SELECT {RunColumns} FROM {_s}.runs{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY created_at DESC, run_id LIMIT {limit}";
-        var rows = await QueryAsync(sql, parameters, ReadRun, cancellationToken).ConfigureAwait(false);
-        if (rows.Count <= query.PageSize)
-        {
-            return new RunPage([.. rows.Select(r => r.Record)], null);
-        }
-
-        var page = rows.Take(query.PageSize).Select(r => r.Record).ToArray();
-        return new RunPage(page, RunToken(page[^1]));
+        return (sql, parameters);
     }
 
     /// <inheritdoc />

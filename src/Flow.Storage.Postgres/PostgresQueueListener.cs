@@ -64,6 +64,14 @@ internal sealed class PostgresQueueListener : IAsyncDisposable
         return true;
     }
 
+    public bool HasPendingSignal(string queue)
+    {
+        lock (_gate)
+        {
+            return _signals.TryGetValue(queue, out var source) && source.Task.IsCompleted;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Task? loop;

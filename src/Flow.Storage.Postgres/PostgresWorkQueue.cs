@@ -245,6 +245,12 @@ public sealed class PostgresWorkQueue : IWorkQueue, IAsyncDisposable
         return _listener is null ? Task.FromResult(false) : _listener.WaitAsync(queue, timeout, cancellationToken);
     }
 
+    /// <summary>Completes once the LISTEN connection listens (for tests).</summary>
+    internal Task ListenerReady => _listener?.Listening.Task ?? Task.CompletedTask;
+
+    /// <summary>Whether a notification for <paramref name="queue"/> arrived that no wait has consumed yet (for tests).</summary>
+    internal bool HasPendingSignal(string queue) => _listener?.HasPendingSignal(queue) ?? false;
+
     /// <summary>Reads a message body as a work item; null when it is not one (malformed JSON, missing kind or run id).</summary>
     /// <param name="body">The message body.</param>
     /// <returns>The item, or null.</returns>
