@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Flow.Functions;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 
@@ -22,6 +23,9 @@ builder.Logging.SetMinimumLevel(LogLevel.Warning);
 var version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
     ?? typeof(Program).Assembly.GetName().Version?.ToString()
     ?? "0.0.0";
+
+// The storage backend: Flow:Storage:Backend = Azure (default) or Postgres.
+builder.Services.AddFlowStorage(builder.Configuration);
 
 var app = builder.Build();
 

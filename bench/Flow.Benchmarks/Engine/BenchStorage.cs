@@ -90,7 +90,8 @@ internal sealed class BenchStorage
     {
         var dataSource = DataSources.GetOrAdd(postgres.ConnectionString, cs => PostgresConnection.CreateDataSource(cs, "--backend postgres"));
         var options = new PostgresFlowStorageOptions { Schema = postgres.Schema };
-        return new BenchStorage(new PostgresFlowStore(dataSource, options), new PostgresWorkQueue(dataSource, options), new CallLog(), SqlCounter.For(postgres.Schema));
+        var calls = new CallLog();
+        return new BenchStorage(new PostgresFlowStore(dataSource, options), new PostgresWorkQueue(dataSource, options), calls, SqlCounter.For(calls));
     }
 
     private static readonly ConcurrentDictionary<string, NpgsqlDataSource> DataSources = new(StringComparer.Ordinal);
@@ -134,18 +135,20 @@ internal sealed class BenchStorage
 }
 
 /// <summary>
-/// Counts and times every SQL statement Npgsql sends (its tracing activities), by schema, as "sql {first table}", e.g.
-/// <c>sql runs</c> for a commit, <c>sql queue_messages</c> for a dequeue: one per database round trip.
+/// Counts and times every SQL statement Npgsql sends (its tracing activities) as "sql {first table}", e.g. <c>sql runs</c>
+/// for a commit, <c>sql queue_messages</c> for a dequeue — one per database round trip — in the SQL log of the store or
+/// queue call that sent it (the <see cref="CallLog.Current"/> of the async flow).
 /// </summary>
 internal static class SqlCounter
 {
-    private static readonly ConcurrentDictionary<string, CallLog> Logs = new(StringComparer.Ordinal);
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CallLog, CallLog> Logs = [];
     private static readonly Lazy<ActivityListener> Listener = new(Start);
 
-    public static CallLog For(string schema)
+    /// <summary>The SQL log of the statements sent by calls timed in <paramref name="calls"/>.</summary>
+    public static CallLog For(CallLog calls)
     {
         _ = Listener.Value;
-        return Logs.GetOrAdd(schema, _ => new CallLog());
+        return Logs.GetValue(calls, _ => new CallLog());
     }
 
     private static ActivityListener Start()
@@ -172,7 +175,7 @@ internal static class SqlCounter
             // The first schema-qualified name: "schema".table
             var open = sql.IndexOf('"', StringComparison.Ordinal);
             var close = open < 0 ? -1 : sql.IndexOf("\".", open + 1, StringComparison.Ordinal);
-            if (close < 0 || !Logs.TryGetValue(sql[(open + 1)..close], out var log))
+            if (close < 0 || CallLog.Current is not { } calls || !Logs.TryGetValue(calls, out var log))
             {
                 return;
             }
