@@ -1,45 +1,33 @@
-using System.Globalization;
-using System.Reflection;
 using Flow.Functions;
+using Flow.Storage.Azure;
+using Flow.Storage.Postgres;
+using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateSlimBuilder(args);
-
-// Under the Functions host (custom handler) the host tells us the port; standalone, --urls/ASPNETCORE_URLS decide.
-var customHandlerPort = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
-var mode = string.IsNullOrEmpty(customHandlerPort) ? "standalone" : "functions";
-if (!string.IsNullOrEmpty(customHandlerPort) && string.IsNullOrEmpty(builder.Configuration["urls"]))
+// Your flows: register them here (the samples come with Flow:App:Samples=true).
+//   var app = FlowApp.Build(args, flows => flows.AddFlow<MyFlow>());
+WebApplication app;
+try
 {
-    if (!int.TryParse(customHandlerPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-    {
-        throw new InvalidOperationException($"FUNCTIONS_CUSTOMHANDLER_PORT must be a TCP port, not '{customHandlerPort}'.");
-    }
-
-    builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
+    app = FlowApp.Build(args);
+}
+catch (Exception e) when (e is StorageConfigurationException or InvalidOperationException or OptionsValidationException)
+{
+    await Console.Error.WriteLineAsync("flow: error: " + e.Message);
+    return 2;
 }
 
-// Quiet console: warnings and errors only (the Functions host and CI capture stdout).
-builder.Logging.SetMinimumLevel(LogLevel.Warning);
+try
+{
+    await app.RunAsync();
+}
+catch (PostgresStorageException e)
+{
+    // The schema is migrated at start: a missing, malformed or unreachable database stops the app, naming the setting.
+    await Console.Error.WriteLineAsync("flow: error: " + e.Message);
+    return 2;
+}
 
-var version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-    ?? typeof(Program).Assembly.GetName().Version?.ToString()
-    ?? "0.0.0";
-
-// The storage backend: Flow:Storage:Backend = Azure (default) or Postgres.
-builder.Services.AddFlowStorage(builder.Configuration);
-
-var app = builder.Build();
-
-// The Functions host polls GET / until the custom handler answers; standalone it is a liveness probe.
-app.MapGet("/", () => Results.Ok(new { service = "flow", status = "ok" }));
-app.MapGet("/api/health", () => Results.Ok(new HealthReport("healthy", version, mode)));
-
-await app.RunAsync();
-
-/// <summary>The body of GET /api/health.</summary>
-/// <param name="Status">"healthy" when the app serves requests.</param>
-/// <param name="Version">The app's informational version.</param>
-/// <param name="Mode">"functions" under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set), else "standalone".</param>
-internal sealed record HealthReport(string Status, string Version, string Mode);
+return Environment.ExitCode;
 
 /// <summary>The app's entry point (partial so tests can name the assembly).</summary>
 public partial class Program;

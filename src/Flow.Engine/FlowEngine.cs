@@ -89,7 +89,11 @@ public sealed class FlowEngine
     /// <returns>The run.</returns>
     /// <exception cref="FlowNotFoundException">No flow has that name.</exception>
     /// <exception cref="FlowParameterException">The parameters do not bind to the flow's input type.</exception>
-    public async Task<FlowRunRecord> StartRunJsonAsync(string flowName, string? parametersJson, StartRunOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<FlowRunRecord> StartRunJsonAsync(string flowName, string? parametersJson, StartRunOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await StartRunCoreAsync(flowName, parametersJson, options, cancellationToken).ConfigureAwait(false)).Run;
+
+    /// <summary>Starts a run and says whether this call created it (false: <see cref="StartRunOptions.RunId"/> named an existing run).</summary>
+    internal async Task<(FlowRunRecord Run, bool Created)> StartRunCoreAsync(string flowName, string? parametersJson, StartRunOptions? options, CancellationToken cancellationToken)
     {
         options ??= new StartRunOptions();
         if (!_core.Registry.TryGetFlow(flowName, out var flow))
@@ -122,7 +126,7 @@ public sealed class FlowEngine
             Parameters = parametersJson,
             Tags = tags,
             CreatedAt = now,
-            ScheduledAt = scheduled ? options.ScheduledAt!.Value : now,
+            ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
             FlowVersion = flowOptions.Version,
         };
         if (options.RunId is not null)
@@ -133,10 +137,10 @@ public sealed class FlowEngine
         var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            await _core.EnqueueRunAsync(stored.Record, run.ScheduledAt - now, "start", cancellationToken).ConfigureAwait(false);
+            await _core.EnqueueRunAsync(stored.Record, scheduled ? run.ScheduledAt - now : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
         }
 
-        return stored.Record;
+        return (stored.Record, created);
     }
 
     /// <summary>Reads a run.</summary>
@@ -239,15 +243,58 @@ public sealed class FlowEngine
             return;
         }
 
-        if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item, cancellationToken).ConfigureAwait(false))
+        try
+        {
+            await ProcessCoreAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Logs.WorkItemFailed(_core.Logger, e, item.MessageId, item.Queue);
+            try
+            {
+                await _core.Queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception abandon) when (abandon is not OutOfMemoryException and not OperationCanceledException)
+            {
+                Logs.WorkItemFailed(_core.Logger, abandon, item.MessageId, item.Queue);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Processes one work item whose delivery a host owns (the Azure Functions queue trigger): the same as
+    /// <see cref="ProcessAsync"/>, except that an unexpected error propagates, so the host fails the invocation and
+    /// delivers the message again (and finally moves it to its poison queue). Use it with a <see cref="DeliveredWorkQueue"/>.
+    /// </summary>
+    /// <param name="item">The item (see <see cref="DeliveredWorkQueue.Wrap"/>).</param>
+    /// <param name="cancellationToken">Stops processing.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="DeadLetterRequestedException">The item cannot be processed; the host should not deliver it again.</exception>
+    public Task ProcessDeliveredAsync(LeasedWorkItem item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        if (item.Item is null)
+        {
+            throw new DeadLetterRequestedException("The message is not a Flow work item (expected JSON with kind and runId).");
+        }
+
+        return ProcessCoreAsync(item, cancellationToken);
+    }
+
+    private async Task ProcessCoreAsync(LeasedWorkItem item, CancellationToken cancellationToken)
+    {
+        if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item!, cancellationToken).ConfigureAwait(false))
         {
             await GiveUpAsync(item, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        try
         {
-            switch (item.Item.Kind)
+            switch (item.Item!.Kind)
             {
                 case WorkItem.RunKind:
                     var result = await new Episode(_core, item).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -267,22 +314,6 @@ public sealed class FlowEngine
                 default:
                     await DeadLetterAsync(item, $"Unknown work item kind '{item.Item.Kind}' (expected run or task).", cancellationToken).ConfigureAwait(false);
                     break;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Logs.WorkItemFailed(_core.Logger, e, item.MessageId, item.Queue);
-            try
-            {
-                await _core.Queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception abandon) when (abandon is not OutOfMemoryException and not OperationCanceledException)
-            {
-                Logs.WorkItemFailed(_core.Logger, abandon, item.MessageId, item.Queue);
             }
         }
     }

@@ -62,4 +62,7 @@ internal static partial class Logs
 
     [LoggerMessage(403, LogLevel.Error, "Work item {MessageId} on {Queue} failed; it will be delivered again")]
     public static partial void WorkItemFailed(ILogger logger, Exception exception, string messageId, string queue);
+
+    [LoggerMessage(404, LogLevel.Debug, "Run {RunId} not started yet: {Reason}")]
+    public static partial void RunDeferred(ILogger logger, string runId, string reason);
 }

@@ -1,3 +1,4 @@
+using Flow.Engine.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,8 +14,8 @@ namespace Flow.Storage.Postgres;
 public static class FlowPostgresStorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="PostgresFlowStore"/> as <see cref="IFlowStore"/> and <see cref="PostgresWorkQueue"/> as
-    /// <see cref="IWorkQueue"/> on one <see cref="NpgsqlDataSource"/> (a singleton), with <see cref="PostgresFlowStorageOptions"/>
+    /// Registers <see cref="PostgresFlowStore"/> as <see cref="IFlowStore"/>, <see cref="PostgresControlStore"/> as
+    /// <see cref="IControlStore"/> and <see cref="PostgresWorkQueue"/> as <see cref="IWorkQueue"/> on one <see cref="NpgsqlDataSource"/> (a singleton), with <see cref="PostgresFlowStorageOptions"/>
     /// bound from <c>Flow:Storage:Postgres</c> and the connection string from its <c>ConnectionString</c> or
     /// <c>ConnectionStrings:Flow</c>; plus two hosted services: <see cref="PostgresMigrationService"/> (creates and migrates
     /// the schema at start) and <see cref="PostgresRetentionService"/> (deletes old finished runs).
@@ -42,7 +43,9 @@ public static class FlowPostgresStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => new PostgresFlowStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresFlowStore>>()));
         services.TryAddSingleton(sp => new PostgresWorkQueue(
             sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new PostgresControlStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresControlStore>>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<PostgresFlowStore>());
+        services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<PostgresControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<PostgresWorkQueue>());
         services.TryAddSingleton<PostgresRetentionService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresMigrationService>());

@@ -270,7 +270,7 @@ public sealed partial class PostgresFlowStore : IFlowStore
             where.Add("flow_name = " + Next(Str(flow)));
         }
 
-        if (DeploymentFilter(query) is { } deployment)
+        if (query.Deployment is { } deployment)
         {
             where.Add("deployment = " + Next(Str(deployment)));
         }
@@ -640,10 +640,6 @@ public sealed partial class PostgresFlowStore : IFlowStore
 
     private static bool IsValidRunId(string runId) =>
         runId.Length is > 0 and <= StorageContract.MaxRunIdLength && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
-
-    /// <summary>The query's deployment filter when <see cref="RunQuery"/> has one (it is being added to the engine).</summary>
-    private static string? DeploymentFilter(RunQuery query) =>
-        typeof(RunQuery).GetProperty("Deployment")?.GetValue(query) as string;
 
     private static string RunToken(FlowRunRecord run) =>
         TokenPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes((run.CreatedAt.UtcTicks / TimeSpan.TicksPerMicrosecond).ToString(CultureInfo.InvariantCulture) + "|" + run.RunId));

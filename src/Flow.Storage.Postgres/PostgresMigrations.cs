@@ -175,6 +175,34 @@ internal static class PostgresMigrations
         new(3, "listing runs by deployment", """
             CREATE INDEX runs_by_deployment ON {schema}.runs (deployment, created_at DESC, run_id) WHERE deployment IS NOT NULL;
             """),
+        new(4, "control plane: deployments, work pools, refused run requests, state entries", """
+            CREATE SEQUENCE {schema}.control_versions;
+            CREATE TABLE {schema}.deployments (
+                name text COLLATE "C" PRIMARY KEY,
+                version bigint NOT NULL,
+                record text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            COMMENT ON COLUMN {schema}.deployments.record IS 'the deployment as JSON (query it with record::jsonb)';
+            CREATE TABLE {schema}.work_pools (
+                name text COLLATE "C" PRIMARY KEY,
+                version bigint NOT NULL,
+                record text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE {schema}.control_state (
+                key text COLLATE "C" PRIMARY KEY,
+                version bigint NOT NULL,
+                record text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE {schema}.rejected_run_requests (
+                id text COLLATE "C" PRIMARY KEY,
+                rejected_at timestamptz NOT NULL,
+                record text NOT NULL
+            );
+            CREATE INDEX rejected_run_requests_newest ON {schema}.rejected_run_requests (rejected_at DESC, id);
+            """),
     ];
 
     /// <summary>The newest version.</summary>

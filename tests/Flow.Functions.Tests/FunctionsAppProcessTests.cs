@@ -7,7 +7,7 @@ using Flow.TestSupport;
 namespace Flow.Functions.Tests;
 
 /// <summary>Starts the built Flow.Functions executable as a real subprocess, the way the Functions host and ./flow.sh do.</summary>
-public sealed class FunctionsAppProcessTests(ITestOutputHelper output)
+public sealed class FunctionsAppProcessTests(ITestOutputHelper output, AzuriteFixture azurite)
 {
     private static readonly TimeSpan MaxStartup = TimeSpan.FromSeconds(30);
 
@@ -18,7 +18,7 @@ public sealed class FunctionsAppProcessTests(ITestOutputHelper output)
         var port = FreePorts.Next();
 
         var (health, startup) = await StartAndGetHealthAsync(
-            ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?> { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null },
+            ["--urls", $"http://127.0.0.1:{port}"], new Dictionary<string, string?> { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null, ["AzureWebJobsStorage"] = azurite.ConnectionString },
             port, deadline);
 
         Assert.Equal("healthy", health.GetProperty("status").GetString());
@@ -39,12 +39,27 @@ public sealed class FunctionsAppProcessTests(ITestOutputHelper output)
                 ["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture),
                 ["ASPNETCORE_URLS"] = null,
                 ["DOTNET_URLS"] = null,
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
             },
             port, deadline);
 
         Assert.Equal("healthy", health.GetProperty("status").GetString());
         Assert.Equal("functions", health.GetProperty("mode").GetString());
         Assert.True(startup < MaxStartup, $"Startup took {startup.TotalSeconds:0.0} s.");
+    }
+
+    [Fact]
+    public async Task Start_WithoutStorageSetting_ExitsWithAMessageNamingIt()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        var result = await ProcessRunner.RunAsync(RepoPaths.DotNetHost, [RepoPaths.FunctionsAssembly, "--urls", $"http://127.0.0.1:{FreePorts.Next()}"], new ProcessRunnerOptions
+        {
+            WorkingDirectory = Path.GetDirectoryName(RepoPaths.FunctionsAssembly),
+            Environment = new Dictionary<string, string?> { ["AzureWebJobsStorage"] = null, ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null },
+        }, deadline);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("flow: error: The storage setting 'AzureWebJobsStorage' is missing", result.Output, StringComparison.Ordinal);
     }
 
     private async Task<(JsonElement Health, TimeSpan Startup)> StartAndGetHealthAsync(
@@ -69,8 +84,8 @@ public sealed class FunctionsAppProcessTests(ITestOutputHelper output)
             Assert.False(app.HasExited, $"Flow.Functions exited with {app.ExitCode}:\n{app.Output}");
             response?.Dispose();
             response = await http.GetAsync(healthUri, ct);
-            return true;
-        }, $"Flow.Functions to answer {healthUri}");
+            return (await response.Content.ReadAsStringAsync(ct)).Contains("\"healthy\"", StringComparison.Ordinal);
+        }, $"Flow.Functions to report healthy at {healthUri}");
         var startup = stopwatch.Elapsed;
 
         using (response)

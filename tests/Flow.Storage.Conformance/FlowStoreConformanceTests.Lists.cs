@@ -20,6 +20,31 @@ public abstract partial class FlowStoreConformanceTests
     }
 
     [Fact]
+    public async Task ListRunsAsync_RunsCreatedWithSubMicrosecondTimes_AreAllListedByEveryFilter()
+    {
+        using var deadline = TestDeadline.Create(Timeout);
+        var store = await NewStoreAsync(deadline.Token);
+        // Clocks give 100 ns ticks; stores keep microseconds. A run created with a finer time must still be found.
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var created = T0.AddTicks((i * 10_000) + 1 + i);
+            var run = FullRun(NewRunId($"fine{i}"), i) with { CreatedAt = created, StateTime = created, State = RunState.Running, Deployment = "fine/deployment", TransitionCount = 1 };
+            var stored = await CreateAsync(store, run, deadline.Token);
+            Assert.Equal(StorageContract.NormalizeTime(created), stored.Record.CreatedAt);
+            ids.Add(run.RunId);
+        }
+
+        var all = await ListAllAsync(store, new RunQuery { PageSize = 1000 }, deadline.Token);
+        var byDeployment = await ListAllAsync(store, new RunQuery { Deployment = "fine/deployment", PageSize = 1000 }, deadline.Token);
+        var byState = await ListAllAsync(store, new RunQuery { State = RunState.Running, Deployment = "fine/deployment", PageSize = 1000 }, deadline.Token);
+
+        Assert.Equal(ids.AsEnumerable().Reverse(), all.Select(r => r.RunId).Where(ids.Contains));
+        Assert.Equal(ids.AsEnumerable().Reverse(), byDeployment.Select(r => r.RunId));
+        Assert.Equal(ids.AsEnumerable().Reverse(), byState.Select(r => r.RunId));
+    }
+
+    [Fact]
     public async Task ListRunsAsync_NoFilter_ReturnsCurrentRecordsNewestFirstThenByRunId()
     {
         using var deadline = TestDeadline.Create(Timeout);

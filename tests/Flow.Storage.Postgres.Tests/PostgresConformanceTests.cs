@@ -1,3 +1,4 @@
+using Flow.Engine.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Storage.Conformance;
 using Flow.TestSupport;
@@ -34,6 +35,21 @@ public sealed class PostgresWorkQueueConformanceTests(PostgresFixture postgres) 
 
     protected override Task EnqueueRawAsync(IWorkQueue workQueue, string queue, string body, CancellationToken cancellationToken) =>
         ((PostgresWorkQueue)workQueue).EnqueueRawAsync(queue, body, TimeSpan.Zero, cancellationToken);
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await _dataSource.DisposeAsync();
+    }
+}
+
+/// <summary>The control store conformance suite on <see cref="PostgresControlStore"/>: every store in a schema of its own.</summary>
+public sealed class PostgresControlStoreConformanceTests(PostgresFixture postgres) : ControlStoreConformanceTests
+{
+    private readonly NpgsqlDataSource _dataSource = PostgresConnection.CreateDataSource(postgres.ConnectionString);
+
+    protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IControlStore>(new PostgresControlStore(_dataSource, new PostgresFlowStorageOptions { Schema = UniqueNames.Schema("k") }));
 
     protected override async ValueTask DisposeAsyncCore()
     {

@@ -176,6 +176,24 @@ internal sealed partial class Episode
                 return new EpisodeResult(EpisodeDisposition.Complete, _message);
             }
 
+            if (run.State is RunState.Scheduled or RunState.Pending && !run.CancelRequested && _core.Services.GetService<IRunAdmission>() is { } admission)
+            {
+                var decision = await admission.AdmitAsync(run, cancellationToken).ConfigureAwait(false);
+                if (decision.Kind == AdmissionKind.Defer)
+                {
+                    Logs.RunDeferred(_core.Logger, RunId, decision.Reason ?? "deferred");
+                    return new EpisodeResult(EpisodeDisposition.Abandon, _message, decision.RetryAfter);
+                }
+
+                if (decision.Kind == AdmissionKind.Reject)
+                {
+                    _run = run;
+                    _version = stored.Version;
+                    await FinishAsync(RunState.Cancelled, null, null, decision.Reason ?? "Not admitted", cancellationToken).ConfigureAwait(false);
+                    return new EpisodeResult(EpisodeDisposition.Complete, _message);
+                }
+            }
+
             _flow = flow;
             _recovery = run.LeaseOwner is not null;
             var next = run with

@@ -19,7 +19,7 @@ public sealed record FlowRunRecord
     /// <summary>The work pool whose queue carries this run's work items. Defaults to <c>default</c>.</summary>
     public string Pool { get; init; } = "default";
 
-    /// <summary>The deployment that created the run (<c>flow/deployment</c>), or null for an ad-hoc run or a subflow.</summary>
+    /// <summary>The deployment that created the run (<c>flow/deployment</c>), or null for an ad-hoc run or a subflow. Fixed at creation; runs are listed by it.</summary>
     public string? Deployment { get; init; }
 
     /// <summary>The current state.</summary>

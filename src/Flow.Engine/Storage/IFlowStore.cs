@@ -47,6 +47,12 @@ public sealed record RunQuery
     /// <summary>Only runs of this flow (the whole name, compared ordinally: case-sensitive, no prefix match).</summary>
     public string? FlowName { get; init; }
 
+    /// <summary>
+    /// Only runs of this deployment (<see cref="FlowRunRecord.Deployment"/>, the whole name compared ordinally: case-sensitive,
+    /// no prefix match). Runs without a deployment are never listed under this filter. Combines with the other filters.
+    /// </summary>
+    public string? Deployment { get; init; }
+
     /// <summary>Only runs created at or after this time.</summary>
     public DateTimeOffset? CreatedFrom { get; init; }
 
@@ -134,8 +140,8 @@ public interface IFlowStore
     /// <summary>
     /// Applies a commit atomically if the run's version is still <see cref="RunCommit.ExpectedVersion"/>: all of it or,
     /// when it throws, nothing. A commit never creates a run. <see cref="FlowRunRecord.RunId"/>,
-    /// <see cref="FlowRunRecord.FlowName"/> and <see cref="FlowRunRecord.CreatedAt"/> are fixed when the run is created
-    /// (stores may index them); a commit carries them unchanged. When several of the exceptions below apply, the
+    /// <see cref="FlowRunRecord.FlowName"/>, <see cref="FlowRunRecord.Deployment"/> and <see cref="FlowRunRecord.CreatedAt"/> are fixed
+    /// when the run is created (stores may index them); a commit carries them unchanged. When several of the exceptions below apply, the
     /// argument and payload checks come first; between the others any one may be thrown.
     /// </summary>
     /// <param name="commit">The change.</param>

@@ -14,7 +14,8 @@ public sealed record AzureFlowStorageOptions
 
     /// <summary>
     /// The start of every table name: <c>{prefix}Runs</c>, <c>{prefix}RunIndex</c>, <c>{prefix}Cache</c>,
-    /// <c>{prefix}DeadLetters</c>. Letters and digits, starting with a letter. Defaults to <c>Flow</c>.
+    /// <c>{prefix}DeadLetters</c>, and the control plane's <c>{prefix}Deployments</c>, <c>{prefix}WorkPools</c>,
+    /// <c>{prefix}RunRequestsRejected</c> and <c>{prefix}State</c>. Letters and digits, starting with a letter. Defaults to <c>Flow</c>.
     /// </summary>
     public string TablePrefix { get; init; } = "Flow";
 
@@ -42,11 +43,24 @@ public sealed record AzureFlowStorageOptions
     /// <summary>The dead-letter table's name.</summary>
     public string DeadLettersTable => TablePrefix + "DeadLetters";
 
+    /// <summary>The control plane's deployments table's name.</summary>
+    public string DeploymentsTable => TablePrefix + "Deployments";
+
+    /// <summary>The control plane's work pools table's name.</summary>
+    public string WorkPoolsTable => TablePrefix + "WorkPools";
+
+    /// <summary>The control plane's table of refused run requests.</summary>
+    public string RejectedRequestsTable => TablePrefix + "RunRequestsRejected";
+
+    /// <summary>The control plane's table of versioned state entries.</summary>
+    public string StateTable => TablePrefix + "State";
+
     /// <summary>Throws unless the names these options produce are valid Azure names and the limits are sane.</summary>
     /// <exception cref="ArgumentException">A setting is unusable; the message names it.</exception>
     public void Validate()
     {
         StorageNames.ValidateTableName(DeadLettersTable);
+        StorageNames.ValidateTableName(RejectedRequestsTable);
         StorageNames.ValidateTableName(RunsTable);
         StorageNames.ValidateQueueName(QueuePrefix + "a-poison");
         if (MaxPayloadBytes is < 1024 or > 256 * 1024 * 1024)

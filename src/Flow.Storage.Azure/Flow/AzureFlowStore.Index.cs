@@ -4,17 +4,25 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Flow.Engine.Storage;
+using Flow.Sdk;
 
 namespace Flow.Storage.Azure;
 
 /// <summary>
 /// Listing through the <c>{prefix}RunIndex</c> table. Consistency model: index rows are written before the run row
-/// exists (creation) or alongside the commit that enters a state, and the left state's row is deleted after that
+/// exists (creation) or alongside the commit that enters a state, and the left state's rows are deleted after that
 /// commit; every reader checks each index row against the run row it points to and shows the run only when the
 /// row is current (same creation time and, for state partitions, the state and the transition that entered it).
 /// Rows proven stale are deleted by the reader (conditional on their ETag); rows of a creation or commit still in
 /// flight are skipped and left alone for an hour.
 /// </summary>
+/// <remarks>
+/// Partitions: <c>recent</c> (every run), <c>flow-{name}</c>, <c>state-{State}</c>, and for runs of a deployment
+/// <c>deployment-{name}</c> and <c>deployment-{name}~{State}</c>. A query reads the narrowest one: deployment and state,
+/// else deployment, else state, else flow, else <c>recent</c>. The creation-time bounds and the continuation token are
+/// RowKey bounds; a flow-name filter combined with a state or deployment filter is a property filter within that one
+/// partition (bounded by it, never a scan of the table).
+/// </remarks>
 public sealed partial class AzureFlowStore
 {
     private const int ReadParallelism = 16;
@@ -26,9 +34,13 @@ public sealed partial class AzureFlowStore
         ArgumentNullException.ThrowIfNull(query);
         StorageContract.ValidatePageSize(query.PageSize);
 
-        var partition = query.State is { } state ? FlowKeys.StatePartition(state)
-            : query.FlowName is { } flow ? FlowKeys.FlowPartition(flow)
-            : FlowKeys.RecentPartition;
+        var partition = (query.Deployment, query.State) switch
+        {
+            ({ } deployment, { } state) => FlowKeys.DeploymentStatePartition(deployment, state),
+            ({ } deployment, null) => FlowKeys.DeploymentPartition(deployment),
+            (null, { } state) => FlowKeys.StatePartition(state),
+            _ => query.FlowName is { } flow ? FlowKeys.FlowPartition(flow) : FlowKeys.RecentPartition,
+        };
         var clauses = new List<string> { TableFilter.Equal("PartitionKey", partition) };
         if (query.ContinuationToken is { } token)
         {
@@ -47,7 +59,7 @@ public sealed partial class AzureFlowStore
             clauses.Add(TableFilter.LessThan("RowKey", Inverted(from.UtcTicks - 1)));
         }
 
-        if (query.State is not null && query.FlowName is { } flowName)
+        if ((query.State is not null || query.Deployment is not null) && query.FlowName is { } flowName)
         {
             clauses.Add(TableFilter.Equal("FlowName", flowName));
         }
@@ -122,7 +134,7 @@ public sealed partial class AzureFlowStore
         {
         }
 
-        throw new ArgumentException("The continuation token does not come from ListRunsAsync with the same State and FlowName filters.", nameof(token));
+        throw new ArgumentException("The continuation token does not come from ListRunsAsync with the same State, Deployment and FlowName filters.", nameof(token));
     }
 
     private static string Inverted(long ticks) => (DateTimeOffset.MaxValue.UtcTicks - ticks).ToString("D19", CultureInfo.InvariantCulture);
@@ -141,9 +153,15 @@ public sealed partial class AzureFlowStore
             return Verdict.Stale; // written by a creation that lost to the existing run
         }
 
+        if (query.Deployment is { } deployment && !string.Equals(run.Deployment, deployment, StringComparison.Ordinal))
+        {
+            return Verdict.Stale; // a deployment partition holds only that deployment's runs (names map 1:1 to partitions)
+        }
+
+        var flowMatches = query.FlowName is null || string.Equals(run.FlowName, query.FlowName, StringComparison.Ordinal);
         if (query.State is not { } state)
         {
-            return query.FlowName is null || string.Equals(run.FlowName, query.FlowName, StringComparison.Ordinal) ? Verdict.Show : Verdict.Skip;
+            return flowMatches ? Verdict.Show : Verdict.Skip;
         }
 
         var enteredAt = row.GetInt32("EnteredAt") ?? 0;
@@ -154,7 +172,7 @@ public sealed partial class AzureFlowStore
                 return Verdict.Stale; // left by a commit that failed
             }
 
-            return query.FlowName is null || string.Equals(run.FlowName, query.FlowName, StringComparison.Ordinal) ? Verdict.Show : Verdict.Skip;
+            return flowMatches ? Verdict.Show : Verdict.Skip;
         }
 
         if (enteredAt < run.TransitionCount)
@@ -180,12 +198,32 @@ public sealed partial class AzureFlowStore
         return result;
     }
 
-    private static List<TableEntity> CreationIndexRows(FlowRunRecord run) =>
-    [
-        IndexRow(FlowKeys.RecentPartition, FlowKeys.IndexRow(run), run, null),
-        IndexRow(FlowKeys.FlowPartition(run.FlowName), FlowKeys.IndexRow(run), run, null),
-        IndexRow(FlowKeys.StatePartition(run.State), FlowKeys.StateIndexRow(run, run.TransitionCount), run, run.TransitionCount),
-    ];
+    private static List<TableEntity> CreationIndexRows(FlowRunRecord run)
+    {
+        List<TableEntity> rows =
+        [
+            IndexRow(FlowKeys.RecentPartition, FlowKeys.IndexRow(run), run, null),
+            IndexRow(FlowKeys.FlowPartition(run.FlowName), FlowKeys.IndexRow(run), run, null),
+        ];
+        if (run.Deployment is { } deployment)
+        {
+            rows.Add(IndexRow(FlowKeys.DeploymentPartition(deployment), FlowKeys.IndexRow(run), run, null));
+        }
+
+        rows.AddRange(StateIndexRows(run, run.State, run.TransitionCount).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)));
+        return rows;
+    }
+
+    /// <summary>The keys of a run's rows in the partitions of one state: <c>state-{State}</c>, and <c>deployment-{name}~{State}</c> for a run of a deployment.</summary>
+    private static IEnumerable<(string PartitionKey, string RowKey)> StateIndexRows(FlowRunRecord run, RunState state, int enteredAt)
+    {
+        var rowKey = FlowKeys.StateIndexRow(run, enteredAt);
+        yield return (FlowKeys.StatePartition(state), rowKey);
+        if (run.Deployment is { } deployment)
+        {
+            yield return (FlowKeys.DeploymentStatePartition(deployment, state), rowKey);
+        }
+    }
 
     private static TableEntity IndexRow(string partition, string rowKey, FlowRunRecord run, int? enteredAt)
     {
@@ -194,6 +232,11 @@ public sealed partial class AzureFlowStore
             ["RunId"] = run.RunId,
             ["FlowName"] = run.FlowName,
         };
+        if (run.Deployment is { } deployment)
+        {
+            row["Deployment"] = deployment;
+        }
+
         FlowEntities.SetTime(row, "CreatedAt", run.CreatedAt);
         if (enteredAt is { } entered)
         {
@@ -205,7 +248,7 @@ public sealed partial class AzureFlowStore
         return row;
     }
 
-    /// <summary>The index rows a commit that records transitions changes: the new state's row, and the left state's row (if any).</summary>
+    /// <summary>The index rows a commit that records transitions changes: the new state's rows, and the left state's rows (if any).</summary>
     private static IndexChange? StateIndexChange(RunCommit commit)
     {
         if (commit.Transitions.Count == 0)
@@ -214,12 +257,12 @@ public sealed partial class AzureFlowStore
         }
 
         var run = commit.Run;
-        var newRow = IndexRow(FlowKeys.StatePartition(run.State), FlowKeys.StateIndexRow(run, run.TransitionCount), run, run.TransitionCount);
+        var newRows = StateIndexRows(run, run.State, run.TransitionCount).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)).ToList();
         var enteredOld = run.TransitionCount - commit.Transitions.Count;
-        var oldRow = commit.Transitions[0].From is { } left && enteredOld >= 1
-            ? new TableEntity(FlowKeys.StatePartition(left), FlowKeys.StateIndexRow(run, enteredOld))
-            : null;
-        return new IndexChange(newRow, oldRow);
+        var oldRows = commit.Transitions[0].From is { } left && enteredOld >= 1
+            ? StateIndexRows(run, left, enteredOld).Select(key => new TableEntity(key.PartitionKey, key.RowKey)).ToList()
+            : [];
+        return new IndexChange(newRows, oldRows);
     }
 
     private async Task<bool> WriteIndexRowAsync(string runId, TableEntity row, CancellationToken cancellationToken)
@@ -259,7 +302,7 @@ public sealed partial class AzureFlowStore
     [GeneratedRegex(@"^[0-9]{19}-[A-Za-z0-9_.-]{1,107}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IndexRowKey();
 
-    private readonly record struct IndexChange(TableEntity NewRow, TableEntity? OldRow);
+    private readonly record struct IndexChange(IReadOnlyList<TableEntity> NewRows, IReadOnlyList<TableEntity> OldRows);
 
     private enum Verdict
     {

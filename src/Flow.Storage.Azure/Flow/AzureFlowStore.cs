@@ -16,8 +16,9 @@ namespace Flow.Storage.Azure;
 /// </summary>
 /// <remarks>
 /// A commit is one HTTP request unless it carries a value too large to stay inline (written first as chunk rows in
-/// the same partition) or changes the run's state (one index row is written alongside the commit and the old
-/// state's index row is deleted after it). Thread-safe; create one per account and keep it.
+/// the same partition) or changes the run's state (the new state's index row — and, for a run of a deployment, its row
+/// in the deployment's partition of that state — is written alongside the commit, and the old state's rows are deleted
+/// after it). Thread-safe; create one per account and keep it.
 /// </remarks>
 public sealed partial class AzureFlowStore : IFlowStore
 {
@@ -75,6 +76,9 @@ public sealed partial class AzureFlowStore : IFlowStore
         StorageContract.ValidateNewRun(run, firstTransition);
         StorageContract.ValidatePayloads(run, MaxPayloadBytes);
 
+        // Index keys are built from the times as stored (microseconds): a key from a finer time would not match the run read back.
+        run = StorageContract.Normalize(run);
+        firstTransition = StorageContract.Normalize(firstTransition);
         if (await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return (existing, false);
@@ -123,7 +127,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     {
         StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
         StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
-        var run = commit.Run;
+        var run = StorageContract.Normalize(commit.Run);
         var plan = new TextPlan();
         var operations = new List<Operation>(commit.ItemCount + 1)
         {
@@ -162,7 +166,7 @@ public sealed partial class AzureFlowStore : IFlowStore
 
         var chunks = plan.Finish(_known);
         var stateChange = StateIndexChange(commit);
-        Task<bool>? indexWrite = null;
+        Task? indexWrite = null;
         IReadOnlyList<TableTransactionResult> results;
         try
         {
@@ -173,14 +177,14 @@ public sealed partial class AzureFlowStore : IFlowStore
 
             if (stateChange is not null)
             {
-                indexWrite = WriteIndexRowAsync(run.RunId, stateChange.Value.NewRow, cancellationToken);
+                indexWrite = Task.WhenAll(stateChange.Value.NewRows.Select(row => WriteIndexRowAsync(run.RunId, row, cancellationToken)));
             }
 
             results = await SubmitAsync(run.RunId, operations, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The new state's index row stays: a concurrent winner may have written the very same row (same state,
+            // The new state's index rows stay: a concurrent winner may have written the very same rows (same state,
             // same transition), and readers tell a leftover from a current row by the run row anyway.
             if (indexWrite is not null)
             {
@@ -196,9 +200,9 @@ public sealed partial class AzureFlowStore : IFlowStore
             await indexWrite.ConfigureAwait(false);
         }
 
-        if (stateChange?.OldRow is { } oldRow)
+        if (stateChange?.OldRows is { Count: > 0 } oldRows)
         {
-            await DeleteIndexRowsAsync(run.RunId, [oldRow], cancellationToken).ConfigureAwait(false);
+            await DeleteIndexRowsAsync(run.RunId, oldRows, cancellationToken).ConfigureAwait(false);
         }
 
         if (commit.InboxToRemove.Count > 0)

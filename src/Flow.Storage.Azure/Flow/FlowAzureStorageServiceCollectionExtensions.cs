@@ -1,3 +1,4 @@
+using Flow.Engine.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,14 +8,15 @@ using Microsoft.Extensions.Options;
 
 namespace Flow.Storage.Azure;
 
-/// <summary>Registers Flow's Azure Storage store and work queue.</summary>
+/// <summary>Registers Flow's Azure Storage stores and work queue.</summary>
 public static class FlowAzureStorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="AzureFlowStore"/> as <see cref="IFlowStore"/> and <see cref="AzureWorkQueue"/> as
-    /// <see cref="IWorkQueue"/>, with <see cref="AzureFlowStorageOptions"/> bound from <c>Flow:Storage:Azure</c> and the
+    /// Registers <see cref="AzureFlowStore"/> as <see cref="IFlowStore"/>, <see cref="AzureControlStore"/> as
+    /// <see cref="IControlStore"/> and <see cref="AzureWorkQueue"/> as <see cref="IWorkQueue"/>, with <see cref="AzureFlowStorageOptions"/> bound from <c>Flow:Storage:Azure</c> and the
     /// connection read from <c>AzureWebJobsStorage</c> (or the setting named by <see cref="AzureFlowStorageOptions.ConnectionSetting"/>).
-    /// Nothing connects until the first use; call <see cref="IFlowStore.InitializeAsync"/> at start to create the tables.
+    /// Nothing connects until the first use; call <see cref="IFlowStore.InitializeAsync"/> and <see cref="IControlStore.InitializeAsync"/>
+    /// at start to create the tables.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The app's configuration.</param>
@@ -29,9 +31,11 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
+        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<QueueServiceClient>(), sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());
+        services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<AzureControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<AzureWorkQueue>());
         return services;
     }

@@ -26,6 +26,10 @@ internal static partial class FlowKeys
     public const string RecentPartition = "recent";
     public const string FlowPartitionPrefix = "flow-";
     public const string StatePartitionPrefix = "state-";
+    public const string DeploymentPartitionPrefix = "deployment-";
+
+    /// <summary>Separates a deployment's partition name from the state in its per-state partitions (escaped names never hold it).</summary>
+    public const char DeploymentStateMark = '~';
 
     public const int MaxAttempt = 9_999;
     public const int MaxJournalIndex = 999_999;
@@ -54,6 +58,12 @@ internal static partial class FlowKeys
     public static string FlowPartition(string flowName) => FlowPartitionPrefix + Escape(flowName);
 
     public static string StatePartition(Flow.Sdk.RunState state) => StatePartitionPrefix + state.ToString();
+
+    /// <summary>The index partition of a deployment's runs: <c>deployment-{name}</c> (escaped, so <c>etl%2Fdaily</c>).</summary>
+    public static string DeploymentPartition(string deployment) => DeploymentPartitionPrefix + Escape(deployment);
+
+    /// <summary>The index partition of a deployment's runs in one state: <c>deployment-{name}~{State}</c>; '~' is escaped in names, so no two partitions collide.</summary>
+    public static string DeploymentStatePartition(string deployment, Flow.Sdk.RunState state) => DeploymentPartition(deployment) + DeploymentStateMark + state.ToString();
 
     /// <summary>Newest first: 19 digits of <c>DateTimeOffset.MaxValue.UtcTicks - t.UtcTicks</c>.</summary>
     public static string InvertedTicks(DateTimeOffset time) => (DateTimeOffset.MaxValue.UtcTicks - time.UtcTicks).ToString("D19", Inv);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Flow.Storage.Azure;
 
-/// <summary>The Azure store's and work queue's log messages (event ids 4100-4199).</summary>
+/// <summary>The Azure store's, control store's and work queue's log messages (event ids 4100-4199).</summary>
 internal static partial class FlowStorageLog
 {
     [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Run {RunId}: could not write its run index row {Partition}/{RowKey}; it may be missing from that listing until its next state change")]
@@ -16,6 +16,9 @@ internal static partial class FlowStorageLog
 
     [LoggerMessage(EventId = 4104, Level = LogLevel.Debug, Message = "Run {RunId}: removed stale index row {Partition}/{RowKey}")]
     public static partial void StaleIndexRowRemoved(ILogger logger, string runId, string partition, string rowKey);
+
+    [LoggerMessage(EventId = 4120, Level = LogLevel.Debug, Message = "Rejected run request {Id}: could not delete its earlier row {Partition}/{RowKey}; lists show the newest row of the id only")]
+    public static partial void RejectedRequestCleanupFailed(ILogger logger, string id, string partition, string rowKey, Exception exception);
 
     [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Queue {Queue}: message {MessageId} was dead-lettered but its lease was lost before it could be deleted; it may be delivered again")]
     public static partial void DeadLetterDeleteLost(ILogger logger, string queue, string messageId);

@@ -119,4 +119,54 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
         Assert.Equal(["run-race-state"], running.Runs.Select(r => r.RunId));
     }
+
+    [Fact]
+    public async Task CommitAsync_RunOfADeployment_MovesItsRowBetweenTheDeploymentsStatePartitions()
+    {
+        var stored = await CreateAsync(NewRun("run-dep") with { Deployment = "etl/daily" });
+        await CreateAsync(NewRun("run-adhoc"));
+        Assert.Equal(["run-dep"], (await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily")).Select(r => r.GetString("RunId")));
+        var pendingRow = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Pending"));
+        Assert.Equal("etl/daily", pendingRow.GetString("Deployment"));
+
+        await TransitionAsync(stored, RunState.Running);
+
+        Assert.Empty(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Pending"));
+        var running = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Running"));
+        Assert.Equal(FlowKeys.InvertedTicks(T0) + "-run-dep-000002", running.RowKey);
+        Assert.Equal(2, running.GetInt32("EnteredAt"));
+        Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily"));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_ByDeploymentAndState_SkipsAndRemovesAStaleIndexRow()
+    {
+        var stored = await CreateAsync(NewRun("run-dep-moved") with { Deployment = "etl/daily" });
+        var pendingRow = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Pending"));
+        await TransitionAsync(stored, RunState.Running);
+        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, TableUpdateMode.Replace, Ct); // as if the delete had been lost
+
+        var pending = await Store.ListRunsAsync(new RunQuery { Deployment = "etl/daily", State = RunState.Pending }, Ct);
+        var running = await Store.ListRunsAsync(new RunQuery { Deployment = "etl/daily", State = RunState.Running }, Ct);
+
+        Assert.Empty(pending.Runs);
+        Assert.Equal(["run-dep-moved"], running.Runs.Select(r => r.RunId));
+        Assert.Empty(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Pending"));
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_DeploymentNamesThatLookAlike_HaveSeparatePartitions()
+    {
+        // '~' and '/' are escaped in names, so "a/b~Running" (a deployment) and "a/b" in state Running cannot share a partition.
+        await CreateAsync(NewRun("run-tilde", state: RunState.Running) with { Deployment = "a/b~Running" });
+        await CreateAsync(NewRun("run-plain", state: RunState.Running, createdAt: T0.AddMinutes(1)) with { Deployment = "a/b" });
+
+        var plainRunning = await Store.ListRunsAsync(new RunQuery { Deployment = "a/b", State = RunState.Running }, Ct);
+        var tilde = await Store.ListRunsAsync(new RunQuery { Deployment = "a/b~Running" }, Ct);
+
+        Assert.Equal(["run-plain"], plainRunning.Runs.Select(r => r.RunId));
+        Assert.Equal(["run-tilde"], tilde.Runs.Select(r => r.RunId));
+        Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-a%2Fb%7ERunning"));
+        Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-a%2Fb~Running"));
+    }
 }

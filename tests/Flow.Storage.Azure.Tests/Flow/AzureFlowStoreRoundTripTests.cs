@@ -72,6 +72,22 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
     }
 
     [Fact]
+    public async Task CommitAsync_StateChangeOfADeploymentsRun_AlsoMovesItsDeploymentStateRow()
+    {
+        var stored = await CreateAsync(NewRun("run-hot-4") with { Deployment = "etl/daily" });
+        _counter.Reset();
+
+        await _counted.CommitAsync(new RunCommit
+        {
+            ExpectedVersion = stored.Version,
+            Run = stored.Record with { State = RunState.Running, TransitionCount = 2 },
+            Transitions = [new StateTransition(2, RunState.Pending, RunState.Running, T0, null, 1)],
+        }, Ct);
+
+        Assert.Equal(5, _counter.Count); // the transaction, two new index rows (sent alongside it), two deletes of the old rows
+    }
+
+    [Fact]
     public async Task CommitAsync_OneEventSequentially_MeasuresMillisecondsPerCommit()
     {
         var stored = await CreateAsync(NewRun("run-hot-4"));

@@ -163,6 +163,7 @@ public sealed class InMemoryFlowStore : IFlowStore
                 .Select(e => e.Current.Record)
                 .Where(r => query.State is not { } state || r.State == state)
                 .Where(r => query.FlowName is not { } name || string.Equals(r.FlowName, name, StringComparison.Ordinal))
+                .Where(r => query.Deployment is not { } deployment || string.Equals(r.Deployment, deployment, StringComparison.Ordinal))
                 .Where(r => query.CreatedFrom is not { } from || r.CreatedAt >= from)
                 .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
                 .Where(r => after is null || after.IsBefore(r))

@@ -1,0 +1,350 @@
+using System.Globalization;
+using System.Text.Json;
+using Flow.Engine;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Flow.Sdk;
+using Microsoft.Extensions.Options;
+
+namespace Flow.Functions.Api;
+
+/// <summary>The HTTP API under <c>/api</c>: deployments, work pools, runs, logs, artifacts, events, run requests.</summary>
+internal static class ApiEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        var api = app.MapGroup("/api");
+        MapDeployments(api.MapGroup("/deployments").WithTags("Deployments"));
+        MapPools(api.MapGroup("/work-pools").WithTags("Work pools"));
+        MapRuns(api.MapGroup("/runs").WithTags("Runs"));
+        api.MapGet("/flows", (FlowEngine engine) => Results.Json(
+            engine.Registry.Flows.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new { name = f.Name, input = f.InputType.Name, output = f.OutputType.Name }), ApiJson.Options))
+            .WithTags("Flows").WithSummary("The flows registered in this app.");
+        api.MapGet("/run-requests/rejected", async (IControlStore store, int? count, CancellationToken ct) =>
+        {
+            if (count is < 1 or > 1000)
+            {
+                return Problems.Field("count", "must be 1-1000");
+            }
+
+            return Results.Json(await store.ListRejectedRequestsAsync(count ?? 100, ct), ApiJson.Options);
+        }).WithTags("Run requests").WithSummary("Run requests from the flow-run-requests queue that were refused, newest first, with the reason.");
+    }
+
+    private static void MapDeployments(RouteGroupBuilder group)
+    {
+        group.MapGet("/", async (DeploymentService service, CancellationToken ct) =>
+            Results.Json((await service.ListAsync(ct)).Select(DeploymentView.From), ApiJson.Options))
+            .WithSummary("Lists deployments.");
+
+        group.MapPost("/apply", async (HttpRequest request, DeploymentService service, IOptions<FlowAppOptions> options, CancellationToken ct) =>
+        {
+            var (text, error) = await Problems.ReadTextAsync(request, options.Value.MaxRequestBodyBytes, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var content = DeploymentFile.Parse(text ?? string.Empty, yaml: true);
+            var results = await DeploymentFile.ApplyAsync(service, content, "api", ct);
+            return Results.Json(results.Select(r => new { name = r.Name, outcome = r.Outcome, deployment = DeploymentView.From(r.Deployment) }), ApiJson.Options);
+        }).WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
+
+        group.MapPut("/{flow}/{name}", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
+        {
+            var (spec, error) = await Problems.ReadJsonAsync<DeploymentSpec>(request, required: true, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if ((spec!.Flow is not null && spec.Flow != flow) || (spec.Name is not null && spec.Name != name))
+            {
+                return Problems.Field(spec.Flow is not null && spec.Flow != flow ? "flow" : "name", "differs from the URL; leave it out or make it match");
+            }
+
+            var result = await service.ApplyAsync(spec with { Flow = flow, Name = name }, "api", ct);
+            var view = DeploymentView.From(result.Deployment);
+            return result.Outcome == "created"
+                ? Results.Json(view, ApiJson.Options, statusCode: 201)
+                : Results.Json(view, ApiJson.Options);
+        }).WithSummary("Creates or updates a deployment (idempotent).");
+
+        group.MapGet("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(DeploymentView.From(await service.GetAsync(ControlNames.Deployment(flow, name), ct)), ApiJson.Options))
+            .WithSummary("Reads a deployment.");
+
+        group.MapDelete("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
+        {
+            await service.DeleteAsync(ControlNames.Deployment(flow, name), ct);
+            return Results.NoContent();
+        }).WithSummary("Deletes a deployment (its runs stay).");
+
+        group.MapPost("/{flow}/{name}/pause", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(DeploymentView.From(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct)), ApiJson.Options))
+            .WithSummary("Pauses a deployment: its schedules stop creating runs.");
+
+        group.MapPost("/{flow}/{name}/resume", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(DeploymentView.From(await service.SetPausedAsync(ControlNames.Deployment(flow, name), false, ct)), ApiJson.Options))
+            .WithSummary("Resumes a paused deployment.");
+
+        group.MapPost("/{flow}/{name}/runs", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
+        {
+            var (trigger, error) = await Problems.ReadJsonAsync<TriggerRequest>(request, required: false, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var result = await service.TriggerAsync(ControlNames.Deployment(flow, name), trigger ?? new TriggerRequest(), ct);
+            var links = new RunLinks(result.Run.RunId);
+            return Results.Json(new TriggerResponse(result.Run.RunId, result.Run.State, result.Created, links.Self, links.Cancel), ApiJson.Options, statusCode: 202);
+        }).WithSummary("Triggers a run: 202 with the run id and its status and cancel URLs. The same idempotency key gives the same run.");
+
+        group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, int? count, DeploymentService service, CancellationToken ct) =>
+        {
+            var occurrences = await service.PreviewAsync(ControlNames.Deployment(flow, name), count ?? 10, ct);
+            return Results.Json(occurrences.Select(o => new
+            {
+                schedule = o.ScheduleId,
+                time = o.Time.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
+                utc = o.Time.UtcDateTime,
+                utcOffset = o.Time.Offset.ToString(o.Time.Offset < TimeSpan.Zero ? "\\-hh\\:mm" : "\\+hh\\:mm", CultureInfo.InvariantCulture),
+            }), ApiJson.Options);
+        }).WithSummary("Previews the next occurrences of the deployment's active schedules, with their UTC offsets.");
+    }
+
+    private static void MapPools(RouteGroupBuilder group)
+    {
+        group.MapGet("/", async (IControlStore store, CancellationToken ct) =>
+            Results.Json((await store.ListWorkPoolsAsync(ct)).Select(p => p.Record), ApiJson.Options))
+            .WithSummary("Lists work pools.");
+        group.MapPut("/{name}", async (string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
+        {
+            var (spec, error) = await Problems.ReadJsonAsync<WorkPoolSpec>(request, required: false, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var (pool, created) = await service.PutPoolAsync(name, spec ?? new WorkPoolSpec(), ct);
+            return Results.Json(pool, ApiJson.Options, statusCode: created ? 201 : 200);
+        }).WithSummary("Creates or updates a work pool.");
+        group.MapGet("/{name}", async (string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.GetPoolAsync(name, ct), ApiJson.Options)).WithSummary("Reads a work pool.");
+        group.MapPost("/{name}/pause", async (string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.SetPoolPausedAsync(name, true, ct), ApiJson.Options)).WithSummary("Pauses a work pool: its runs wait.");
+        group.MapPost("/{name}/resume", async (string name, DeploymentService service, CancellationToken ct) =>
+            Results.Json(await service.SetPoolPausedAsync(name, false, ct), ApiJson.Options)).WithSummary("Resumes a work pool.");
+    }
+
+    private static void MapRuns(RouteGroupBuilder group)
+    {
+        group.MapGet("/", async ([AsParameters] RunListQuery q, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            RunState? state = null;
+            if (q.State is { } s)
+            {
+                if (Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, out _))
+                {
+                    state = parsed;
+                }
+                else
+                {
+                    errors["state"] = [$"'{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())}"];
+                }
+            }
+
+            if (q.PageSize is < 1 or > 1000)
+            {
+                errors["pageSize"] = ["must be 1-1000"];
+            }
+
+            DateTimeOffset? from = Time(q.From, "from", errors), to = Time(q.To, "to", errors);
+            if (errors.Count > 0)
+            {
+                return Problems.Validation(errors);
+            }
+
+            RunPage page;
+            try
+            {
+                page = await engine.Store.ListRunsAsync(new RunQuery
+                {
+                    State = state,
+                    FlowName = q.Flow,
+                    Deployment = q.Deployment,
+                    CreatedFrom = from,
+                    CreatedBefore = to,
+                    PageSize = q.PageSize ?? 50,
+                    ContinuationToken = q.ContinuationToken,
+                }, ct);
+            }
+            catch (ArgumentException e) when (q.ContinuationToken is not null)
+            {
+                return Problems.Field("continuationToken", "not a token from this list: " + e.Message);
+            }
+
+            var now = time.GetUtcNow();
+            return Results.Json(new
+            {
+                runs = page.Runs.Select(r => RunView.From(r, now, control.Value.LateAfter)),
+                continuationToken = page.ContinuationToken,
+            }, ApiJson.Options);
+        }).WithSummary("Lists runs, newest first; filter by deployment, flow, state and creation time; paged with continuationToken.");
+
+        group.MapGet("/{id}", async (string id, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
+        {
+            var stored = await GetRunAsync(engine, id, ct);
+            if (stored is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            var history = await engine.Store.GetStateHistoryAsync(id, ct);
+            var journal = await engine.Store.LoadJournalAsync(stored, ct);
+            return Results.Json(RunView.From(stored, time.GetUtcNow(), control.Value.LateAfter, history, TaskRunView.FromJournal(journal.Events)), ApiJson.Options);
+        }).WithSummary("Reads a run: state, state history, task runs with attempts and timings, parameters, result or failure.");
+
+        group.MapPost("/{id}/cancel", async (string id, HttpRequest request, FlowEngine engine, CancellationToken ct) =>
+        {
+            var (body, error) = await Problems.ReadJsonAsync<CancelRequest>(request, required: false, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var run = await GetRunAsync(engine, id, ct);
+            if (run is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            if (run.State.IsFinal())
+            {
+                return Problems.Problem(409, "Conflict", $"Run '{id}' is already {run.State}.");
+            }
+
+            var requested = await engine.RequestCancelAsync(id, body?.Reason ?? "Cancelled through the API", ct);
+            return Results.Json(new { id, cancelRequested = true, alreadyRequested = !requested }, ApiJson.Options, statusCode: 202);
+        }).WithSummary("Requests cancellation (Cancelling, then Cancelled).");
+
+        group.MapPost("/{id}/events/{name}", async (string id, string name, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
+        {
+            if (name.Length is 0 or > 100 || name.Any(char.IsControl))
+            {
+                return Problems.Field("name", "must be 1-100 characters without control characters");
+            }
+
+            var eventId = request.Headers["Idempotency-Key"].ToString();
+            if (eventId.Length > 0 && (eventId.Length > 180 || !eventId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            {
+                return Problems.Field("Idempotency-Key", "must be at most 180 letters, digits, '-', '_' and '.'");
+            }
+
+            var (text, error) = await Problems.ReadTextAsync(request, options.Value.MaxRequestBodyBytes, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            JsonElement? payload = null;
+            if (!string.IsNullOrWhiteSpace(text))
+            {
+                try
+                {
+                    using var document = JsonDocument.Parse(text);
+                    payload = document.RootElement.Clone();
+                }
+                catch (JsonException e)
+                {
+                    return Problems.Field("(body)", "not valid JSON: " + e.Message);
+                }
+            }
+
+            var run = await GetRunAsync(engine, id, ct);
+            if (run is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            if (run.State.IsFinal())
+            {
+                return Problems.Problem(409, "Conflict", $"Run '{id}' is already {run.State}; it takes no events.");
+            }
+
+            var delivered = await engine.RaiseEventAsync(id, name, payload, eventId.Length > 0 ? eventId : null, ct);
+            return Results.Json(new { id, @event = name, delivered }, ApiJson.Options, statusCode: 202);
+        }).WithSummary("Sends an event to a run (resumes a flow waiting for it). Idempotency-Key header: the same key is delivered once.");
+
+        group.MapGet("/{id}/logs", async (string id, int? pageSize, string? continuationToken, FlowEngine engine, CancellationToken ct) =>
+        {
+            if (pageSize is < 1 or > 1000)
+            {
+                return Problems.Field("pageSize", "must be 1-1000");
+            }
+
+            if (await GetRunAsync(engine, id, ct) is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            try
+            {
+                var page = await engine.Store.GetLogsAsync(id, pageSize ?? 200, continuationToken, ct);
+                return Results.Json(new { lines = page.Lines, continuationToken = page.ContinuationToken }, ApiJson.Options);
+            }
+            catch (ArgumentException e) when (continuationToken is not null)
+            {
+                return Problems.Field("continuationToken", "not a token from this log: " + e.Message);
+            }
+        }).WithSummary("Reads a run's log lines, oldest first, paged.");
+
+        group.MapGet("/{id}/artifacts", async (string id, FlowEngine engine, CancellationToken ct) =>
+        {
+            if (await GetRunAsync(engine, id, ct) is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            var artifacts = await engine.Store.GetArtifactsAsync(id, ct);
+            return Results.Json(artifacts.Select(a => new { key = a.Key, type = a.Type, description = a.Description, createdAt = a.CreatedAt, data = a.Type == ArtifactType.Table ? RunView.Parse(a.Data) : JsonSerializer.SerializeToElement(a.Data) }), ApiJson.Options);
+        }).WithSummary("Reads a run's artifacts (tables, markdown, links).");
+    }
+
+    private static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)
+    {
+        if (id.Length is 0 or > 100 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new InvalidRequestException("id", $"'{id}' is not a run id (1-100 letters, digits, '-', '_' and '.')");
+        }
+
+        return await engine.GetRunAsync(id, ct);
+    }
+
+    private static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value;
+        }
+
+        errors[field] = [$"'{text}' is not an ISO 8601 time"];
+        return null;
+    }
+}
+
+/// <summary>The filters of GET /api/runs.</summary>
+internal sealed record RunListQuery(string? Deployment, string? Flow, string? State, string? From, string? To, int? PageSize, string? ContinuationToken);
+
+/// <summary>The body of POST /api/runs/{id}/cancel.</summary>
+internal sealed record CancelRequest(string? Reason);
+
+/// <summary>The answer to a trigger.</summary>
+internal sealed record TriggerResponse(string Id, RunState State, bool Created, string StatusUrl, string CancelUrl);

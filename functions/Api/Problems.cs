@@ -1,0 +1,158 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flow.Engine;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Flow.Functions.Api;
+
+/// <summary>Errors as RFC 9457 problem details (<c>application/problem+json</c>), and strict JSON request bodies.</summary>
+internal static partial class Problems
+{
+    public const string ContentType = "application/problem+json";
+
+    /// <summary>JSON options of request bodies: web defaults, unknown fields refused (a typo is an error, not silently ignored).</summary>
+    public static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowTrailingCommas = false,
+    };
+
+    public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null, string? type = null) =>
+        Results.Json(new ProblemBody(type ?? "about:blank", title, status, detail, errors), ApiJson.Options, ContentType, status);
+
+    public static IResult Validation(IReadOnlyDictionary<string, string[]> errors, string? detail = null) =>
+        Problem(400, "The request is invalid", detail ?? string.Join("; ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"))), errors, "https://flow.dev/problems/validation");
+
+    public static IResult Field(string field, string message) => Validation(new Dictionary<string, string[]> { [field] = [message] });
+
+    public static IResult NotFound(string detail) => Problem(404, "Not found", detail, type: "https://flow.dev/problems/not-found");
+
+    public static IResult FromException(ControlPlaneException e) => e switch
+    {
+        InvalidRequestException invalid => Validation(invalid.Errors, invalid.Message),
+        ResourceNotFoundException => NotFound(e.Message),
+        _ => Problem(e.StatusCode, "Conflict", e.Message, type: "https://flow.dev/problems/conflict"),
+    };
+
+    /// <summary>Reads a JSON body into <typeparamref name="T"/>: 413 beyond the size limit, 415 for a non-JSON content type, 400 naming the field for malformed JSON or wrong types.</summary>
+    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, bool required, CancellationToken cancellationToken)
+        where T : class
+    {
+        var limit = request.HttpContext.RequestServices.GetRequiredService<IOptions<FlowAppOptions>>().Value.MaxRequestBodyBytes;
+        var (text, error) = await ReadTextAsync(request, limit, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return required ? (null, Field("(body)", "a JSON body is required")) : (null, null);
+        }
+
+        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (null, Problem(415, "Unsupported media type", $"Send JSON (Content-Type: application/json), not {contentType}."));
+        }
+
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(text, RequestJson);
+            return value is null ? (null, Field("(body)", "expected a JSON object, not null")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var field = e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "(body)";
+            return (null, Field(field.Length == 0 ? "(body)" : field, Clean(e.Message)));
+        }
+    }
+
+    /// <summary>Reads the body as text, refusing more than <paramref name="limit"/> bytes with 413.</summary>
+    public static async Task<(string? Text, IResult? Error)> ReadTextAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, TooLarge(limit));
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return (null, TooLarge(limit));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return (new System.Text.UTF8Encoding(false, true).GetString(buffer.GetBuffer(), 0, (int)buffer.Length), null);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return (null, Field("(body)", "the body is not valid UTF-8"));
+        }
+    }
+
+    private static IResult TooLarge(int limit) =>
+        Problem(413, "Request body too large", $"The body exceeds {limit:N0} bytes (Flow:App:MaxRequestBodyBytes).", type: "https://flow.dev/problems/too-large");
+
+    private static string Clean(string message)
+    {
+        // System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 5." — keep the reason, the field is named separately.
+        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    /// <summary>Turns exceptions that escape an endpoint into problem details; unexpected ones become 500 without internals.</summary>
+    public static async Task HandleExceptionsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is ControlPlaneException or ArgumentException or FlowNotFoundException or PayloadTooLargeException or BadHttpRequestException)
+        {
+            var result = e switch
+            {
+                ControlPlaneException cp => FromException(cp),
+                FlowNotFoundException nf => Problem(409, "Flow not registered", nf.Message),
+                PayloadTooLargeException large => Problem(413, "Payload too large", large.Message),
+                BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", bad.Message),
+                _ => Problem(400, "The request is invalid", e.Message),
+            };
+            await result.ExecuteAsync(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Functions.Api");
+            LogUnhandled(logger, e, context.Request.Method, context.Request.Path);
+            await Problem(500, "Internal error", "The request failed; the error is in the app's log (trace id " + context.TraceIdentifier + ").").ExecuteAsync(context).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(700, LogLevel.Error, "{Method} {Path} failed")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+}
+
+/// <summary>A problem details body.</summary>
+internal sealed record ProblemBody(string Type, string Title, int Status, string Detail, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors);
+
+/// <summary>JSON options of responses.</summary>
+internal static class ApiJson
+{
+    public static readonly JsonSerializerOptions Options = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+        options.Converters.Add(new JsonStringEnumConverter());
+        return options;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Reflection;
+using Flow.Engine;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Flow.Functions.Api;
+using Flow.Functions.Hosting;
+using Flow.Sdk;
+using Flow.Storage.Azure;
+
+namespace Flow.Functions;
+
+/// <summary>
+/// Composes the Flow app: one ASP.NET Core executable that runs under the Azure Functions host (custom handler: the host
+/// owns the triggers and POSTs invocations) or standalone (built-in timer and queue pollers, roles switchable by configuration).
+/// </summary>
+public static class FlowApp
+{
+    /// <summary>Builds the app.</summary>
+    /// <param name="args">Command-line arguments (<c>--urls</c>, configuration overrides).</param>
+    /// <param name="flows">Registers the app's flows (samples are added when <c>Flow:App:Samples</c> is true).</param>
+    /// <param name="configure">Changes the builder before it is built (tests add configuration here).</param>
+    /// <returns>The app, not yet started.</returns>
+    /// <exception cref="InvalidOperationException">A setting is invalid; the message names it.</exception>
+    /// <exception cref="StorageConfigurationException">The storage setting is missing or unusable; the message names it.</exception>
+    public static WebApplication Build(string[] args, Action<FlowRegistry>? flows = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+        var customHandlerPort = builder.Configuration["FUNCTIONS_CUSTOMHANDLER_PORT"];
+        var functionsMode = !string.IsNullOrEmpty(customHandlerPort);
+        if (functionsMode && string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            if (!int.TryParse(customHandlerPort, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                throw new InvalidOperationException($"FUNCTIONS_CUSTOMHANDLER_PORT must be a TCP port, not '{customHandlerPort}'.");
+            }
+
+            builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
+        }
+
+        // Quiet console: warnings and errors only (the Functions host turns stdout into logs; CI captures it).
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        var appOptions = builder.Configuration.GetSection(FlowAppOptions.SectionName).Get<FlowAppOptions>() ?? new FlowAppOptions();
+        appOptions.Validate();
+        builder.Services.AddOptions<FlowAppOptions>().Bind(builder.Configuration.GetSection(FlowAppOptions.SectionName));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(appOptions.MaxRequestBodyBytes, 4 * 1024 * 1024));
+
+        var flow = builder.Services.AddFlow(registry =>
+        {
+            if (appOptions.Samples)
+            {
+                Flow.Samples.SampleFlows.Register(registry);
+            }
+
+            flows?.Invoke(registry);
+        });
+        // The storage backend (Flow:Storage:Backend = Azure or Postgres); a bad setting fails the start, naming it.
+        builder.Services.AddFlowStorage(builder.Configuration, functionsMode);
+        if (functionsMode)
+        {
+            // The host delivers queue messages and settles them; the engine must not delete or hide them itself.
+            builder.Services.AddSingleton<IWorkQueue>(sp => new DeliveredWorkQueue(sp.GetRequiredService<AzureWorkQueue>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
+        flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
+        builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
+        builder.Services.AddSingleton<StartupGate>();
+        builder.Services.AddHostedService<StartupService>();
+        if (!functionsMode)
+        {
+            if (appOptions.Has("worker"))
+            {
+                flow.AddWorker(builder.Configuration);
+            }
+
+            if (appOptions.Has("scheduler"))
+            {
+                builder.Services.AddHostedService<SchedulerTimer>();
+                builder.Services.AddHostedService<RunRequestPoller>();
+            }
+        }
+
+        builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Flow API";
+            document.Info.Description = "Deployments, work pools, runs, logs, artifacts and events of Flow, the workflow orchestrator for .NET on Azure. Errors are application/problem+json. Standalone, send the API key in the X-Flow-Api-Key header; under Azure Functions, a function key (x-functions-key).";
+            return Task.CompletedTask;
+        }));
+
+        var app = builder.Build();
+        var version = typeof(FlowApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        var mode = functionsMode ? "functions" : "standalone";
+        app.Use(Problems.HandleExceptionsAsync);
+        if (!functionsMode)
+        {
+            app.Use(ApiKeyAuth.InvokeAsync);
+        }
+
+        // The Functions host polls GET / until the custom handler answers; standalone it is a liveness probe.
+        app.MapGet("/", () => Results.Ok(new { service = "flow", status = "ok" })).ExcludeFromDescription();
+        app.MapGet("/api/health", (StartupGate gate) => Results.Json(
+            new HealthReport(gate.IsReady ? "healthy" : "starting", version, mode, functionsMode ? "functions-host" : appOptions.Roles, gate.Problem), ApiJson.Options))
+            .WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
+        app.MapOpenApi("/api/openapi.json");
+        if (functionsMode || appOptions.Has("api"))
+        {
+            ApiEndpoints.Map(app);
+        }
+
+        if (functionsMode)
+        {
+            Invocations.Map(app);
+        }
+
+        if (appOptions.Samples)
+        {
+            MapSamples(app);
+        }
+
+        return app;
+    }
+
+    private static void MapSamples(WebApplication app)
+    {
+        // The ETL sample fetches its orders over HTTP; without a configured source it uses this app's own sample data.
+        app.MapGet("/api/samples/orders", () => Results.Json(Flow.Samples.SampleFlows.Orders(), ApiJson.Options))
+            .WithTags("Samples").WithSummary("Sample orders for the daily-etl flow (read-only, no authentication).");
+        var configured = app.Configuration["Flow:Samples:SourceUrl"];
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = app.Urls.FirstOrDefault();
+            if (configured is { Length: > 0 })
+            {
+                Flow.Samples.SampleFlows.DefaultSourceUrl = configured;
+            }
+            else if (address is not null)
+            {
+                Flow.Samples.SampleFlows.DefaultSourceUrl = address.TrimEnd('/') + "/api/samples/orders";
+            }
+        });
+    }
+}
+
+/// <summary>The body of GET /api/health.</summary>
+/// <param name="Status"><c>healthy</c> once start-up is done (storage reachable, deployments applied), <c>starting</c> before.</param>
+/// <param name="Version">The app's informational version.</param>
+/// <param name="Mode"><c>functions</c> under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set), else <c>standalone</c>.</param>
+/// <param name="Roles">The roles standalone (<c>api,scheduler,worker</c>), or <c>functions-host</c>.</param>
+/// <param name="Problem">What keeps start-up from finishing, if anything.</param>
+internal sealed record HealthReport(string Status, string Version, string Mode, string Roles, string? Problem);

@@ -1,0 +1,200 @@
+using System.Globalization;
+using System.Text.Json;
+using Flow.Engine;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+
+namespace Flow.Functions.Hosting;
+
+/// <summary>
+/// The custom handler's invocation endpoints: the Functions host POSTs <c>/{functionName}</c> with
+/// <c>{"Data": {...}, "Metadata": {...}}</c> for timer and queue triggers and expects <c>{"Outputs", "Logs", "ReturnValue"}</c>.
+/// A failed invocation answers 500, so the host retries the message and finally moves it to its poison queue.
+/// </summary>
+internal static partial class Invocations
+{
+    /// <summary>The function names (folders with a function.json) this app defines, besides the HTTP ones.</summary>
+    public const string SchedulerTick = "scheduler-tick";
+
+    /// <summary>The run-request queue function.</summary>
+    public const string RunRequests = "run-requests";
+
+    /// <summary>The prefix of run-queue functions (<c>runs-default</c>).</summary>
+    public const string RunsPrefix = "runs-";
+
+    /// <summary>The prefix of task-queue functions (<c>tasks-default</c>).</summary>
+    public const string TasksPrefix = "tasks-";
+
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/" + SchedulerTick, TickAsync).ExcludeFromDescription();
+        app.MapPost("/" + RunRequests, RunRequestAsync).ExcludeFromDescription();
+        app.MapPost("/{function}", WorkItemAsync).ExcludeFromDescription();
+    }
+
+    private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, CancellationToken ct)
+    {
+        var result = await scheduler.TickAsync(ct);
+        return Answer(string.Create(CultureInfo.InvariantCulture, $"Scheduler tick: {result.Created} runs created, {result.Existing} already existed"));
+    }
+
+    private static async Task<IResult> RunRequestAsync(HttpRequest request, RunRequestHandler handler, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var invocation = await InvocationRequest.ReadAsync(request, ct);
+        if (invocation is null)
+        {
+            return Results.BadRequest("Expected {\"Data\": {...}, \"Metadata\": {...}}.");
+        }
+
+        var body = invocation.Message ?? string.Empty;
+        var id = invocation.MessageId ?? "invocation-" + Guid.CreateVersion7().ToString("N");
+        var outcome = await handler.HandleAsync(body, id, "flow-run-requests", ct);
+        return outcome.Rejection is { } rejected
+            ? Answer($"Run request {id} refused: {rejected.Reason}")
+            : Answer($"Run request {id} started run {outcome.RunId} (new: {outcome.Created})");
+    }
+
+    private static async Task<IResult> WorkItemAsync(string function, HttpRequest request, FlowEngine engine, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var pool = function.StartsWith(RunsPrefix, StringComparison.Ordinal) ? function[RunsPrefix.Length..]
+            : function.StartsWith(TasksPrefix, StringComparison.Ordinal) ? function[TasksPrefix.Length..]
+            : null;
+        if (pool is null || !ControlNames.IsValidPoolName(pool))
+        {
+            return Results.NotFound($"No function named '{function}' (queue functions are runs-POOL and tasks-POOL).");
+        }
+
+        var invocation = await InvocationRequest.ReadAsync(request, ct);
+        if (invocation is null)
+        {
+            return Results.BadRequest("Expected {\"Data\": {...}, \"Metadata\": {...}}.");
+        }
+
+        if (engine.Queue is not DeliveredWorkQueue delivered)
+        {
+            return Results.Problem("The app is not running under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT is not set).", statusCode: 500);
+        }
+
+        var logger = loggers.CreateLogger("Flow.Functions.Invocations");
+        var text = invocation.Message ?? string.Empty;
+        var item = delivered.Wrap(function, RunRequestHandler.Unwrap(text) ?? text, invocation.MessageId ?? Guid.CreateVersion7().ToString("N"), invocation.DequeueCount, engine.Options.LeaseDuration);
+        try
+        {
+            await engine.ProcessDeliveredAsync(item, ct);
+            return Answer($"{function}: work item {item.MessageId} for run {item.Item?.RunId} processed");
+        }
+        catch (DeadLetterRequestedException e)
+        {
+            // Failing the invocation makes the host deliver the message again and, after maxDequeueCount, poison it.
+            LogDeadLetter(logger, item.MessageId, function, e.Message);
+            return Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [$"{function}: message {item.MessageId} cannot be processed: {e.Message}"], null), HostJson, statusCode: 500);
+        }
+    }
+
+    // The host reads Outputs/Logs/ReturnValue with these exact names.
+    private static readonly JsonSerializerOptions HostJson = new() { PropertyNamingPolicy = null };
+
+    private static IResult Answer(string log) => Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [log], null), HostJson);
+
+    [LoggerMessage(710, LogLevel.Warning, "Message {MessageId} on {Function} cannot be processed: {Reason}")]
+    private static partial void LogDeadLetter(ILogger logger, string messageId, string function, string reason);
+}
+
+/// <summary>The answer to an invocation.</summary>
+internal sealed record InvocationResponse(Dictionary<string, object?> Outputs, string[] Logs, object? ReturnValue);
+
+/// <summary>
+/// What the Functions host sends, read defensively: the trigger's data is the first entry of <c>Data</c> (whatever the
+/// binding is named); strings may arrive JSON-encoded once more (even several times); metadata numbers may be strings.
+/// </summary>
+internal sealed record InvocationRequest(string? Message, string? MessageId, int DequeueCount)
+{
+    public static async Task<InvocationRequest?> ReadAsync(HttpRequest request, CancellationToken ct)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, default, ct);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            string? message = null;
+            if (Property(root, "Data") is { ValueKind: JsonValueKind.Object } data)
+            {
+                foreach (var binding in data.EnumerateObject())
+                {
+                    message = Text(binding.Value);
+                    break;
+                }
+            }
+
+            string? id = null;
+            var dequeueCount = 1;
+            if (Property(root, "Metadata") is { ValueKind: JsonValueKind.Object } metadata)
+            {
+                id = Property(metadata, "Id") is { } idValue ? Text(idValue) : null;
+                if (Property(metadata, "DequeueCount") is { } count)
+                {
+                    var countText = Text(count);
+                    if (int.TryParse(countText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) && parsed > 0)
+                    {
+                        dequeueCount = parsed;
+                    }
+                }
+            }
+
+            return new InvocationRequest(message, id, dequeueCount);
+        }
+    }
+
+    private static JsonElement? Property(JsonElement element, string name)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return property.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A value as text: a JSON string is unwrapped while it still holds a JSON-encoded string; objects and numbers keep their JSON.</summary>
+    internal static string? Text(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null or JsonValueKind.Undefined:
+                return null;
+            case JsonValueKind.String:
+                var text = value.GetString()!;
+                for (var depth = 0; depth < 5 && text.Length >= 2 && text[0] == '"' && text[^1] == '"'; depth++)
+                {
+                    try
+                    {
+                        text = JsonSerializer.Deserialize<string>(text)!;
+                    }
+                    catch (JsonException)
+                    {
+                        break;
+                    }
+                }
+
+                return text;
+            default:
+                return value.GetRawText();
+        }
+    }
+}

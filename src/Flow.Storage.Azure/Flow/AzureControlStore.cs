@@ -1,0 +1,379 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Flow.Storage.Azure;
+
+/// <summary>
+/// The control-plane store on Azure Table storage (README "Azure layout"), laid out for a person browsing Storage Explorer:
+/// <c>{prefix}Deployments</c> (PartitionKey = flow name, RowKey = deployment name), <c>{prefix}WorkPools</c>
+/// (PartitionKey <c>pool</c>, RowKey = pool name), <c>{prefix}RunRequestsRejected</c> (one partition per day, newest day
+/// first, RowKey = inverted ticks so each day reads newest first) and <c>{prefix}State</c> (PartitionKey = the key up to its
+/// first ':', RowKey = the whole key). Versions are the entities' ETags.
+/// </summary>
+/// <remarks>
+/// <para>Every write is one request, except <see cref="AddRejectedRequestAsync"/>, which keeps an id row to replace an
+/// earlier request with the same id (read the id row, write the request and the id row, delete the earlier request). Names
+/// and keys are ASCII letters, digits and '-', '_', '.', ':' (<see cref="ControlStoreContract"/>), all valid in table keys
+/// as they are, so keys need no escaping. Records are few: listing deployments and pools reads their whole (small) table.</para>
+/// <para>Thread-safe; create one per account and keep it.</para>
+/// </remarks>
+public sealed class AzureControlStore : IControlStore
+{
+    private const string PoolPartition = "pool";
+    private const string RejectedIdPartition = "id";
+
+    /// <summary>Day partitions start with a digit; the id rows' partition sorts after them and is left out of listings.</summary>
+    private const string AfterDayPartitions = ":";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // stored text, never HTML: keep it readable in Storage Explorer
+    };
+
+    private readonly TableClient _deployments;
+    private readonly TableClient _pools;
+    private readonly TableClient _rejected;
+    private readonly TableClient _state;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="tables">The account's Table service.</param>
+    /// <param name="options">Table names (from <see cref="AzureFlowStorageOptions.TablePrefix"/>); null for the defaults.</param>
+    /// <param name="logger">Where clean-up problems are logged; null for none.</param>
+    public AzureControlStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        options ??= new AzureFlowStorageOptions();
+        options.Validate();
+        _deployments = tables.GetTableClient(options.DeploymentsTable);
+        _pools = tables.GetTableClient(options.WorkPoolsTable);
+        _rejected = tables.GetTableClient(options.RejectedRequestsTable);
+        _state = tables.GetTableClient(options.StateTable);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The deployments table.</summary>
+    public TableClient DeploymentsTable => _deployments;
+
+    /// <summary>The work pools table.</summary>
+    public TableClient WorkPoolsTable => _pools;
+
+    /// <summary>The table of refused run requests.</summary>
+    public TableClient RejectedRequestsTable => _rejected;
+
+    /// <summary>The table of state entries.</summary>
+    public TableClient StateTable => _state;
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.WhenAll(
+            _deployments.CreateIfNotExistsAsync(cancellationToken),
+            _pools.CreateIfNotExistsAsync(cancellationToken),
+            _rejected.CreateIfNotExistsAsync(cancellationToken),
+            _state.CreateIfNotExistsAsync(cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<DeploymentRecord>?> GetDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        var row = await _deployments.GetEntityIfExistsAsync(flow, deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row is null ? null : new(ReadDeployment(row), row.ETag.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Versioned<DeploymentRecord>>> ListDeploymentsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync(_deployments, null, int.MaxValue, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new Versioned<DeploymentRecord>(ReadDeployment(r), r.ETag.ToString())).OrderBy(d => d.Record.Name, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<DeploymentRecord>> PutDeploymentAsync(DeploymentRecord deployment, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateDeployment(deployment);
+        var record = ControlStoreContract.Normalize(deployment);
+        var etag = await WriteAsync(_deployments, DeploymentRow(record), expectedVersion, $"Deployment '{record.Name}'", cancellationToken).ConfigureAwait(false);
+        return new(record, etag);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _deployments.DeleteEntityAsync(flow, deployment, cancellationToken: cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<WorkPoolRecord>?> GetWorkPoolAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidatePoolName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        var row = await _pools.GetEntityIfExistsAsync(PoolPartition, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row is null ? null : new(ReadPool(row), row.ETag.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Versioned<WorkPoolRecord>>> ListWorkPoolsAsync(CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync(_pools, TableFilter.Equal("PartitionKey", PoolPartition), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new Versioned<WorkPoolRecord>(ReadPool(r), r.ETag.ToString())).OrderBy(p => p.Record.Name, StringComparer.Ordinal)];
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<WorkPoolRecord>> PutWorkPoolAsync(WorkPoolRecord pool, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateWorkPool(pool);
+        var record = ControlStoreContract.Normalize(pool);
+        var row = new TableEntity(PoolPartition, record.Name)
+        {
+            ["Name"] = record.Name,
+            ["Type"] = record.Type,
+            ["Paused"] = record.Paused,
+        };
+        SetIfNotNull(row, "Description", record.Description);
+        SetIfNotNull(row, "ConcurrencyLimit", record.ConcurrencyLimit);
+        SetIfNotNull(row, "AllowedCommands", record.AllowedCommands is { } allowed ? JsonSerializer.Serialize(allowed, Json) : null);
+        FlowEntities.SetTime(row, "CreatedAt", record.CreatedAt);
+        FlowEntities.SetTime(row, "UpdatedAt", record.UpdatedAt);
+        var etag = await WriteAsync(_pools, row, expectedVersion, $"Work pool '{record.Name}'", cancellationToken).ConfigureAwait(false);
+        return new(record, etag);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteWorkPoolAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidatePoolName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        return _pools.DeleteEntityAsync(PoolPartition, name, cancellationToken: cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task AddRejectedRequestAsync(RejectedRunRequest request, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateRejectedRequest(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var record = ControlStoreContract.Normalize(request);
+        var row = new TableEntity(DayPartition(record.RejectedAt), FlowKeys.InvertedTicks(record.RejectedAt) + "-" + record.Id)
+        {
+            ["Id"] = record.Id,
+            ["Source"] = record.Source,
+            ["Reason"] = record.Reason,
+        };
+        FlowEntities.SetTime(row, "RejectedAt", record.RejectedAt);
+        SetIfNotNull(row, "Field", record.Field);
+        SetIfNotNull(row, "Body", record.Body);
+
+        var earlier = await _rejected.GetEntityIfExistsAsync(RejectedIdPartition, record.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _rejected.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var idRow = new TableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
+        await _rejected.UpsertEntityAsync(idRow, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        if (earlier?.GetString("RequestPartition") is { } partition && earlier.GetString("RequestRow") is { } rowKey
+            && (partition != row.PartitionKey || rowKey != row.RowKey))
+        {
+            try
+            {
+                await _rejected.DeleteEntityAsync(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (AzureStorageException e)
+            {
+                FlowStorageLog.RejectedRequestCleanupFailed(_logger, record.Id, partition, rowKey, e);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RejectedRunRequest>> ListRejectedRequestsAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateMaxCount(maxCount);
+        var result = new List<RejectedRunRequest>(Math.Min(maxCount, 100));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var filter = TableFilter.LessThan("PartitionKey", AfterDayPartitions);
+        foreach (var row in await QueryAsync(_rejected, filter, maxCount, cancellationToken).ConfigureAwait(false))
+        {
+            var request = ReadRejected(row);
+            if (seen.Add(request.Id)) // an id written twice by a replacement cut short shows once, as its newest row
+            {
+                result.Add(request);
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<string>?> GetStateAsync(string key, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateStateKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var row = await _state.GetEntityIfExistsAsync(StatePartition(key), key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row is null ? null : new(row.GetString("Value") ?? string.Empty, row.ETag.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<string>> PutStateAsync(string key, string value, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateState(key, value);
+        var row = new TableEntity(StatePartition(key), key) { ["Value"] = value };
+        var etag = await WriteAsync(_state, row, expectedVersion, $"State entry '{key}'", cancellationToken).ConfigureAwait(false);
+        return new(value, etag);
+    }
+
+    /// <summary>The partition of a day's refused requests: days count down (newest day first), then the date, e.g. <c>2914674-2026-11-21</c>.</summary>
+    internal static string DayPartition(DateTimeOffset time)
+    {
+        var day = DateOnly.FromDateTime(time.UtcDateTime);
+        return (DateOnly.MaxValue.DayNumber - day.DayNumber).ToString("D7", CultureInfo.InvariantCulture) + "-" + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The partition of a state key: its part before the first ':' (<c>scheduler</c> for <c>scheduler:cursor:etl.daily</c>), or the whole key.</summary>
+    internal static string StatePartition(string key) => key.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? key[..colon] : key;
+
+    private static TableEntity DeploymentRow(DeploymentRecord d)
+    {
+        var slash = d.Name.IndexOf('/', StringComparison.Ordinal);
+        var row = new TableEntity(d.Name[..slash], d.Name[(slash + 1)..])
+        {
+            ["Name"] = d.Name,
+            ["FlowName"] = d.FlowName,
+            ["Pool"] = d.Pool,
+            ["Paused"] = d.Paused,
+            ["CollisionStrategy"] = d.CollisionStrategy.ToString(),
+            ["Entrypoint"] = d.Entrypoint.Kind,
+            ["Tags"] = JsonSerializer.Serialize(d.Tags, Json),
+            ["Schedules"] = JsonSerializer.Serialize(d.Schedules, Json),
+        };
+        SetIfNotNull(row, "ConcurrencyLimit", d.ConcurrencyLimit);
+        SetIfNotNull(row, "Version", d.Version);
+        SetIfNotNull(row, "Description", d.Description);
+        SetIfNotNull(row, "Parameters", d.Parameters);
+        SetIfNotNull(row, "Command", d.Entrypoint.Command is { } command ? JsonSerializer.Serialize(command, Json) : null);
+        SetIfNotNull(row, "WorkingDirectory", d.Entrypoint.WorkingDirectory);
+        SetIfNotNull(row, "Environment", d.Entrypoint.Environment is { } env ? JsonSerializer.Serialize(env, Json) : null);
+        SetIfNotNull(row, "Source", d.Source);
+        FlowEntities.SetTime(row, "CreatedAt", d.CreatedAt);
+        FlowEntities.SetTime(row, "UpdatedAt", d.UpdatedAt);
+        return row;
+    }
+
+    private static DeploymentRecord ReadDeployment(TableEntity row) => ControlStoreContract.Normalize(new DeploymentRecord
+    {
+        Name = row.GetString("Name") ?? row.PartitionKey + "/" + row.RowKey,
+        FlowName = row.GetString("FlowName") ?? row.PartitionKey,
+        Entrypoint = new DeploymentEntrypoint
+        {
+            Kind = row.GetString("Entrypoint") ?? DeploymentEntrypoint.FlowKind,
+            Command = FromJson<string[]>(row, "Command"),
+            WorkingDirectory = row.GetString("WorkingDirectory"),
+            Environment = FromJson<Dictionary<string, string>>(row, "Environment"),
+        },
+        Pool = row.GetString("Pool") ?? "default",
+        Parameters = row.GetString("Parameters"),
+        Tags = FromJson<Dictionary<string, string>>(row, "Tags") ?? [],
+        Version = row.GetString("Version"),
+        Description = row.GetString("Description"),
+        Paused = row.GetBoolean("Paused") ?? false,
+        ConcurrencyLimit = row.GetInt32("ConcurrencyLimit"),
+        CollisionStrategy = Enum.TryParse<CollisionStrategy>(row.GetString("CollisionStrategy"), out var strategy) ? strategy : CollisionStrategy.Enqueue,
+        Schedules = FromJson<DeploymentSchedule[]>(row, "Schedules") ?? [],
+        Source = row.GetString("Source"),
+        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
+    });
+
+    private static WorkPoolRecord ReadPool(TableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
+    {
+        Name = row.GetString("Name") ?? row.RowKey,
+        Type = row.GetString("Type") ?? WorkPoolRecord.InAppType,
+        Description = row.GetString("Description"),
+        ConcurrencyLimit = row.GetInt32("ConcurrencyLimit"),
+        Paused = row.GetBoolean("Paused") ?? false,
+        AllowedCommands = FromJson<string[]>(row, "AllowedCommands"),
+        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
+    });
+
+    private static RejectedRunRequest ReadRejected(TableEntity row) => new()
+    {
+        Id = row.GetString("Id") ?? row.RowKey,
+        Source = row.GetString("Source") ?? string.Empty,
+        RejectedAt = FlowEntities.GetTime(row, "RejectedAt") ?? default,
+        Reason = row.GetString("Reason") ?? string.Empty,
+        Field = row.GetString("Field"),
+        Body = row.GetString("Body"),
+    };
+
+    private static T? FromJson<T>(TableEntity row, string name)
+        where T : class =>
+        row.GetString(name) is { } text ? JsonSerializer.Deserialize<T>(text, Json) : null;
+
+    private static void SetIfNotNull(TableEntity row, string name, object? value)
+    {
+        if (value is not null)
+        {
+            row[name] = value;
+        }
+    }
+
+    /// <summary>Writes a row under a write condition (<see cref="IControlStore"/> remarks) and returns its new ETag.</summary>
+    private static async Task<string> WriteAsync(TableClient table, TableEntity row, string? expectedVersion, string what, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (expectedVersion is { Length: > 0 } && !IsTableETag(expectedVersion))
+        {
+            // Not a version this store issues, so it matches nothing (the service would answer 400, not 412).
+            throw new ConcurrencyException($"{what} is not at version {expectedVersion}: versions of this store are table ETags; nothing was written.");
+        }
+
+        try
+        {
+            var etag = expectedVersion switch
+            {
+                null => await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+                IControlStore.MustNotExist => await table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false),
+                _ => await table.UpdateEntityAsync(row, new ETag(expectedVersion), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+            };
+            return etag.ToString();
+        }
+        catch (StorageRequestException e) when (expectedVersion is not null && (e.IsConflict || e.IsPreconditionFailed || e.IsNotFound))
+        {
+            throw new ConcurrencyException(
+                expectedVersion.Length == 0 ? $"{what} already exists; nothing was written." : $"{what} is not at version {expectedVersion} (or does not exist); nothing was written.",
+                e);
+        }
+    }
+
+    /// <summary>Whether a version has the shape of a table entity's ETag: <c>W/"datetime'2026-11-21T07%3A54%3A44.123Z'"</c>.</summary>
+    private static bool IsTableETag(string version) =>
+        version.StartsWith("W/\"datetime'", StringComparison.Ordinal) && version.EndsWith("'\"", StringComparison.Ordinal)
+        && !version.AsSpan(1).ContainsAny('\r', '\n');
+
+    private static async Task<List<TableEntity>> QueryAsync(TableClient table, string? filter, int maxCount, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var rows = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync(filter, maxPerPage: Math.Min(1000, maxCount), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+            if (rows.Count == maxCount)
+            {
+                break;
+            }
+        }
+
+        return rows;
+    }
+}

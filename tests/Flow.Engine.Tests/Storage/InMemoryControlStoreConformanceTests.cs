@@ -1,0 +1,11 @@
+using Flow.Engine.ControlPlane;
+using Flow.Storage.Conformance;
+
+namespace Flow.Engine.Tests.Storage;
+
+/// <summary>The in-memory control store passes the control store conformance suite.</summary>
+public sealed class InMemoryControlStoreConformanceTests : ControlStoreConformanceTests
+{
+    protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IControlStore>(new InMemoryControlStore());
+}

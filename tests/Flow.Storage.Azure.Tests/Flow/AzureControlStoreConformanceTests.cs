@@ -1,0 +1,31 @@
+using Flow.Engine.ControlPlane;
+using Flow.Storage.Conformance;
+using Flow.TestSupport;
+
+namespace Flow.Storage.Azure.Tests;
+
+/// <summary>The control store conformance suite on <see cref="AzureControlStore"/> in Azurite: every store on tables of its own.</summary>
+public sealed class AzureControlStoreConformanceTests(AzuriteFixture azurite) : ControlStoreConformanceTests
+{
+    private readonly TableServiceClient _tables = new(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly List<AzureFlowStorageOptions> _created = [];
+
+    protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken)
+    {
+        var options = new AzureFlowStorageOptions { TablePrefix = "K" + UniqueNames.Suffix() };
+        _created.Add(options);
+        return Task.FromResult<IControlStore>(new AzureControlStore(_tables, options));
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        foreach (var options in _created)
+        {
+            foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable })
+            {
+                await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+            }
+        }
+    }
+}
