@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # flow.sh — run Flow on this machine and test it. Everything listens on 127.0.0.1 only.
 #
-#   ./flow.sh start   Azurite (pinned npm package, data in ./.flow/azurite) + the Flow app on http://127.0.0.1:7071
+#   ./flow.sh start   Azurite (pinned npm package, data in ./.flow/azurite) + the Flow app on http://127.0.0.1:7071,
+#                     with the sample flows and samples/flow.yaml's deployments
 #   ./flow.sh test    the whole test suite (private Azurite and PostgreSQL per test assembly, free ports)
 #
 # Environment (all optional):
@@ -125,7 +126,13 @@ cmd_start() {
     storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE_PORT/devstoreaccount1;"
   fi
 
-  AzureWebJobsStorage="$storage" dotnet "$dll" --urls "http://127.0.0.1:$FLOW_PORT" </dev/null &
+  # Local development: the sample flows and their deployments file, anonymous API access from loopback only
+  # (set Flow__App__ApiKey to require a key here too).
+  AzureWebJobsStorage="$storage" \
+    Flow__App__Samples="${Flow__App__Samples:-true}" \
+    Flow__App__DeploymentsFile="${Flow__App__DeploymentsFile:-$ROOT/samples/flow.yaml}" \
+    Flow__App__AllowAnonymousLoopback="${Flow__App__AllowAnonymousLoopback:-true}" \
+    dotnet "$dll" --urls "http://127.0.0.1:$FLOW_PORT" </dev/null &
   APP_PID=$!
   log "flow pid $APP_PID: http://127.0.0.1:$FLOW_PORT (health: /api/health). Ctrl-C stops Flow and Azurite."
 

@@ -36,7 +36,7 @@ public sealed class DailyEtl : Flow<EtlParameters, EtlSummary>
     /// <inheritdoc />
     public override async Task<EtlSummary> RunAsync(FlowContext context, EtlParameters input)
     {
-        var url = input.Url ?? SampleFlows.DefaultSourceUrl;
+        var url = input?.Url ?? SampleFlows.DefaultSourceUrl;
         var orders = await context.CallTaskAsync<FetchOrders, string, Order[]>(url);
         var totals = await context.RunTaskAsync("transform", orders, (_, o) => Task.FromResult(
             o.GroupBy(x => x.Region, StringComparer.Ordinal)

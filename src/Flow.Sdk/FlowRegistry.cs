@@ -228,7 +228,12 @@ public sealed class FlowRegistry
         TaskOptions options;
         try
         {
-            options = ((TTask)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(TTask))).Options;
+            // A parameterless constructor runs field initializers (Options { get; } = ...); a class that needs services is
+            // read without running its constructor, so its Options must not depend on constructor or field state.
+            var instance = typeof(TTask).GetConstructor(Type.EmptyTypes) is not null
+                ? (TTask)Activator.CreateInstance(typeof(TTask))!
+                : (TTask)System.Runtime.CompilerServices.RuntimeHelpers.GetUninitializedObject(typeof(TTask));
+            options = instance.Options ?? TaskOptions.Default;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -43,10 +43,34 @@ public sealed class FlowShStartTests(ITestOutputHelper output)
                 Assert.False(flow.HasExited, $"flow.sh exited with {flow.ExitCode}:\n{flow.Output}");
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{flowPort}/api/health"), ct);
                 body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync(ct) : null;
-                return body is not null;
-            }, "./flow.sh start to serve /api/health");
+                return body is not null && JsonDocument.Parse(body).RootElement.GetProperty("status").GetString() == "healthy";
+            }, "./flow.sh start to report healthy at /api/health");
 
-            Assert.Equal("healthy", JsonDocument.Parse(body!).RootElement.GetProperty("status").GetString());
+            // The samples are there: the daily ETL deployment from samples/flow.yaml runs when triggered (anonymous from loopback).
+            var api = new Uri($"http://127.0.0.1:{flowPort}/api/");
+            using (var deployment = await http.GetAsync(new Uri(api, "deployments/daily-etl/daily"), deadline.Token))
+            {
+                Assert.Equal(HttpStatusCode.OK, deployment.StatusCode);
+                Assert.Contains("0 6 * * *", await deployment.Content.ReadAsStringAsync(deadline.Token), StringComparison.Ordinal);
+            }
+
+            string runId;
+            using (var trigger = await http.PostAsync(new Uri(api, "deployments/daily-etl/daily/runs"), null, deadline.Token))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, trigger.StatusCode);
+                runId = JsonDocument.Parse(await trigger.Content.ReadAsStringAsync(deadline.Token)).RootElement.GetProperty("id").GetString()!;
+            }
+
+            JsonElement run = default;
+            await deadline.PollUntilAsync(async ct =>
+            {
+                using var response = await http.GetAsync(new Uri(api, "runs/" + runId), ct);
+                run = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.Clone();
+                return run.GetProperty("state").GetString() is "Completed" or "Failed" or "Crashed";
+            }, "the sample ETL run to finish");
+            Assert.True(run.GetProperty("state").GetString() == "Completed", run.ToString());
+            Assert.Equal(120, run.GetProperty("result").GetProperty("records").GetInt32());
+            Assert.Equal(["fetch-orders", "transform", "load"], run.GetProperty("taskRuns").EnumerateArray().Select(t => t.GetProperty("name").GetString()));
             Assert.True(await FreePorts.AcceptsConnectionsAsync(queuePort, deadline.Token), "Azurite's queue port is closed.");
             Assert.True(ProcessRunner.IsAlive(azuritePid));
 

@@ -121,7 +121,7 @@ public sealed class InvocationContractTests(AzuriteFixture azurite)
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains("runs created", body.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
-        var page = await app.Service<FlowEngine>().Store.ListRunsAsync(new RunQuery { Deployment = "greet/every-second" }, deadline);
+        var page = await app.Service<FlowEngine>().Store.ListRunsAsync(new RunQuery { Deployment = "greet/every-second", PageSize = 1000 }, deadline);
         Assert.InRange(page.Runs.Count, 100, 121);
         Assert.All(page.Runs, r => Assert.Equal("s0", r.Tags[ControlNames.ScheduleTag]));
     }

@@ -9,7 +9,8 @@ namespace Flow.Engine.Scheduling;
 /// offset at that instant (for example <c>2026-03-29T03:00:00+01:00</c> in Europe/London), so it
 /// can be shown as is; compare occurrences as instants. Each call does a bounded amount of work: at
 /// most <see cref="MaxOccurrencesPerCall"/> occurrences, and <see cref="GetNextOccurrence"/> looks at
-/// most <see cref="NextOccurrenceHorizon"/> ahead.
+/// most <see cref="NextOccurrenceHorizon"/> ahead. Instances are immutable and safe to share
+/// between threads.
 /// </remarks>
 public abstract class ScheduleRule
 {

@@ -29,7 +29,8 @@ public static class TimeZones
         var id = ianaId.Trim();
         if (id.Length <= MaxIdLength && id.All(IsIdCharacter))
         {
-            if (TimeZoneInfo.TryConvertWindowsIdToIanaId(id, out var converted))
+            // "UTC" is both an IANA and a Windows id: keep IANA ids as given.
+            if (!TimeZoneInfo.TryConvertIanaIdToWindowsId(id, out _) && TimeZoneInfo.TryConvertWindowsIdToIanaId(id, out var converted))
             {
                 id = converted;
             }
