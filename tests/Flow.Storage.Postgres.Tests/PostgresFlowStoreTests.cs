@@ -73,7 +73,7 @@ public sealed class PostgresFlowStoreTests(PostgresFixture postgres) : PostgresT
     }
 
     [Fact]
-    public async Task ListRunsAsync_200000Runs_EveryFilterIsAnIndexRangeWithoutSorting()
+    public async Task ListRunsAsync_200000Runs_RecentStateFlowAndDeploymentListingsAreIndexRangesWithoutSorting()
     {
         await ScalarAsync<int>(
             """
@@ -93,6 +93,8 @@ public sealed class PostgresFlowStoreTests(PostgresFixture postgres) : PostgresT
             new() { State = RunState.Running },
             new() { FlowName = "flow-7" },
             new() { State = RunState.Failed, CreatedFrom = new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero) },
+            new() { Deployment = "etl/daily-3" },
+            new() { Deployment = "etl/daily-3", State = RunState.Failed },
         };
         var page = await Store.ListRunsAsync(new RunQuery { State = RunState.Completed, PageSize = 100 }, Ct);
         queries.Add(new RunQuery { State = RunState.Completed, PageSize = 100, ContinuationToken = page.ContinuationToken });
