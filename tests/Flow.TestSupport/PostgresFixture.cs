@@ -250,7 +250,10 @@ public sealed class PostgresFixture : IAsyncLifetime
         try
         {
             using var process = Process.GetProcessById(pid);
-            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == startTicks; // guards against pid reuse
+            // Guards against pid reuse. Not an exact match: .NET derives a process's start time from the boot time each
+            // process computes for itself, so two processes reading it differ by a few milliseconds (an exact match made
+            // one test assembly's janitor stop the live cluster of another assembly running at the same time).
+            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - startTicks) < TimeSpan.TicksPerSecond;
         }
         catch (ArgumentException)
         {
