@@ -86,7 +86,7 @@ public static class SampleFlows
     public static void Register(FlowRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        registry.AddFlow<DailyEtl>().AddTask<FetchOrders>();
+        registry.AddFlow<DailyEtl>().AddTask<FetchOrders>().AddFlow<ProcessBatch>();
     }
 
     /// <summary>The sample orders the app serves: the same 120 orders every time.</summary>

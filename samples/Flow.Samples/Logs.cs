@@ -10,4 +10,7 @@ internal static partial class Logs
 
     [LoggerMessage(2, LogLevel.Information, "Processed {Records} records")]
     public static partial void LogProcessed(this ILogger logger, int records);
+
+    [LoggerMessage(3, LogLevel.Information, "Processing item {Item}")]
+    public static partial void LogItem(this ILogger logger, int item);
 }

@@ -133,8 +133,8 @@ public sealed partial class DeploymentScheduler
         }
         else
         {
-            // A new or changed schedule starts from when it was saved (no backfill of its past), within the catch-up window.
-            var since = deployment.UpdatedAt - TimeSpan.FromTicks(1);
+            // A new or changed schedule starts after the moment it was saved (no backfill of its past), within the catch-up window.
+            var since = deployment.UpdatedAt;
             after = since > floor ? since : floor;
         }
 

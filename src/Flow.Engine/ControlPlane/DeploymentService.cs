@@ -321,11 +321,7 @@ public sealed partial class DeploymentService
     /// <exception cref="ResourceNotFoundException">There is none.</exception>
     public async Task<WorkPoolRecord> GetPoolAsync(string name, CancellationToken cancellationToken)
     {
-        if (!ControlNames.IsValidPoolName(name))
-        {
-            throw new InvalidRequestException("name", "must be 1-40 lowercase letters, digits and '-', starting with a letter or digit");
-        }
-
+        ValidatePoolName(name);
         return (await _store.GetWorkPoolAsync(name, cancellationToken).ConfigureAwait(false))?.Record
             ?? throw new ResourceNotFoundException($"Work pool '{name}' does not exist.");
     }
@@ -339,11 +335,12 @@ public sealed partial class DeploymentService
     {
         for (var attempt = 0; ; attempt++)
         {
-            var pool = await GetPoolAsync(name, cancellationToken).ConfigureAwait(false);
-            var current = (await _store.GetWorkPoolAsync(name, cancellationToken).ConfigureAwait(false))!;
-            if (pool.Paused == paused)
+            ValidatePoolName(name);
+            var current = await _store.GetWorkPoolAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new ResourceNotFoundException($"Work pool '{name}' does not exist.");
+            if (current.Record.Paused == paused)
             {
-                return pool;
+                return current.Record;
             }
 
             try
@@ -363,6 +360,14 @@ public sealed partial class DeploymentService
         ValidateDeploymentName(name);
         return await _store.GetDeploymentAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new ResourceNotFoundException($"Deployment '{name}' does not exist.");
+    }
+
+    private static void ValidatePoolName(string name)
+    {
+        if (!ControlNames.IsValidPoolName(name))
+        {
+            throw new InvalidRequestException("name", "must be 1-40 lowercase letters, digits and '-', starting with a letter or digit");
+        }
     }
 
     private static void ValidateDeploymentName(string name)
