@@ -57,9 +57,8 @@ public static class FlowApp
 
             flows?.Invoke(registry);
         });
-        // Fail at start, naming the setting, rather than on the first request.
-        StorageConnectionFactory.FromConfiguration(builder.Configuration, builder.Configuration.GetSection(AzureFlowStorageOptions.SectionName).Get<AzureFlowStorageOptions>()?.ConnectionSetting ?? StorageConnectionFactory.DefaultSettingName);
-        builder.Services.AddFlowAzureStorage(builder.Configuration);
+        // The storage backend (Flow:Storage:Backend = Azure or Postgres); a bad setting fails the start, naming it.
+        builder.Services.AddFlowStorage(builder.Configuration, functionsMode);
         if (functionsMode)
         {
             // The host delivers queue messages and settles them; the engine must not delete or hide them itself.

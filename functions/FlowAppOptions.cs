@@ -25,9 +25,6 @@ public sealed class FlowAppOptions
     /// <summary>Registers the sample flows (the ETL pipeline) and their daily deployment.</summary>
     public bool Samples { get; set; }
 
-    /// <summary>The state backend: <c>azure</c> (Azure Storage tables and queues, the default).</summary>
-    public string Backend { get; set; } = "azure";
-
     /// <summary>Standalone: how often the scheduler ticks. Default 5 seconds.</summary>
     public TimeSpan SchedulerTickInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -54,11 +51,6 @@ public sealed class FlowAppOptions
         if (unknown.Count > 0 || roles.Length == 0)
         {
             throw new InvalidOperationException($"{SectionName}:Roles is '{Roles}'; use a comma-separated list of api, scheduler and worker.");
-        }
-
-        if (Backend is not "azure")
-        {
-            throw new InvalidOperationException($"{SectionName}:Backend is '{Backend}'; supported: azure.");
         }
 
         if (SchedulerTickInterval < TimeSpan.FromMilliseconds(100) || SchedulerTickInterval > TimeSpan.FromMinutes(10))

@@ -1,5 +1,6 @@
 using Flow.Functions;
 using Flow.Storage.Azure;
+using Flow.Storage.Postgres;
 using Microsoft.Extensions.Options;
 
 // Your flows: register them here (the samples come with Flow:App:Samples=true).
@@ -15,7 +16,17 @@ catch (Exception e) when (e is StorageConfigurationException or InvalidOperation
     return 2;
 }
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (PostgresStorageException e)
+{
+    // The schema is migrated at start: a missing, malformed or unreachable database stops the app, naming the setting.
+    await Console.Error.WriteLineAsync("flow: error: " + e.Message);
+    return 2;
+}
+
 return Environment.ExitCode;
 
 /// <summary>The app's entry point (partial so tests can name the assembly).</summary>

@@ -17,6 +17,11 @@ if (args is ["engine", .. var engineArgs])
     return await EngineBenchmark.RunAsync(engineArgs);
 }
 
+if (args is ["postgres", .. var postgresArgs])
+{
+    return await EngineBenchmark.RunAsync(["--backend", "postgres", .. postgresArgs]);
+}
+
 if (args is [ProcessBenchWorker.Mode, var workerId])
 {
     return await ProcessBenchWorker.RunChildAsync(workerId);
@@ -24,7 +29,8 @@ if (args is [ProcessBenchWorker.Mode, var workerId])
 
 // Flow's storage-client benchmark: operations per second for Flow's Table and Queue clients and, in the same
 // run against the same Azurite, for the official Azure JS SDKs, with the ratio. Prints JSON on stdout.
-// `-- engine [options]` runs the engine benchmark instead (Engine/EngineBenchmark.cs).
+// `-- engine [options]` runs the engine benchmark instead (Engine/EngineBenchmark.cs); `-- postgres [options]` runs it on
+// a private PostgreSQL with pgbench's simple-update TPS measured in the same run (= `engine --backend postgres`).
 //   dotnet run -c Release --project bench/Flow.Benchmarks -- [--duration 3] [--warmup 0.5] [--concurrency 1,16]
 //                                                          [--connection-string CS] [--output file.json] [--drain-messages 1000] [--rounds 3]
 var options = BenchOptions.Parse(args);

@@ -3,6 +3,7 @@ using Flow.Engine;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.Storage.Azure;
+using Flow.Storage.Postgres;
 using Flow.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,12 +23,40 @@ public enum KillPoint
     WhileRunning,
 }
 
+/// <summary>The crash-recovery tests on Azure Storage (Azurite): tables and queues of each test's own.</summary>
+public sealed class AzureWorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper output) : WorkerCrashRecoveryTests(output), IClassFixture<AzuriteFixture>
+{
+    protected override Dictionary<string, string?> BackendSettings() => new()
+    {
+        ["Flow:Storage:Backend"] = "Azure",
+        ["AzureWebJobsStorage"] = azurite.ConnectionString,
+        ["Flow:Storage:Azure:TablePrefix"] = UniqueNames.Table("crash"),
+        ["Flow:Storage:Azure:QueuePrefix"] = UniqueNames.Queue("crash") + "-",
+    };
+
+    protected override void AddStorage(IServiceCollection services, IConfiguration configuration) => services.AddFlowAzureStorage(configuration);
+}
+
+/// <summary>The crash-recovery tests on PostgreSQL: a schema of each test's own.</summary>
+public sealed class PostgresWorkerCrashRecoveryTests(PostgresFixture postgres, ITestOutputHelper output) : WorkerCrashRecoveryTests(output), IClassFixture<PostgresFixture>
+{
+    protected override Dictionary<string, string?> BackendSettings() => new()
+    {
+        ["Flow:Storage:Backend"] = "Postgres",
+        ["ConnectionStrings:Flow"] = postgres.ConnectionString,
+        ["Flow:Storage:Postgres:Schema"] = UniqueNames.Schema("crash"),
+    };
+
+    protected override void AddStorage(IServiceCollection services, IConfiguration configuration) => services.AddFlowPostgresStorage(configuration);
+}
+
 /// <summary>
 /// DESIGN.md §4 with real processes: a worker running a flow of 20 tasks is killed with SIGKILL, another worker
 /// process takes the run over once the dead one's lease expires, and the side effects the tasks record outside the
 /// engine show that no task whose completion was recorded ran again; only the task in flight at the kill may have.
+/// Each backend runs the same tests (a subclass gives its settings).
 /// </summary>
-public sealed class WorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutputHelper output) : IClassFixture<AzuriteFixture>, IAsyncDisposable
+public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyncDisposable
 {
     private const string FlowName = "twenty-tasks"; // served by tests/Flow.Engine.TestWorker: task i returns i², the flow their sum
     private const int TaskCount = 20;
@@ -142,6 +171,12 @@ public sealed class WorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutput
         Assert.Equal(Enumerable.Range(1, TaskCount), CompletedCalls((await engine.Store.LoadJournalAsync(final, deadline.Token)).Events));
     }
 
+    /// <summary>The backend's settings for this test's own storage, as both the test's engine and the worker processes read them.</summary>
+    protected abstract Dictionary<string, string?> BackendSettings();
+
+    /// <summary>Registers the backend's store and queue.</summary>
+    protected abstract void AddStorage(IServiceCollection services, IConfiguration configuration);
+
     public async ValueTask DisposeAsync()
     {
         if (_client is not null)
@@ -150,6 +185,7 @@ public sealed class WorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutput
         }
 
         _folder.Delete(recursive: true);
+        GC.SuppressFinalize(this);
     }
 
     private string SideEffectFile => Path.Combine(_folder.FullName, "side-effects.txt");
@@ -186,21 +222,20 @@ public sealed class WorkerCrashRecoveryTests(AzuriteFixture azurite, ITestOutput
     private static string WorkerAssembly =>
         Path.Combine(RepoPaths.Root, "tests", "Flow.Engine.TestWorker", "bin", RepoPaths.Configuration, RepoPaths.TargetFramework, "Flow.Engine.TestWorker.dll");
 
-    // Settings both the test's engine and the workers use: this Azurite, tables and queues of this test alone.
-    private Dictionary<string, string?> StorageSettings() => new()
+    // Settings both the test's engine and the workers use: the backend's storage of this test alone.
+    private Dictionary<string, string?> StorageSettings()
     {
-        ["AzureWebJobsStorage"] = azurite.ConnectionString,
-        ["Flow:Storage:Azure:TablePrefix"] = UniqueNames.Table("crash"),
-        ["Flow:Storage:Azure:QueuePrefix"] = UniqueNames.Queue("crash") + "-",
-        ["Flow:Engine:LeaseDuration"] = LeaseDuration.ToString("c", CultureInfo.InvariantCulture),
-    };
+        var settings = BackendSettings();
+        settings["Flow:Engine:LeaseDuration"] = LeaseDuration.ToString("c", CultureInfo.InvariantCulture);
+        return settings;
+    }
 
     // The test's side: starts the run and reads the store. It registers the flow only so StartRunAsync accepts the name.
-    private static ServiceProvider ClientServices(Dictionary<string, string?> storage)
+    private ServiceProvider ClientServices(Dictionary<string, string?> storage)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(storage).Build();
         var services = new ServiceCollection();
-        services.AddFlowAzureStorage(configuration);
+        AddStorage(services, configuration);
         services.AddFlow(r => r.AddFlow<int, int>(FlowName, (_, _) => throw new InvalidOperationException("The flow runs in the worker processes only.")))
             .AddEngine(configuration, o => o.WorkerId = "test-client");
         return services.BuildServiceProvider();

@@ -1,11 +1,14 @@
-// A Flow worker process for the crash-recovery tests: the engine and its FlowWorker on Azure Storage, serving one flow,
+// A Flow worker process for the crash-recovery tests: the engine and its FlowWorker on Azure Storage or PostgreSQL, serving one flow,
 // "twenty-tasks", of sequential inline tasks. Each task appends a side-effect line to a file outside the engine, then
 // prints "task {callId} done", so a test can SIGKILL the process at a chosen point and count side effects afterwards.
 //
 // Configuration (command line --Key=value or environment Key with __ for ':'):
-//   AzureWebJobsStorage                 the storage connection string
-//   Flow:Storage:Azure:TablePrefix      table prefix (isolates a test)
-//   Flow:Storage:Azure:QueuePrefix      queue prefix (isolates a test)
+//   Flow:Storage:Backend                Azure (default) or Postgres
+//   AzureWebJobsStorage                 Azure: the storage connection string
+//   Flow:Storage:Azure:TablePrefix      Azure: table prefix (isolates a test)
+//   Flow:Storage:Azure:QueuePrefix      Azure: queue prefix (isolates a test)
+//   ConnectionStrings:Flow              Postgres: the connection string
+//   Flow:Storage:Postgres:Schema        Postgres: the schema (isolates a test)
 //   Flow:Engine:WorkerId                this process's lease owner id (different per process)
 //   Flow:Engine:LeaseDuration           e.g. 00:00:03: a killed worker's run is taken over after this
 //   CrashTest:SideEffectFile            where each task appends "{callId} {attempt} {pid} {workerId} {idempotencyKey}"
@@ -20,6 +23,7 @@ using Flow.Engine;
 using Flow.Engine.TestWorker;
 using Flow.Sdk;
 using Flow.Storage.Azure;
+using Flow.Storage.Postgres;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,7 +44,16 @@ settings.Validate();
 var workerId = builder.Configuration["Flow:Engine:WorkerId"] ?? "worker";
 var sideEffects = new SideEffects(settings, workerId);
 
-builder.Services.AddFlowAzureStorage(builder.Configuration);
+var backend = builder.Configuration["Flow:Storage:Backend"] ?? "Azure";
+if (string.Equals(backend, "Postgres", StringComparison.OrdinalIgnoreCase))
+{
+    builder.Services.AddFlowPostgresStorage(builder.Configuration);
+}
+else
+{
+    builder.Services.AddFlowAzureStorage(builder.Configuration);
+}
+
 builder.Services.AddFlow(r => r.AddFlow<int, int>(CrashTestSettings.FlowName, async (ctx, count) =>
 {
     var total = 0;

@@ -79,27 +79,14 @@ public abstract partial class FlowStoreConformanceTests : IAsyncDisposable
     /// <summary>A minimal valid new run.</summary>
     protected static FlowRunRecord NewRun(
         string? runId = null, RunState state = RunState.Pending, string flowName = "conformance-flow", DateTimeOffset? createdAt = null) =>
-        new()
-        {
-            RunId = runId ?? NewRunId(),
-            FlowName = flowName,
-            State = state,
-            StateTime = createdAt ?? T0,
-            CreatedAt = createdAt ?? T0,
-            ScheduledAt = createdAt ?? T0,
-            TransitionCount = 1,
-        };
+        StoreTestRuns.New(runId ?? NewRunId(), createdAt ?? T0, state, flowName);
 
     /// <summary>The first transition of <paramref name="run"/>.</summary>
-    protected static StateTransition FirstTransition(FlowRunRecord run) => new(1, null, run.State, run.StateTime, "created", run.Attempt);
+    protected static StateTransition FirstTransition(FlowRunRecord run) => StoreTestRuns.FirstTransition(run);
 
     /// <summary>Creates <paramref name="run"/> and checks that this call created it.</summary>
-    protected static async Task<StoredRun> CreateAsync(IFlowStore store, FlowRunRecord run, CancellationToken cancellationToken)
-    {
-        var (stored, created) = await store.CreateRunAsync(run, FirstTransition(run), cancellationToken);
-        Assert.True(created, $"CreateRunAsync should have created run '{run.RunId}'.");
-        return stored;
-    }
+    protected static Task<StoredRun> CreateAsync(IFlowStore store, FlowRunRecord run, CancellationToken cancellationToken) =>
+        StoreTestRuns.CreateAsync(store, run, cancellationToken);
 
     /// <summary>
     /// A commit on <paramref name="current"/>: the record changed by <paramref name="change"/>, with its

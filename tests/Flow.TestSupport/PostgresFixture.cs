@@ -92,6 +92,12 @@ public sealed class PostgresFixture : IAsyncLifetime
             throw new InvalidOperationException($"pg_ctl start failed with exit code {start.ExitCode}: {start.Output}\nServer log:\n{log}");
         }
 
+        await WaitUntilAcceptingAsync(deadline.Token);
+    }
+
+    private async Task WaitUntilAcceptingAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = TestDeadline.Create(StartTimeout, cancellationToken);
         await deadline.PollUntilAsync(async ct =>
         {
             await using var connection = new NpgsqlConnection(ConnectionString);
@@ -122,6 +128,49 @@ public sealed class PostgresFixture : IAsyncLifetime
         var name = UniqueNames.Schema(prefix);
         await ExecuteAsync(ConnectionString, $"CREATE SCHEMA \"{name}\"", cancellationToken);
         return BuildConnectionString("postgres", name);
+    }
+
+    /// <summary>
+    /// Stops the server (<c>pg_ctl stop -m fast</c>: every connection is closed, as in a server restart or failover); it keeps
+    /// its data folder and port. <see cref="StartServerAsync"/> starts it again.
+    /// </summary>
+    /// <param name="cancellationToken">The test's deadline.</param>
+    public async Task StopServerAsync(CancellationToken cancellationToken = default)
+    {
+        if (_pgCtl is null || !_started)
+        {
+            throw new InvalidOperationException("The server is not running.");
+        }
+
+        var result = await RunAsync(RunAsPostgresUser ? "runuser" : _pgCtl,
+            Wrap(_pgCtl, ["stop", "-D", Path.Combine(ClusterDirectory, "data"), "-m", "fast", "-w", "-t", "30"]), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"pg_ctl stop failed with exit code {result.ExitCode}: {result.Output}");
+        }
+
+        _started = false;
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopServerAsync"/> on the same port and data folder, and waits until it accepts connections.</summary>
+    /// <param name="cancellationToken">The test's deadline.</param>
+    public async Task StartServerAsync(CancellationToken cancellationToken = default)
+    {
+        if (_pgCtl is null || _started)
+        {
+            throw new InvalidOperationException("The server is not stopped.");
+        }
+
+        var result = await RunAsync(RunAsPostgresUser ? "runuser" : _pgCtl,
+            Wrap(_pgCtl, ["start", "-D", Path.Combine(ClusterDirectory, "data"), "-l", Path.Combine(ClusterDirectory, "postgres.log"), "-w", "-t", "30"]),
+            cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"pg_ctl start failed with exit code {result.ExitCode}: {result.Output}\nServer log:\n{ReadServerLog()}");
+        }
+
+        _started = true;
+        await WaitUntilAcceptingAsync(cancellationToken);
     }
 
     /// <summary>Stops the server (fast, then immediate) and deletes the cluster folder.</summary>
@@ -201,7 +250,10 @@ public sealed class PostgresFixture : IAsyncLifetime
         try
         {
             using var process = Process.GetProcessById(pid);
-            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == startTicks; // guards against pid reuse
+            // Guards against pid reuse. Not an exact match: .NET derives a process's start time from the boot time each
+            // process computes for itself, so two processes reading it differ by a few milliseconds (an exact match made
+            // one test assembly's janitor stop the live cluster of another assembly running at the same time).
+            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - startTicks) < TimeSpan.TicksPerSecond;
         }
         catch (ArgumentException)
         {

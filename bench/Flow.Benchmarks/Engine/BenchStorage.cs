@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.Storage.Azure;
+using Flow.Storage.Postgres;
+using Npgsql;
 
 namespace Flow.Benchmarks.Engine;
 
@@ -15,6 +18,12 @@ internal abstract record BackendSpec
 
     /// <summary>Azure Storage (Azurite) with tables and queues whose names start with <paramref name="Prefix"/>, fresh per round.</summary>
     public sealed record Azure(string ConnectionString, string Prefix) : BackendSpec;
+
+    /// <summary>PostgreSQL with the schema <c>b{Prefix}</c>, fresh per round.</summary>
+    public sealed record Postgres(string ConnectionString, string Prefix) : BackendSpec
+    {
+        public string Schema => "b" + Prefix.ToLowerInvariant();
+    }
 }
 
 /// <summary>
@@ -53,6 +62,7 @@ internal sealed class BenchStorage
     {
         BackendSpec.InMemory memory => new BenchStorage(memory.Store, memory.Queue, new CallLog(), new CallLog()),
         BackendSpec.Azure azure => CreateAzure(azure),
+        BackendSpec.Postgres postgres => CreatePostgres(postgres),
         _ => throw new ArgumentException($"Unknown backend {backend}.", nameof(backend)),
     };
 
@@ -74,6 +84,17 @@ internal sealed class BenchStorage
         var options = new AzureFlowStorageOptions { TablePrefix = "B" + azure.Prefix, QueuePrefix = "b" + azure.Prefix + "-" };
         return new BenchStorage(new AzureFlowStore(tables, options), new AzureWorkQueue(queues, tables, options), new CallLog(), http);
     }
+
+    /// <summary>Flow's PostgreSQL store and queue on one data source per connection string; every SQL statement they send is counted.</summary>
+    private static BenchStorage CreatePostgres(BackendSpec.Postgres postgres)
+    {
+        var dataSource = DataSources.GetOrAdd(postgres.ConnectionString, cs => PostgresConnection.CreateDataSource(cs, "--backend postgres"));
+        var options = new PostgresFlowStorageOptions { Schema = postgres.Schema };
+        var calls = new CallLog();
+        return new BenchStorage(new PostgresFlowStore(dataSource, options), new PostgresWorkQueue(dataSource, options), calls, SqlCounter.For(calls));
+    }
+
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> DataSources = new(StringComparer.Ordinal);
 
     private static StorageClientOptions CountingOptions(CallLog http, string service)
     {
@@ -109,6 +130,59 @@ internal sealed class BenchStorage
                 _ when last.Contains('(', StringComparison.Ordinal) => "query",
                 _ => "other",
             };
+        }
+    }
+}
+
+/// <summary>
+/// Counts and times every SQL statement Npgsql sends (its tracing activities) as "sql {first table}", e.g. <c>sql runs</c>
+/// for a commit, <c>sql queue_messages</c> for a dequeue — one per database round trip — in the SQL log of the store or
+/// queue call that sent it (the <see cref="CallLog.Current"/> of the async flow).
+/// </summary>
+internal static class SqlCounter
+{
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CallLog, CallLog> Logs = [];
+    private static readonly Lazy<ActivityListener> Listener = new(Start);
+
+    /// <summary>The SQL log of the statements sent by calls timed in <paramref name="calls"/>.</summary>
+    public static CallLog For(CallLog calls)
+    {
+        _ = Listener.Value;
+        return Logs.GetValue(calls, _ => new CallLog());
+    }
+
+    private static ActivityListener Start()
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("Npgsql", StringComparison.Ordinal),
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = Record,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    private static void Record(Activity activity)
+    {
+        foreach (var tag in activity.TagObjects)
+        {
+            if (tag.Value is not string sql || !(tag.Key.Contains("statement", StringComparison.Ordinal) || tag.Key.Contains("query.text", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            // The first schema-qualified name: "schema".table
+            var open = sql.IndexOf('"', StringComparison.Ordinal);
+            var close = open < 0 ? -1 : sql.IndexOf("\".", open + 1, StringComparison.Ordinal);
+            if (close < 0 || CallLog.Current is not { } calls || !Logs.TryGetValue(calls, out var log))
+            {
+                return;
+            }
+
+            var table = new string([.. sql[(close + 2)..].TakeWhile(c => char.IsAsciiLetterLower(c) || c == '_')]);
+            log.Record("sql " + table, Stopwatch.GetTimestamp() - (long)(activity.Duration.TotalSeconds * Stopwatch.Frequency));
+            return;
         }
     }
 }

@@ -80,7 +80,7 @@ internal sealed class LocalBenchWorker(string workerId) : IBenchWorker
 }
 
 /// <summary>A command to a worker process, one JSON line on its stdin.</summary>
-internal sealed record WorkerCommand(string Command, string? ConnectionString = null, string? Prefix = null, string? Queue = null, int Slots = 0);
+internal sealed record WorkerCommand(string Command, string? ConnectionString = null, string? Prefix = null, string? Queue = null, int Slots = 0, string? Backend = null);
 
 /// <summary>A line a worker process prints: the answer to a command, or a <c>finished</c> run.</summary>
 internal sealed record WorkerMessage(string Event)
@@ -178,7 +178,9 @@ internal sealed class ProcessBenchWorker : IBenchWorker
             try
             {
                 var command = JsonSerializer.Deserialize<WorkerCommand>(line, Json)!;
-                var backend = command.ConnectionString is null ? null : new BackendSpec.Azure(command.ConnectionString, command.Prefix!);
+                BackendSpec? backend = command.ConnectionString is null ? null
+                    : command.Backend == "postgres" ? new BackendSpec.Postgres(command.ConnectionString, command.Prefix!)
+                    : new BackendSpec.Azure(command.ConnectionString, command.Prefix!);
                 switch (command.Command)
                 {
                     case "start":
@@ -210,9 +212,12 @@ internal sealed class ProcessBenchWorker : IBenchWorker
         return 0;
     }
 
-    private static WorkerCommand Command(string name, BackendSpec backend) => backend is BackendSpec.Azure azure
-        ? new WorkerCommand(name, azure.ConnectionString, azure.Prefix)
-        : throw new ArgumentException("A worker process can only join an Azure backend (in-memory state is not shared between processes).", nameof(backend));
+    private static WorkerCommand Command(string name, BackendSpec backend) => backend switch
+    {
+        BackendSpec.Azure azure => new WorkerCommand(name, azure.ConnectionString, azure.Prefix, Backend: "azure"),
+        BackendSpec.Postgres postgres => new WorkerCommand(name, postgres.ConnectionString, postgres.Prefix, Backend: "postgres"),
+        _ => throw new ArgumentException("A worker process can only join an Azure or PostgreSQL backend (in-memory state is not shared between processes).", nameof(backend)),
+    };
 
     private async Task<WorkerMessage> SendAsync(WorkerCommand command, CancellationToken cancellationToken)
     {

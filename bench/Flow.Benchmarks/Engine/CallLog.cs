@@ -24,9 +24,15 @@ internal sealed class CallLog
         }
     }
 
+    /// <summary>The log timing the call in progress on this async flow (what SQL statements sent by the call are attributed to).</summary>
+    public static CallLog? Current => Ambient.Value;
+
+    private static readonly AsyncLocal<CallLog?> Ambient = new();
+
     /// <summary>Times a call; a call that throws is recorded under its kind plus the exception's name.</summary>
     public async Task<T> TimeAsync<T>(string kind, Func<Task<T>> call, int items = 0)
     {
+        Ambient.Value = this; // restored when this method returns: it is async
         var start = Stopwatch.GetTimestamp();
         try
         {

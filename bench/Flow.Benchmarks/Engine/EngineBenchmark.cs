@@ -37,6 +37,17 @@ internal sealed record EngineBenchOptions
 
     public string? Output { get; init; }
 
+    /// <summary>azure (a private Azurite, the default) or postgres (a private PostgreSQL cluster, plus pgbench in the same run).</summary>
+    public string Backend { get; init; } = "azure";
+
+    public bool Postgres => Backend == "postgres";
+
+    /// <summary>How long each pgbench measurement runs (postgres only).</summary>
+    public int PgbenchSeconds { get; init; } = 10;
+
+    /// <summary>The pgbench client counts measured (postgres only): 1 (what one sequential run can use) and 8.</summary>
+    public int[] PgbenchClients { get; init; } = [1, 8];
+
     public static EngineBenchOptions Parse(string[] args)
     {
         var o = new EngineBenchOptions { ConnectionString = Environment.GetEnvironmentVariable("FLOW_BENCH_CONNECTION_STRING") };
@@ -58,7 +69,10 @@ internal sealed record EngineBenchOptions
                 "--in-memory" => o with { InMemory = true },
                 "--local-workers" => o with { LocalWorkers = true },
                 "--output" => o with { Output = Next() },
-                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --rounds N, --sequential-tasks N, --fanout-tasks N, --fanout-concurrency N, --distributed-tasks N, --distributed-concurrency N, --workers N, --scenarios sequential,fanout,distributed, --connection-string CS, --in-memory, --local-workers, --output FILE."),
+                "--backend" => o with { Backend = Next() is var b && b is "azure" or "postgres" ? b : throw new ArgumentException("--backend is azure or postgres.") },
+                "--pgbench-seconds" => o with { PgbenchSeconds = NextInt() },
+                "--pgbench-clients" => o with { PgbenchClients = Next().Split(',').Select(c => int.Parse(c, CultureInfo.InvariantCulture)).ToArray() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}. Options: --rounds N, --sequential-tasks N, --fanout-tasks N, --fanout-concurrency N, --distributed-tasks N, --distributed-concurrency N, --workers N, --scenarios sequential,fanout,distributed, --connection-string CS, --in-memory, --local-workers, --output FILE, --backend azure|postgres, --pgbench-seconds N, --pgbench-clients 1,8."),
             };
         }
 
@@ -89,28 +103,32 @@ internal static class EngineBenchmark
                 "sequential" => await InlineScenarioAsync(
                     target, options, "sequential-inline", BenchFlows.Sequential, new BenchInput(options.SequentialTasks, 1),
                     $"one run of {options.SequentialTasks} sequential no-op inline tasks (ctx.RunTaskAsync in a loop)",
-                    minTasksPerSecond: 500, maxRoundTripsPerTask: 1, $"{tag}a").ConfigureAwait(false),
+                    minTasksPerSecond: options.Postgres ? 1000 : 500, maxRoundTripsPerTask: 1, $"{tag}a").ConfigureAwait(false),
                 "fanout" => await InlineScenarioAsync(
                     target, options, "fanout-inline", BenchFlows.FanOut, new BenchInput(options.FanOutTasks, options.FanOutConcurrency),
                     $"one run fanning out {options.FanOutTasks} no-op inline tasks (ctx.MapAsync, maxConcurrency {options.FanOutConcurrency})",
-                    minTasksPerSecond: 2000, maxRoundTripsPerTask: null, $"{tag}b").ConfigureAwait(false),
+                    minTasksPerSecond: options.Postgres ? 4000 : 2000, maxRoundTripsPerTask: options.Postgres ? 1 : null, $"{tag}b").ConfigureAwait(false),
                 "distributed" => await DistributedScenarioAsync(target, options, $"{tag}c").ConfigureAwait(false),
                 _ => throw new ArgumentException($"Unknown scenario '{name}' (sequential, fanout, distributed)."),
             };
             scenarios.Add(result);
         }
 
+        var pgbench = options.Postgres && !options.InMemory ? await Pgbench.MeasureAsync(options, options.ConnectionString).ConfigureAwait(false) : null;
         var report = new JsonObject
         {
             ["benchmark"] = "engine",
+            ["backend"] = options.InMemory ? "in-memory" : options.Backend,
             ["target"] = options.InMemory ? "in-memory store and queue (harness debugging only: no I/O)"
                 : options.ConnectionString is not null ? "given connection string"
+                : options.Postgres ? $"a fresh private PostgreSQL {Pgbench.ServerVersion()} cluster (loopback; fsync, synchronous_commit and full_page_writes off, as the test fixture) per scenario; a fresh schema per round"
                 : "a fresh private Azurite (npm azurite 3.37.0, in-memory, loopback) per scenario; fresh tables and queues per round",
             ["machine"] = Machine(),
             ["rounds"] = options.Rounds,
             ["statistic"] = "median of the rounds (after one warm-up round per scenario); medianRound is the round with the median tasks/s",
             ["engineOptions"] = "defaults: FlowEngineOptions and FlowWorkerOptions (MaxConcurrentRuns 16, MaxConcurrentTasks 16, poll 20 ms doubling to 1 s while empty)",
             ["scenarios"] = scenarios,
+            ["pgbench"] = pgbench,
             ["meetsGoals"] = scenarios.All(s => s!["goal"]!["met"]!.GetValue<bool>()),
         };
         var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -159,7 +177,7 @@ internal static class EngineBenchmark
 
         var median = RoundResult.Median(rounds);
         var met = median.TasksPerSecond >= minTasksPerSecond && (maxRoundTripsPerTask is not { } max || median.MarginalRoundTripsPerTask <= max);
-        var json = median.ToJson(name, description, rounds);
+        var json = median.ToJson(name, description, rounds, options.Postgres ? "sql" : "http");
         if (measureFloor)
         {
             var floor = floors.Order().ElementAt(floors.Count / 2);
@@ -233,7 +251,8 @@ internal static class EngineBenchmark
             var json = median.ToJson(
                 "distributed",
                 $"one run fanning out {input.Tasks} no-op registered tasks with TaskOptions.Distributed() (ctx.MapTaskAsync, maxConcurrency {input.MaxConcurrency}), executed by {options.Workers} FlowWorker {(options.InMemory || options.LocalWorkers ? "instances in this process" : "processes")}; the run itself (its episodes) is also processed by those workers",
-                rounds.Select(r => r.Engine).ToList());
+                rounds.Select(r => r.Engine).ToList(),
+                options.Postgres ? "sql" : "http");
             json["workers"] = options.Workers;
             json["workerProcesses"] = !options.InMemory && !options.LocalWorkers;
             json["rawReceiveDelete"] = new JsonObject
@@ -243,7 +262,7 @@ internal static class EngineBenchmark
                 ["samplesPerSecond"] = new JsonArray(raws.Select(r => (JsonNode)Math.Round(r.PerSecond, 1)).ToArray()),
                 ["seconds"] = Math.Round(rawMedian.Seconds, 3),
                 ["calls"] = rawMedian.Calls.ToJson(input.Tasks),
-                ["http"] = rawMedian.Http.ToJson(input.Tasks),
+                [options.Postgres ? "sql" : "http"] = rawMedian.Http.ToJson(input.Tasks),
             };
             json["ratioToRaw"] = Math.Round(ratio, 3);
             json["ratioToRawMeaning"] = "median over the rounds of (engine tasks/s / raw receive+delete items/s) measured in the same round";
@@ -388,36 +407,45 @@ internal static class EngineBenchmark
     /// <summary>Where the scenario's state lives: a fresh private Azurite, a given account, or shared memory.</summary>
     private sealed class Target : IAsyncDisposable
     {
-        private readonly AzuriteFixture? _azurite;
+        private readonly IAsyncDisposable? _server;
         private readonly string? _connectionString;
+        private readonly bool _postgres;
 
-        private Target(AzuriteFixture? azurite, string? connectionString)
+        private Target(IAsyncDisposable? server, string? connectionString, bool postgres)
         {
-            _azurite = azurite;
+            _server = server;
             _connectionString = connectionString;
+            _postgres = postgres;
         }
 
         public static async Task<Target> CreateAsync(EngineBenchOptions options)
         {
             if (options.InMemory || options.ConnectionString is not null)
             {
-                return new Target(null, options.ConnectionString);
+                return new Target(null, options.ConnectionString, options.Postgres);
+            }
+
+            if (options.Postgres)
+            {
+                var postgres = new PostgresFixture();
+                await postgres.InitializeAsync().ConfigureAwait(false);
+                return new Target(postgres, postgres.ConnectionString, postgres: true);
             }
 
             var azurite = new AzuriteFixture();
             await azurite.InitializeAsync().ConfigureAwait(false);
-            return new Target(azurite, azurite.ConnectionString);
+            return new Target(azurite, azurite.ConnectionString, postgres: false);
         }
 
         public BackendSpec Backend(string prefix) => _connectionString is null
             ? new BackendSpec.InMemory(new InMemoryFlowStore(), new InMemoryWorkQueue())
-            : new BackendSpec.Azure(_connectionString, prefix);
+            : _postgres ? new BackendSpec.Postgres(_connectionString, prefix) : new BackendSpec.Azure(_connectionString, prefix);
 
         public async ValueTask DisposeAsync()
         {
-            if (_azurite is not null)
+            if (_server is not null)
             {
-                await _azurite.DisposeAsync().ConfigureAwait(false);
+                await _server.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -451,9 +479,10 @@ internal sealed record RoundResult(int Tasks, DateTimeOffset Started, DateTimeOf
     public static RoundResult Median(List<RoundResult> rounds) => rounds.OrderBy(r => r.TasksPerSecond).ElementAt(rounds.Count / 2);
 
     public string Summary() =>
-        $"{TasksPerSecond,7:F0} tasks/s ({WallSeconds:F3} s; from episode start {Tasks / EpisodeSeconds:F0}/s), {RoundTripsPerTask:F3} round trips/task ({Calls.Count("store.Commit")} commit calls, {Calls.Total} calls{(Http.Total > 0 ? $", {Http.Total} HTTP requests" : string.Empty)})";
+        $"{TasksPerSecond,7:F0} tasks/s ({WallSeconds:F3} s; from episode start {Tasks / EpisodeSeconds:F0}/s), {RoundTripsPerTask:F3} round trips/task ({Calls.Count("store.Commit")} commit calls, {Calls.Total} calls{(Http.Total > 0 ? $", {Http.Total} HTTP requests or SQL statements" : string.Empty)})";
 
-    public JsonObject ToJson(string name, string description, List<RoundResult> rounds) => new()
+    // wire: "http" (Azure: HTTP requests) or "sql" (PostgreSQL: SQL statements, one round trip each).
+    public JsonObject ToJson(string name, string description, List<RoundResult> rounds, string wire) => new()
     {
         ["name"] = name,
         ["description"] = description,
@@ -463,7 +492,7 @@ internal sealed record RoundResult(int Tasks, DateTimeOffset Started, DateTimeOf
         ["roundTripsPerTask"] = Math.Round(RoundTripsPerTask, 3),
         ["roundTripsPerTaskWithoutIdlePolls"] = Math.Round((Calls.Total - IdlePolls) / (double)Tasks, 3),
         ["commitCallsPerTask"] = Math.Round(Calls.Count("store.Commit") / (double)Tasks, 3),
-        ["httpRequestsPerTask"] = Http.Total > 0 ? Math.Round(Http.Total / (double)Tasks, 3) : null,
+        [wire == "sql" ? "sqlStatementsPerTask" : "httpRequestsPerTask"] = Http.Total > 0 ? Math.Round(Http.Total / (double)Tasks, 3) : null,
         ["medianRound"] = new JsonObject
         {
             ["wallSeconds"] = Math.Round(WallSeconds, 3),
@@ -473,7 +502,7 @@ internal sealed record RoundResult(int Tasks, DateTimeOffset Started, DateTimeOf
             ["tasksPerSecondFromEpisodeStart"] = Math.Round(Tasks / EpisodeSeconds, 1),
             ["roundTrips"] = Calls.Total,
             ["calls"] = Calls.ToJson(Tasks),
-            ["http"] = Http.Total > 0 ? Http.ToJson(Tasks) : null,
+            [wire] = Http.Total > 0 ? Http.ToJson(Tasks) : null,
         },
     };
 }

@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flow.Engine.ControlPlane;
+using Flow.Engine.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using static Flow.Storage.Postgres.PgValues;
+
+namespace Flow.Storage.Postgres;
+
+/// <summary>
+/// The control-plane store on PostgreSQL, in the same schema as the state store: <c>deployments</c>, <c>work_pools</c> and
+/// <c>control_state</c> (one row per name or key: the record as JSON text and a bigint version from the
+/// <c>control_versions</c> sequence) and <c>rejected_run_requests</c>. Each write is one statement whose condition is in its
+/// WHERE or ON CONFLICT clause, so a failed condition writes nothing. Thread-safe.
+/// </summary>
+public sealed class PostgresControlStore : IControlStore
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresFlowStorageOptions _options;
+    private readonly PostgresResilience _resilience;
+    private readonly string _s;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="dataSource">The database (shared with the state store and queue).</param>
+    /// <param name="options">The schema; null for the defaults.</param>
+    /// <param name="logger">Where retries are logged; null for none.</param>
+    public PostgresControlStore(NpgsqlDataSource dataSource, PostgresFlowStorageOptions? options = null, ILogger<PostgresControlStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _options = options ?? new PostgresFlowStorageOptions();
+        _options.Validate();
+        _dataSource = dataSource;
+        _resilience = new PostgresResilience(dataSource, (ILogger?)logger ?? NullLogger.Instance);
+        _s = PostgresMigrations.Quote(_options.Schema);
+    }
+
+    /// <inheritdoc />
+    public Task InitializeAsync(CancellationToken cancellationToken) =>
+        new PostgresFlowStore(_dataSource, _options).InitializeAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Versioned<DeploymentRecord>?> GetDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateDeploymentName(name);
+        return GetAsync<DeploymentRecord>("deployments", "name", name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Versioned<DeploymentRecord>>> ListDeploymentsAsync(CancellationToken cancellationToken) =>
+        ListAsync<DeploymentRecord>("deployments", cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Versioned<DeploymentRecord>> PutDeploymentAsync(DeploymentRecord deployment, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateDeployment(deployment);
+        return PutAsync("deployments", "name", deployment.Name, ControlStoreContract.Normalize(deployment), expectedVersion, "Deployment", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateDeploymentName(name);
+        return DeleteAsync("deployments", name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Versioned<WorkPoolRecord>?> GetWorkPoolAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidatePoolName(name);
+        return GetAsync<WorkPoolRecord>("work_pools", "name", name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Versioned<WorkPoolRecord>>> ListWorkPoolsAsync(CancellationToken cancellationToken) =>
+        ListAsync<WorkPoolRecord>("work_pools", cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Versioned<WorkPoolRecord>> PutWorkPoolAsync(WorkPoolRecord pool, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateWorkPool(pool);
+        return PutAsync("work_pools", "name", pool.Name, ControlStoreContract.Normalize(pool), expectedVersion, "Work pool", cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> DeleteWorkPoolAsync(string name, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidatePoolName(name);
+        return DeleteAsync("work_pools", name, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task AddRejectedRequestAsync(RejectedRunRequest request, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateRejectedRequest(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var copy = ControlStoreContract.Normalize(request);
+        await _resilience.ExecuteAsync(
+            $"INSERT INTO {_s}.rejected_run_requests (id, rejected_at, record) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET rejected_at = excluded.rejected_at, record = excluded.record",
+            [Str(copy.Id), Time(copy.RejectedAt), Str(JsonSerializer.Serialize(copy, Json))],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RejectedRunRequest>> ListRejectedRequestsAsync(int maxCount, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateMaxCount(maxCount);
+        var rows = await QueryAsync(
+            $"SELECT record, '' FROM {_s}.rejected_run_requests ORDER BY rejected_at DESC, id LIMIT $1", [P(maxCount)], cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => JsonSerializer.Deserialize<RejectedRunRequest>(r.Record, Json)!)];
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<string>?> GetStateAsync(string key, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateStateKey(key);
+        var rows = await QueryAsync($"SELECT record, version::text FROM {_s}.control_state WHERE key = $1", [Str(key)], cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : new Versioned<string>(rows[0].Record, rows[0].Version);
+    }
+
+    /// <inheritdoc />
+    public async Task<Versioned<string>> PutStateAsync(string key, string value, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        ControlStoreContract.ValidateState(key, value);
+        var version = await WriteAsync("control_state", "key", key, value, expectedVersion, "State entry", cancellationToken).ConfigureAwait(false);
+        return new Versioned<string>(value, version);
+    }
+
+    private async Task<Versioned<T>?> GetAsync<T>(string table, string keyColumn, string key, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"SELECT record, version::text FROM {_s}.{table} WHERE {keyColumn} = $1", [Str(key)], cancellationToken).ConfigureAwait(false);
+        return rows.Count == 0 ? null : new Versioned<T>(JsonSerializer.Deserialize<T>(rows[0].Record, Json)!, rows[0].Version);
+    }
+
+    private async Task<IReadOnlyList<Versioned<T>>> ListAsync<T>(string table, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"SELECT record, version::text FROM {_s}.{table} ORDER BY name", [], cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => new Versioned<T>(JsonSerializer.Deserialize<T>(r.Record, Json)!, r.Version))];
+    }
+
+    private async Task<Versioned<T>> PutAsync<T>(string table, string keyColumn, string key, T record, string? expectedVersion, string what, CancellationToken cancellationToken)
+    {
+        var version = await WriteAsync(table, keyColumn, key, JsonSerializer.Serialize(record, Json), expectedVersion, what, cancellationToken).ConfigureAwait(false);
+        return new Versioned<T>(record, version);
+    }
+
+    /// <summary>One conditional write: null = create or replace, <see cref="IControlStore.MustNotExist"/> = create only, else replace that version only.</summary>
+    private async Task<string> WriteAsync(string table, string keyColumn, string key, string document, string? expectedVersion, string what, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var next = $"nextval('{_s}.control_versions')";
+        string sql;
+        NpgsqlParameter[] parameters;
+        if (expectedVersion is null)
+        {
+            sql = $"INSERT INTO {_s}.{table} ({keyColumn}, version, record) VALUES ($1, {next}, $2) ON CONFLICT ({keyColumn}) DO UPDATE SET version = excluded.version, record = excluded.record, updated_at = now() RETURNING version";
+            parameters = [Str(key), Str(document)];
+        }
+        else if (expectedVersion.Length == 0)
+        {
+            sql = $"INSERT INTO {_s}.{table} ({keyColumn}, version, record) VALUES ($1, {next}, $2) ON CONFLICT ({keyColumn}) DO NOTHING RETURNING version";
+            parameters = [Str(key), Str(document)];
+        }
+        else if (long.TryParse(expectedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
+        {
+            sql = $"UPDATE {_s}.{table} SET version = {next}, record = $2, updated_at = now() WHERE {keyColumn} = $1 AND version = $3 RETURNING version";
+            parameters = [Str(key), Str(document), P(expected)];
+        }
+        else
+        {
+            throw new ConcurrencyException($"{what} '{key}' has no version '{expectedVersion}' (not a version of this store); nothing was written.");
+        }
+
+        return await _resilience.ScalarAsync(sql, parameters, cancellationToken).ConfigureAwait(false) is long version
+            ? version.ToString(CultureInfo.InvariantCulture)
+            : throw new ConcurrencyException(
+                expectedVersion is { Length: 0 } ? $"{what} '{key}' already exists; nothing was written." : $"{what} '{key}' is not at version {expectedVersion} (or does not exist); nothing was written.");
+    }
+
+    private async Task<bool> DeleteAsync(string table, string name, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await _resilience.ExecuteAsync($"DELETE FROM {_s}.{table} WHERE name = $1", [Str(name)], cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    private async Task<List<(string Record, string Version)>> QueryAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return await _resilience.ReadAsync(
+            async (connection, ct) =>
+            {
+                using var command = PostgresResilience.Command(sql, connection, parameters.Select(p => p.Clone()));
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                var rows = new List<(string, string)>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    rows.Add((reader.GetString(0), reader.GetString(1)));
+                }
+
+                return rows;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,682 @@
+using System.Buffers.Text;
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Flow.Engine.Storage;
+using Flow.Sdk;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using static Flow.Storage.Postgres.PgValues;
+
+namespace Flow.Storage.Postgres;
+
+/// <summary>
+/// The flow state store on PostgreSQL (README "PostgreSQL backend"): one row per run in <c>runs</c> with a bigint row
+/// version, and the run's state history, journal, inbox, log lines and artifacts in tables of their own keyed by run id.
+/// A commit is one SQL statement — the run row updated where the version still matches, plus everything appended with it
+/// in data-modifying CTEs joined to that update — so it is one transaction and one round trip, and a stale version
+/// writes nothing. Listing is keyset pagination on <c>(created_at DESC, run_id)</c> over indexes per filter.
+/// </summary>
+/// <remarks>
+/// Reads are retried on a fresh connection when the connection breaks (a server restart); writes are not (a lost answer
+/// would make a retried commit ambiguous): they throw, the episode fails, and its work item is delivered again.
+/// Thread-safe; create one per database and schema and keep it.
+/// </remarks>
+public sealed partial class PostgresFlowStore : IFlowStore
+{
+    private const string TokenPrefix = "pg1.";
+    private const string LogTokenPrefix = "pglog.";
+
+    private static readonly string[] FinalStates = [.. Enum.GetValues<RunState>().Where(s => s.IsFinal()).Select(s => s.ToString())];
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresFlowStorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly PostgresResilience _resilience;
+    private readonly string _s;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="dataSource">The database (shared with the work queue; see <see cref="PostgresConnection.CreateDataSource"/>).</param>
+    /// <param name="options">Schema and limits; null for the defaults.</param>
+    /// <param name="logger">Where retries and migrations are logged; null for none.</param>
+    public PostgresFlowStore(NpgsqlDataSource dataSource, PostgresFlowStorageOptions? options = null, ILogger<PostgresFlowStore>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _options = options ?? new PostgresFlowStorageOptions();
+        _options.Validate();
+        _dataSource = dataSource;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _resilience = new PostgresResilience(dataSource, _logger);
+        _s = PostgresMigrations.Quote(_options.Schema);
+    }
+
+    /// <inheritdoc />
+    public int MaxItemsPerCommit => _options.MaxItemsPerCommit;
+
+    /// <inheritdoc />
+    public int MaxPayloadBytes => _options.MaxPayloadBytes;
+
+    /// <summary>The schema holding the tables.</summary>
+    public string Schema => _options.Schema;
+
+    /// <summary>Where the store is, for messages: host, port, database, user and the setting (never the password).</summary>
+    public string Server => PostgresConnection.Describe(_dataSource);
+
+    /// <summary>Creates or migrates the schema (<c>schema_migrations</c>, under an advisory lock; safe when several processes start at once).</summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="PostgresStorageException">The server cannot be reached or refuses the login; the message names the server and setting, never the password.</exception>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var applied = await _resilience.ReadAsync(
+                ct => PostgresMigrations.MigrateAsync(_dataSource, _options.Schema, null, ct), cancellationToken).ConfigureAwait(false);
+            foreach (var version in applied)
+            {
+                PostgresStorageLog.MigrationApplied(_logger, _options.Schema, version, PostgresMigrations.All.First(m => m.Version == version).Name);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new PostgresStorageException($"Cannot prepare the Flow schema '{_options.Schema}' in {PostgresConnection.Describe(_dataSource)}: {e.Message}", e) { SettingName = PostgresConnection.SettingOf(_dataSource) };
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateNewRun(run, firstTransition);
+        StorageContract.ValidatePayloads(run, MaxPayloadBytes);
+        cancellationToken.ThrowIfCancellationRequested();
+        var stored = StorageContract.Normalize(run);
+        var parameters = new List<NpgsqlParameter> { Str(stored.RunId), Str(stored.FlowName), Time(stored.CreatedAt) };
+        AddMutable(parameters, stored);
+        var values = string.Join(", ", Enumerable.Range(1, parameters.Count).Select(i => "$" + i.ToString(CultureInfo.InvariantCulture)));
+        var t = parameters.Count;
+        parameters.AddRange([P(firstTransition.Index), Str(firstTransition.From?.ToString()), Str(firstTransition.To.ToString()), Time(StorageContract.NormalizeTime(firstTransition.Timestamp)), Str(firstTransition.Message), P(firstTransition.Attempt)]);
+        var sql = $"""
+            WITH r AS (
+                INSERT INTO {_s}.runs (run_id, flow_name, created_at, {string.Join(", ", MutableColumns)}, version)
+                VALUES ({values}, 1)
+                ON CONFLICT (run_id) DO NOTHING
+                RETURNING run_id, version),
+            t AS (
+                INSERT INTO {_s}.state_transitions (run_id, idx, from_state, to_state, at, message, attempt)
+                SELECT r.run_id, ${t + 1}, ${t + 2}, ${t + 3}, ${t + 4}, ${t + 5}, ${t + 6} FROM r)
+            SELECT version FROM r
+            """;
+        var version = await _resilience.ScalarAsync(sql, [.. parameters], cancellationToken).ConfigureAwait(false);
+        if (version is long created)
+        {
+            return (new StoredRun(stored, Version(created)), true);
+        }
+
+        // It exists (or a concurrent creation won): return it as it is.
+        return (await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false)
+            ?? throw new ConcurrencyException($"Run '{run.RunId}' was created and deleted concurrently."), false);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRun?> GetRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = await QueryRunAsync(runId, $"SELECT {RunColumns} FROM {_s}.runs WHERE run_id = $1", [], ReadRun, cancellationToken).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRun> CommitAsync(RunCommit commit, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
+        StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
+        cancellationToken.ThrowIfCancellationRequested();
+        var run = StorageContract.Normalize(commit.Run);
+        if (!long.TryParse(commit.ExpectedVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
+        {
+            throw new ConcurrencyException($"Run '{run.RunId}' has no version '{commit.ExpectedVersion}' (not a version of this store); nothing was written.");
+        }
+
+        var (sql, parameters) = BuildCommit(commit, run, expected);
+        object? result;
+        try
+        {
+            result = await _resilience.ScalarAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && string.Equals(e.TableName, "inbox", StringComparison.Ordinal))
+        {
+            throw new DuplicateInboxItemException(
+                $"Run '{run.RunId}' already has one of the inbox items {string.Join(", ", commit.InboxToAdd.Select(i => "'" + i.Id + "'"))}; nothing was written.", e);
+        }
+
+        return result is long version
+            ? new StoredRun(run, Version(version))
+            : throw new ConcurrencyException($"Run '{run.RunId}' changed since version {commit.ExpectedVersion} (or does not exist); nothing was written.");
+    }
+
+    /// <inheritdoc />
+    public async Task<RunJournal> LoadJournalAsync(FlowRunRecord run, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!IsValidRunId(run.RunId))
+        {
+            return new RunJournal([], []);
+        }
+
+        // One round trip: the events of the attempt and the pending inbox, as a batch.
+        return await _resilience.ReadAsync(
+            async (connection, ct) =>
+            {
+                using var batch = new NpgsqlBatch(connection);
+                var events = new NpgsqlBatchCommand($"SELECT {EventColumns} FROM {_s}.journal_events WHERE run_id = $1 AND attempt = $2 AND idx BETWEEN 1 AND $3 ORDER BY idx");
+                events.Parameters.AddRange(new NpgsqlParameter[] { Str(run.RunId), P(run.Attempt), P(run.JournalLength) });
+                var inbox = new NpgsqlBatchCommand($"SELECT {InboxColumns} FROM {_s}.inbox WHERE run_id = $1 ORDER BY delivered_at, item_id");
+                inbox.Parameters.Add(Str(run.RunId));
+                batch.BatchCommands.Add(events);
+                batch.BatchCommands.Add(inbox);
+                var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                var list = new List<JournalEvent>(run.JournalLength);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    var e = ReadEvent(reader);
+                    if (e.Index == list.Count + 1)
+                    {
+                        list.Add(e); // 1..JournalLength, up to the first gap
+                    }
+                }
+
+                await reader.NextResultAsync(ct).ConfigureAwait(false);
+                var items = new List<InboxItem>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    items.Add(ReadInbox(reader));
+                }
+
+                return new RunJournal(list, items);
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<JournalEvent?> GetJournalEventAsync(string runId, int attempt, int index, CancellationToken cancellationToken)
+    {
+        var rows = await QueryRunAsync(
+            runId,
+            $"SELECT {EventColumns} FROM {_s}.journal_events WHERE run_id = $1 AND attempt = $2 AND idx = $3",
+            [P(attempt), P(index)],
+            ReadEvent,
+            cancellationToken).ConfigureAwait(false);
+        return rows.FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StateTransition>> GetStateHistoryAsync(string runId, CancellationToken cancellationToken)
+    {
+        return await QueryRunAsync(
+            runId,
+            $"SELECT idx, from_state, to_state, at, message, attempt FROM {_s}.state_transitions WHERE run_id = $1 ORDER BY idx",
+            [],
+            r => new StateTransition(
+                r.GetInt32(0),
+                r.IsDBNull(1) ? null : ParseEnum<RunState>(r.GetString(1)),
+                ParseEnum<RunState>(r.GetString(2)),
+                GetTime(r, 3),
+                GetStringOrNull(r, 4),
+                r.GetInt32(5)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        StorageContract.ValidatePageSize(query.PageSize);
+        var (sql, parameters) = BuildListQuery(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var rows = await QueryAsync(sql, parameters, ReadRun, cancellationToken).ConfigureAwait(false);
+        if (rows.Count <= query.PageSize)
+        {
+            return new RunPage([.. rows.Select(r => r.Record)], null);
+        }
+
+        var page = rows.Take(query.PageSize).Select(r => r.Record).ToArray();
+        return new RunPage(page, RunToken(page[^1]));
+    }
+
+    /// <summary>The statement <see cref="ListRunsAsync"/> sends: keyset pagination over the index of the most selective filter.</summary>
+    internal (string Sql, List<NpgsqlParameter> Parameters) BuildListQuery(RunQuery query)
+    {
+        var after = query.ContinuationToken is { } token ? ParseRunToken(token) : default((DateTimeOffset CreatedAt, string RunId)?);
+        var where = new List<string>();
+        var parameters = new List<NpgsqlParameter>();
+        string Next(NpgsqlParameter parameter)
+        {
+            parameters.Add(parameter);
+            return "$" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (query.State is { } state)
+        {
+            where.Add("state = " + Next(Str(state.ToString())));
+        }
+
+        if (query.FlowName is { } flow)
+        {
+            where.Add("flow_name = " + Next(Str(flow)));
+        }
+
+        if (query.Deployment is { } deployment)
+        {
+            where.Add("deployment = " + Next(Str(deployment)));
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            where.Add("created_at >= " + Next(Time(CeilingMicrosecond(from))));
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            where.Add("created_at < " + Next(Time(CeilingMicrosecond(before))));
+        }
+
+        if (after is { } position)
+        {
+            var at = Next(Time(position.CreatedAt));
+            var id = Next(Str(position.RunId));
+            where.Add($"created_at <= {at} AND (created_at < {at} OR run_id > {id})");
+        }
+
+        var limit = Next(P(query.PageSize + 1));
+        var sql = $"SELECT {RunColumns} FROM {_s}.runs{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY created_at DESC, run_id LIMIT {limit}";
+        return (sql, parameters);
+    }
+
+    /// <inheritdoc />
+    public async Task<LogPage> GetLogsAsync(string runId, int pageSize, string? continuationToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        StorageContract.ValidatePageSize(pageSize);
+        var from = continuationToken is null ? 1 : ParseLogToken(continuationToken);
+        var rows = await QueryRunAsync(
+            runId,
+            $"SELECT line_no, logged_at, level, message, call_id, attempt FROM {_s}.run_logs WHERE run_id = $1 AND line_no >= $2 ORDER BY line_no LIMIT $3",
+            [P(from), P(pageSize + 1)],
+            r => (Number: r.GetInt32(0), Line: new RunLogLine(GetTime(r, 1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5))),
+            cancellationToken).ConfigureAwait(false);
+        return rows.Count <= pageSize
+            ? new LogPage([.. rows.Select(r => r.Line)], null)
+            : new LogPage([.. rows.Take(pageSize).Select(r => r.Line)], LogTokenPrefix + rows[pageSize].Number.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunArtifact>> GetArtifactsAsync(string runId, CancellationToken cancellationToken)
+    {
+        return await QueryRunAsync(
+            runId,
+            $"SELECT artifact_key, type, data, description, created_at, call_id FROM {_s}.artifacts WHERE run_id = $1 ORDER BY artifact_key",
+            [],
+            r => new RunArtifact(r.GetString(0), ParseEnum<ArtifactType>(r.GetString(1)), r.GetString(2), GetStringOrNull(r, 3), GetTime(r, 4), r.GetInt32(5)),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<CacheEntry?> GetCacheEntryAsync(string key, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCacheKey(key);
+        cancellationToken.ThrowIfCancellationRequested();
+        var rows = await QueryAsync(
+            $"SELECT cache_key, value, task_name, run_id, created_at, expires_at FROM {_s}.task_cache WHERE key_hash = $1",
+            [P(KeyHash(key))],
+            r => new CacheEntry(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), GetTime(r, 4), GetTimeOrNull(r, 5)),
+            cancellationToken).ConfigureAwait(false);
+        return rows.FirstOrDefault(e => string.Equals(e.Key, Text(key), StringComparison.Ordinal)) is { } entry ? entry with { Key = key } : null;
+    }
+
+    /// <inheritdoc />
+    public async Task PutCacheEntryAsync(CacheEntry entry, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateCacheEntry(entry, MaxPayloadBytes);
+        cancellationToken.ThrowIfCancellationRequested();
+        var e = StorageContract.Normalize(entry);
+        await _resilience.ExecuteAsync(
+            $"""
+            INSERT INTO {_s}.task_cache (key_hash, cache_key, value, task_name, run_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (key_hash) DO UPDATE SET cache_key = excluded.cache_key, value = excluded.value, task_name = excluded.task_name,
+                run_id = excluded.run_id, created_at = excluded.created_at, expires_at = excluded.expires_at
+            """,
+            [P(KeyHash(e.Key)), Str(e.Key), Str(e.Value), Str(e.TaskName), Str(e.RunId), Time(e.CreatedAt), Time(e.ExpiresAt)],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Retention: deletes up to <paramref name="batchSize"/> runs in a final state that ended before <paramref name="endedBefore"/>,
+    /// with their state history, journal, inbox, logs and artifacts, in one statement (one transaction), oldest first;
+    /// and cache entries that expired before that time.
+    /// </summary>
+    /// <param name="endedBefore">The cut-off.</param>
+    /// <param name="batchSize">The most runs to delete.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>How many runs were deleted (fewer than <paramref name="batchSize"/>: none is left).</returns>
+    public async Task<int> DeleteFinishedRunsAsync(DateTimeOffset endedBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+        var sql = $"""
+            WITH d AS (
+                DELETE FROM {_s}.runs WHERE run_id IN (
+                    SELECT run_id FROM {_s}.runs WHERE ended_at < $1 AND state = ANY($2) ORDER BY ended_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                RETURNING run_id),
+            j AS (DELETE FROM {_s}.journal_events x USING d WHERE x.run_id = d.run_id),
+            t AS (DELETE FROM {_s}.state_transitions x USING d WHERE x.run_id = d.run_id),
+            i AS (DELETE FROM {_s}.inbox x USING d WHERE x.run_id = d.run_id),
+            l AS (DELETE FROM {_s}.run_logs x USING d WHERE x.run_id = d.run_id),
+            a AS (DELETE FROM {_s}.artifacts x USING d WHERE x.run_id = d.run_id),
+            c AS (DELETE FROM {_s}.task_cache WHERE expires_at < $1)
+            SELECT count(*)::integer FROM d
+            """;
+        var deleted = await _resilience.ScalarAsync(sql, [Time(endedBefore), Texts(FinalStates), P(batchSize)], cancellationToken).ConfigureAwait(false);
+        return deleted is int count ? count : 0;
+    }
+
+    // ---------------------------------------------------------------- commits
+
+    private (string Sql, NpgsqlParameter[] Parameters) BuildCommit(RunCommit commit, FlowRunRecord run, long expected)
+    {
+        var parameters = new List<NpgsqlParameter> { Str(run.RunId), P(expected) };
+        AddMutable(parameters, run);
+        var set = string.Join(", ", MutableColumns.Select((c, i) => $"{c} = ${i + 3}"));
+        var sql = new StringBuilder(1024);
+        sql.Append(CultureInfo.InvariantCulture, $"WITH r AS (UPDATE {_s}.runs SET version = version + 1, {set} WHERE run_id = $1 AND version = $2 RETURNING run_id, version)");
+
+        string Next(NpgsqlParameter parameter)
+        {
+            parameters.Add(parameter);
+            return "$" + parameters.Count.ToString(CultureInfo.InvariantCulture);
+        }
+
+        // Appends "name AS (INSERT … SELECT r.run_id, scalars…, u.* FROM r, unnest(arrays…) … ON CONFLICT …)".
+        void Insert(string name, string table, string columns, string[] scalars, NpgsqlParameter[] arrays, string? conflict)
+        {
+            var unnest = string.Join(", ", arrays.Select(a => Next(a) + "::" + PgArrayType(a)));
+            var scalarList = string.Concat(scalars.Select(s => ", " + s));
+            sql.Append(CultureInfo.InvariantCulture, $",\n{name} AS (INSERT INTO {_s}.{table} ({columns}) SELECT r.run_id{scalarList}, u.* FROM r, unnest({unnest}) AS u {conflict})");
+        }
+
+        if (commit.Events.Count > 0)
+        {
+            var events = commit.Events.Select(StorageContract.Normalize).ToList();
+            Insert("e", "journal_events", EventInsertColumns, [Next(P(run.Attempt))],
+                [
+                    Ints(events.Select(e => e.Index)), Texts(events.Select(e => e.Kind.ToString())), Ints(events.Select(e => e.CallId)),
+                    Texts(events.Select(e => e.Name)), Ints(events.Select(e => e.Attempt)), Texts(events.Select(e => e.State?.ToString())),
+                    Times(events.Select(e => (DateTimeOffset?)e.Timestamp)), Times(events.Select(e => e.StartedAt)), Times(events.Select(e => e.DueAt)),
+                    Texts(events.Select(e => e.Payload)), Texts(events.Select(e => e.Failure?.Type)), Texts(events.Select(e => e.Failure?.Message)),
+                    Texts(events.Select(e => e.Failure?.StackTrace)), Texts(events.Select(e => e.Detail)),
+                ],
+                "ON CONFLICT (run_id, attempt, idx) DO UPDATE SET " + Excluded(EventInsertColumns, 3));
+        }
+
+        if (commit.Transitions.Count > 0)
+        {
+            var transitions = commit.Transitions.Select(StorageContract.Normalize).ToList();
+            Insert("t", "state_transitions", "run_id, idx, from_state, to_state, at, message, attempt", [],
+                [
+                    Ints(transitions.Select(t => t.Index)), Texts(transitions.Select(t => t.From?.ToString())), Texts(transitions.Select(t => t.To.ToString())),
+                    Times(transitions.Select(t => (DateTimeOffset?)t.Timestamp)), Texts(transitions.Select(t => t.Message)), Ints(transitions.Select(t => t.Attempt)),
+                ],
+                "ON CONFLICT (run_id, idx) DO UPDATE SET " + Excluded("run_id, idx, from_state, to_state, at, message, attempt", 2));
+        }
+
+        if (commit.InboxToRemove.Count > 0)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $",\nd AS (DELETE FROM {_s}.inbox x USING r WHERE x.run_id = r.run_id AND x.item_id = ANY({Next(Texts(commit.InboxToRemove))}))");
+        }
+
+        if (commit.InboxToAdd.Count > 0)
+        {
+            var items = commit.InboxToAdd.Select(StorageContract.Normalize).ToList();
+            Insert("i", "inbox", InboxInsertColumns, [],
+                [
+                    Texts(items.Select(i => i.Id)), Texts(items.Select(i => i.Kind.ToString())), Ints(items.Select(i => i.RunAttempt)), Ints(items.Select(i => i.CallId)),
+                    Ints(items.Select(i => i.Attempt)), Texts(items.Select(i => i.Name)), Texts(items.Select(i => i.Payload)),
+                    Texts(items.Select(i => i.Failure?.Type)), Texts(items.Select(i => i.Failure?.Message)), Texts(items.Select(i => i.Failure?.StackTrace)),
+                    Times(items.Select(i => i.StartedAt)), Times(items.Select(i => (DateTimeOffset?)i.Timestamp)), Texts(items.Select(i => i.Detail)),
+                ],
+                null);
+        }
+
+        if (commit.Logs.Count > 0)
+        {
+            var first = run.LogCount - commit.Logs.Count + 1;
+            var lines = commit.Logs.Select(StorageContract.Normalize).ToList();
+            Insert("l", "run_logs", "run_id, line_no, logged_at, level, message, call_id, attempt", [],
+                [
+                    Ints(Enumerable.Range(first, lines.Count)), Times(lines.Select(l => (DateTimeOffset?)l.Timestamp)), Texts(lines.Select(l => l.Level)),
+                    Texts(lines.Select(l => l.Message)), Ints(lines.Select(l => l.CallId)), Ints(lines.Select(l => l.Attempt)),
+                ],
+                "ON CONFLICT (run_id, line_no) DO UPDATE SET " + Excluded("run_id, line_no, logged_at, level, message, call_id, attempt", 2));
+        }
+
+        if (commit.Artifacts.Count > 0)
+        {
+            var artifacts = commit.Artifacts.Select(StorageContract.Normalize).ToList();
+            Insert("a", "artifacts", "run_id, artifact_key, type, data, description, created_at, call_id", [],
+                [
+                    Texts(artifacts.Select(a => a.Key)), Texts(artifacts.Select(a => a.Type.ToString())), Texts(artifacts.Select(a => a.Data)),
+                    Texts(artifacts.Select(a => a.Description)), Times(artifacts.Select(a => (DateTimeOffset?)a.CreatedAt)), Ints(artifacts.Select(a => a.CallId)),
+                ],
+                "ON CONFLICT (run_id, artifact_key) DO UPDATE SET " + Excluded("run_id, artifact_key, type, data, description, created_at, call_id", 2));
+        }
+
+        sql.Append("\nSELECT version FROM r");
+        return (sql.ToString(), [.. parameters]);
+    }
+
+    private static string PgArrayType(NpgsqlParameter array) => array.NpgsqlDbType switch
+    {
+        NpgsqlDbType.Array | NpgsqlDbType.Integer => "integer[]",
+        NpgsqlDbType.Array | NpgsqlDbType.TimestampTz => "timestamptz[]",
+        _ => "text[]",
+    };
+
+    /// <summary>"c = excluded.c, …" for the columns after the first <paramref name="keyCount"/> (the conflict key).</summary>
+    private static string Excluded(string columns, int keyCount) =>
+        string.Join(", ", columns.Split(", ").Skip(keyCount).Select(c => $"{c} = excluded.{c}"));
+
+    // ---------------------------------------------------------------- rows
+
+    /// <summary>The run columns a commit writes (run_id, flow_name and created_at are fixed at creation), in <see cref="AddMutable"/>'s order.</summary>
+    private static readonly string[] MutableColumns =
+    [
+        "pool", "deployment", "state", "state_message", "state_time", "attempt", "journal_length", "transition_count", "log_count",
+        "parameters", "result", "failure_type", "failure_message", "failure_stack_trace", "tags", "parent_run_id", "parent_attempt",
+        "parent_call_id", "scheduled_at", "started_at", "ended_at", "lease_owner", "lease_until", "wake_requested", "cancel_requested",
+        "wake_at", "heartbeat_at", "flow_version",
+    ];
+
+    private static readonly string RunColumns = "run_id, flow_name, created_at, version, " + string.Join(", ", MutableColumns);
+
+    private const string EventInsertColumns =
+        "run_id, attempt, idx, kind, call_id, name, task_attempt, state, recorded_at, started_at, due_at, payload, failure_type, failure_message, failure_stack_trace, detail";
+
+    private const string EventColumns =
+        "idx, kind, call_id, name, task_attempt, state, recorded_at, started_at, due_at, payload, failure_type, failure_message, failure_stack_trace, detail";
+
+    private const string InboxInsertColumns =
+        "run_id, item_id, kind, run_attempt, call_id, task_attempt, name, payload, failure_type, failure_message, failure_stack_trace, started_at, delivered_at, detail";
+
+    private const string InboxColumns =
+        "item_id, kind, run_attempt, call_id, task_attempt, name, payload, failure_type, failure_message, failure_stack_trace, started_at, delivered_at, detail";
+
+    private static void AddMutable(List<NpgsqlParameter> parameters, FlowRunRecord run)
+    {
+        parameters.AddRange(
+        [
+            Str(run.Pool), Str(run.Deployment), Str(run.State.ToString()), Str(run.StateMessage), Time(run.StateTime), P(run.Attempt),
+            P(run.JournalLength), P(run.TransitionCount), P(run.LogCount), Str(run.Parameters), Str(run.Result), Str(run.Failure?.Type),
+            Str(run.Failure?.Message), Str(run.Failure?.StackTrace),
+            new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(run.Tags.ToDictionary(kv => Text(kv.Key)!, kv => Text(kv.Value), StringComparer.Ordinal)) },
+            Str(run.ParentRunId), P(run.ParentAttempt), P(run.ParentCallId), Time(run.ScheduledAt), Time(run.StartedAt), Time(run.EndedAt),
+            Str(run.LeaseOwner), Time(run.LeaseUntil), P(run.WakeRequested), P(run.CancelRequested), Time(run.WakeAt), Time(run.HeartbeatAt),
+            Str(run.FlowVersion),
+        ]);
+    }
+
+    private static StoredRun ReadRun(DbDataReader r)
+    {
+        var record = new FlowRunRecord
+        {
+            RunId = r.GetString(0),
+            FlowName = r.GetString(1),
+            CreatedAt = GetTime(r, 2),
+            Pool = r.GetString(4),
+            Deployment = GetStringOrNull(r, 5),
+            State = ParseEnum<RunState>(r.GetString(6)),
+            StateMessage = GetStringOrNull(r, 7),
+            StateTime = GetTime(r, 8),
+            Attempt = r.GetInt32(9),
+            JournalLength = r.GetInt32(10),
+            TransitionCount = r.GetInt32(11),
+            LogCount = r.GetInt32(12),
+            Parameters = GetStringOrNull(r, 13),
+            Result = GetStringOrNull(r, 14),
+            Failure = GetFailure(r, 15),
+            Tags = JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(18)) is { Count: > 0 } tags
+                ? tags.ToFrozenTags()
+                : FlowRunRecord.EmptyTags,
+            ParentRunId = GetStringOrNull(r, 19),
+            ParentAttempt = r.GetInt32(20),
+            ParentCallId = r.GetInt32(21),
+            ScheduledAt = GetTime(r, 22),
+            StartedAt = GetTimeOrNull(r, 23),
+            EndedAt = GetTimeOrNull(r, 24),
+            LeaseOwner = GetStringOrNull(r, 25),
+            LeaseUntil = GetTimeOrNull(r, 26),
+            WakeRequested = r.GetBoolean(27),
+            CancelRequested = r.GetBoolean(28),
+            WakeAt = GetTimeOrNull(r, 29),
+            HeartbeatAt = GetTimeOrNull(r, 30),
+            FlowVersion = GetStringOrNull(r, 31),
+        };
+        return new StoredRun(record, Version(r.GetInt64(3)));
+    }
+
+    private static JournalEvent ReadEvent(DbDataReader r) => new()
+    {
+        Index = r.GetInt32(0),
+        Kind = ParseEnum<JournalEventKind>(r.GetString(1)),
+        CallId = r.GetInt32(2),
+        Name = GetStringOrNull(r, 3),
+        Attempt = r.GetInt32(4),
+        State = r.IsDBNull(5) ? null : ParseEnum<RunState>(r.GetString(5)),
+        Timestamp = GetTime(r, 6),
+        StartedAt = GetTimeOrNull(r, 7),
+        DueAt = GetTimeOrNull(r, 8),
+        Payload = GetStringOrNull(r, 9),
+        Failure = GetFailure(r, 10),
+        Detail = GetStringOrNull(r, 13),
+    };
+
+    private static InboxItem ReadInbox(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Kind = ParseEnum<InboxItemKind>(r.GetString(1)),
+        RunAttempt = r.GetInt32(2),
+        CallId = r.GetInt32(3),
+        Attempt = r.GetInt32(4),
+        Name = GetStringOrNull(r, 5),
+        Payload = GetStringOrNull(r, 6),
+        Failure = GetFailure(r, 7),
+        StartedAt = GetTimeOrNull(r, 10),
+        Timestamp = GetTime(r, 11),
+        Detail = GetStringOrNull(r, 12),
+    };
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>Reads rows of one run (<c>$1</c> is the run id, <paramref name="parameters"/> follow); none for an id no run can have.</summary>
+    private async Task<List<T>> QueryRunAsync<T>(string runId, string sql, NpgsqlParameter[] parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        cancellationToken.ThrowIfCancellationRequested();
+        return IsValidRunId(runId) ? await QueryAsync(sql, [Str(runId), .. parameters], read, cancellationToken).ConfigureAwait(false) : [];
+    }
+
+    private async Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        await _resilience.ReadAsync(
+            async (connection, ct) =>
+            {
+                using var command = PostgresResilience.Command(sql, connection, parameters.Select(p => p.Clone()));
+
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                var rows = new List<T>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+
+                return rows;
+            },
+            cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Stored times are whole microseconds, so "at or after t" and "before t" compare with t rounded up to a whole microsecond.</summary>
+    private static DateTimeOffset CeilingMicrosecond(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks;
+        var rest = ticks % TimeSpan.TicksPerMicrosecond;
+        return new DateTimeOffset(rest == 0 || ticks > DateTimeOffset.MaxValue.UtcTicks - TimeSpan.TicksPerMicrosecond ? ticks - rest : ticks - rest + TimeSpan.TicksPerMicrosecond, TimeSpan.Zero);
+    }
+
+    private static string Version(long version) => version.ToString(CultureInfo.InvariantCulture);
+
+    private static byte[] KeyHash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    private static bool IsValidRunId(string runId) =>
+        runId.Length is > 0 and <= StorageContract.MaxRunIdLength && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    private static string RunToken(FlowRunRecord run) =>
+        TokenPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes((run.CreatedAt.UtcTicks / TimeSpan.TicksPerMicrosecond).ToString(CultureInfo.InvariantCulture) + "|" + run.RunId));
+
+    private static (DateTimeOffset CreatedAt, string RunId) ParseRunToken(string token)
+    {
+        if (token.StartsWith(TokenPrefix, StringComparison.Ordinal))
+        {
+            try
+            {
+                var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(TokenPrefix.Length)));
+                var bar = text.IndexOf('|', StringComparison.Ordinal);
+                if (bar > 0 && long.TryParse(text.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var micros)
+                    && micros >= 0 && micros <= DateTimeOffset.MaxValue.UtcTicks / TimeSpan.TicksPerMicrosecond && IsValidRunId(text[(bar + 1)..]))
+                {
+                    return (new DateTimeOffset(micros * TimeSpan.TicksPerMicrosecond, TimeSpan.Zero), text[(bar + 1)..]);
+                }
+            }
+            catch (FormatException)
+            {
+            }
+        }
+
+        throw new ArgumentException($"'{token}' is not a run-list continuation token of this store.", nameof(token));
+    }
+
+    private static int ParseLogToken(string token) =>
+        token.StartsWith(LogTokenPrefix, StringComparison.Ordinal)
+        && int.TryParse(token.AsSpan(LogTokenPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var from)
+        && from >= 1
+            ? from
+            : throw new ArgumentException($"'{token}' is not a log continuation token of this store.", nameof(token));
+}
+
+/// <summary>Tag dictionaries as the records hold them.</summary>
+internal static class TagExtensions
+{
+    public static IReadOnlyDictionary<string, string> ToFrozenTags(this Dictionary<string, string> tags) =>
+        System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(tags, StringComparer.Ordinal);
+}
