@@ -45,6 +45,9 @@ internal static partial class Logs
     [LoggerMessage(201, LogLevel.Warning, "Writing the cache entry of task {TaskName} failed; the result is recorded but not cached")]
     public static partial void CacheWriteFailed(ILogger logger, Exception exception, string taskName);
 
+    [LoggerMessage(202, LogLevel.Warning, "Reading a cache entry failed; treated as a miss, the task runs")]
+    public static partial void CacheReadFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(300, LogLevel.Debug, "Delivered {Kind} {ItemId} to run {RunId}; wake-up sent: {WakeSent}")]
     public static partial void Delivered(ILogger logger, string kind, string itemId, string runId, bool wakeSent);
 

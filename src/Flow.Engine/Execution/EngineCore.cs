@@ -271,9 +271,20 @@ internal sealed class EngineCore
         cache.KeyFunction is { } keyFunction ? keyFunction(new CacheKeyContext(taskName, inputJson, flowName, runId)) : CacheKeyHash(taskName, inputJson);
 
     /// <summary>The cached entry for a key when there is one that has not expired.</summary>
+    /// <summary>A valid (unexpired) cache entry, or null. A failed read is a miss, logged: the task then runs, rather than the store's failure being recorded as the task's.</summary>
     public async Task<CacheEntry?> GetValidCacheEntryAsync(string key, CancellationToken cancellationToken)
     {
-        var entry = await Store.GetCacheEntryAsync(key, cancellationToken).ConfigureAwait(false);
+        CacheEntry? entry;
+        try
+        {
+            entry = await Store.GetCacheEntryAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not ArgumentException)
+        {
+            Logs.CacheReadFailed(Logger, e);
+            return null;
+        }
+
         return entry is not null && (entry.ExpiresAt is null || entry.ExpiresAt > Now) ? entry : null;
     }
 
