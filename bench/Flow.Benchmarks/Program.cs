@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Benchmarks;
+using Flow.Benchmarks.Api;
 using Flow.Benchmarks.Engine;
 using Flow.Storage.Azure;
 using Flow.TestSupport;
@@ -15,6 +16,11 @@ if (args is ["process", .. var processArgs])
 if (args is ["engine", .. var engineArgs])
 {
     return await EngineBenchmark.RunAsync(engineArgs);
+}
+
+if (args is ["api", .. var apiArgs])
+{
+    return await ApiBenchmark.RunAsync(apiArgs);
 }
 
 if (args is ["postgres", .. var postgresArgs])
@@ -30,7 +36,8 @@ if (args is [ProcessBenchWorker.Mode, var workerId])
 // Flow's storage-client benchmark: operations per second for Flow's Table and Queue clients and, in the same
 // run against the same Azurite, for the official Azure JS SDKs, with the ratio. Prints JSON on stdout.
 // `-- engine [options]` runs the engine benchmark instead (Engine/EngineBenchmark.cs); `-- postgres [options]` runs it on
-// a private PostgreSQL with pgbench's simple-update TPS measured in the same run (= `engine --backend postgres`).
+// a private PostgreSQL with pgbench's simple-update TPS measured in the same run (= `engine --backend postgres`);
+// `-- api [options]` the API benchmark on the built app (Api/ApiBenchmark.cs).
 //   dotnet run -c Release --project bench/Flow.Benchmarks -- [--duration 3] [--warmup 0.5] [--concurrency 1,16]
 //                                                          [--connection-string CS] [--output file.json] [--drain-messages 1000] [--rounds 3]
 var options = BenchOptions.Parse(args);
