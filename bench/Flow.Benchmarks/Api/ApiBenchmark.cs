@@ -29,7 +29,19 @@ internal static class ApiBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var options = ApiBenchOptions.Parse(args);
+        try
+        {
+            return await RunCoreAsync(ApiBenchOptions.Parse(args)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("api: stopped; the app and Azurite are gone");
+            return 130;
+        }
+    }
+
+    private static async Task<int> RunCoreAsync(ApiBenchOptions options)
+    {
         using var stop = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
         {
@@ -245,13 +257,17 @@ internal static class ApiBenchmark
             await TimeQueryAsync(http, "deployment", $"runs?deployment={RunSeeder.BulkDeployment}&pageSize=50", options.ListRequests, ct).ConfigureAwait(false),
             await TimePagingAsync(http, "runs?pageSize=50", options.ListRequests, ct).ConfigureAwait(false),
         };
+        var queriesCpu = cpu.ToJson();
+        Console.Error.WriteLine("api: list: the storage's share (index query and run reads without the app)");
+        var floor = await ListFloor.MeasureAsync(connectionString, Math.Max(10, options.ListRequests / 2), ct).ConfigureAwait(false);
         return new JsonObject
         {
             ["seeding"] = seeding,
             ["runsStored"] = options.Runs,
             ["queries"] = queries,
+            ["storageFloorFirstPage"] = floor,
             ["loadAverage1mAtStart"] = loadAtStart,
-            ["cpuWhileQuerying"] = cpu.ToJson(),
+            ["cpuWhileQuerying"] = queriesCpu,
             ["appLogWarningsAndErrorsSoFar"] = app.Warnings + app.Errors,
             ["method"] = $"{ListWarmUp} warm-up requests per query, then the given number of sequential requests; latency = request sent -> body read. Besides the seeded runs the store holds the runs of the earlier phases.",
         };

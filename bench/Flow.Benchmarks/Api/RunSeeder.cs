@@ -27,17 +27,24 @@ internal static class RunSeeder
         var newest = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
         var created = 0;
         var clock = Stopwatch.StartNew();
+        var progress = new JsonArray();
+        using var reporter = new Timer(_ =>
+        {
+            var done = Volatile.Read(ref created);
+            Console.Error.WriteLine($"api: seeded {done:N0} runs in {clock.Elapsed.TotalSeconds:F0} s");
+            lock (progress)
+            {
+                progress.Add(new JsonObject { ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds), ["runs"] = done });
+            }
+        }, null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, ct) =>
         {
             var (run, first) = Run(i, count, newest);
             await store.CreateRunAsync(run, first, ct).ConfigureAwait(false);
-            var done = Interlocked.Increment(ref created);
-            if (done % 10_000 == 0)
-            {
-                Console.Error.WriteLine($"api: seeded {done:N0} runs ({done / clock.Elapsed.TotalSeconds:F0}/s)");
-            }
+            Interlocked.Increment(ref created);
         }).ConfigureAwait(false);
+        await reporter.DisposeAsync().ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         return new JsonObject
         {
@@ -47,6 +54,7 @@ internal static class RunSeeder
             ["parallelism"] = parallelism,
             ["seconds"] = Math.Round(seconds, 1),
             ["runsPerSecond"] = Math.Round(count / seconds, 1),
+            ["progressEvery30s"] = progress,
             ["method"] = "AzureFlowStore.CreateRunAsync (what the app's store does to create a run: read, index rows, one transaction), runs created in their final state",
         };
     }

@@ -101,7 +101,8 @@ internal sealed class TriggerLoad(HttpClient http, string path, string body)
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            _errors.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+            var kind = e is TaskCanceledException ? $"no answer within {http.Timeout.TotalSeconds} s" : e.GetType().Name;
+            _errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
         }
     }
 
