@@ -47,6 +47,11 @@ internal static class ApiEndpoints
 
             var content = DeploymentFile.Parse(text ?? string.Empty, yaml: true);
             var results = await DeploymentFile.ApplyAsync(service, content, "api", ct);
+            foreach (var result in results)
+            {
+                await ScheduleNowAsync(request, result, ct);
+            }
+
             return Results.Json(results.Select(r => new { name = r.Name, outcome = r.Outcome, deployment = DeploymentView.From(r.Deployment) }), ApiJson.Options);
         }).WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
 
@@ -64,6 +69,7 @@ internal static class ApiEndpoints
             }
 
             var result = await service.ApplyAsync(spec with { Flow = flow, Name = name }, "api", ct);
+            await ScheduleNowAsync(request, result, ct);
             var view = DeploymentView.From(result.Deployment);
             return result.Outcome == "created"
                 ? Results.Json(view, ApiJson.Options, statusCode: 201)
@@ -84,9 +90,12 @@ internal static class ApiEndpoints
             Results.Json(DeploymentView.From(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct)), ApiJson.Options))
             .WithSummary("Pauses a deployment: its schedules stop creating runs.");
 
-        group.MapPost("/{flow}/{name}/resume", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(DeploymentView.From(await service.SetPausedAsync(ControlNames.Deployment(flow, name), false, ct)), ApiJson.Options))
-            .WithSummary("Resumes a paused deployment.");
+        group.MapPost("/{flow}/{name}/resume", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
+        {
+            var deployment = await service.SetPausedAsync(ControlNames.Deployment(flow, name), false, ct);
+            await ScheduleNowAsync(request, new ApplyResult(deployment.Name, "updated", deployment), ct);
+            return Results.Json(DeploymentView.From(deployment), ApiJson.Options);
+        }).WithSummary("Resumes a paused deployment.");
 
         group.MapPost("/{flow}/{name}/runs", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
@@ -313,6 +322,27 @@ internal static class ApiEndpoints
         }).WithSummary("Reads a run's artifacts (tables, markdown, links).");
     }
 
+    /// <summary>
+    /// Creates the first runs of a saved or resumed deployment's schedules now, so they start on time instead of after the
+    /// next scheduler tick (a minute away under the Functions host). Best effort: the tick creates them anyway.
+    /// </summary>
+    private static async Task ScheduleNowAsync(HttpRequest request, ApplyResult result, CancellationToken ct)
+    {
+        if (result.Outcome == "unchanged" || result.Deployment.Paused || !result.Deployment.Schedules.Any(s => s.Active))
+        {
+            return;
+        }
+
+        try
+        {
+            await request.HttpContext.RequestServices.GetRequiredService<DeploymentScheduler>().TickDeploymentAsync(result.Name, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            ApiLog.ScheduleNowFailed(request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Functions.Api"), e, result.Name);
+        }
+    }
+
     private static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)
     {
         if (id.Length is 0 or > 100 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
@@ -348,3 +378,10 @@ internal sealed record CancelRequest(string? Reason);
 
 /// <summary>The answer to a trigger.</summary>
 internal sealed record TriggerResponse(string Id, RunState State, bool Created, string StatusUrl, string CancelUrl);
+
+/// <summary>The API's log messages.</summary>
+internal static partial class ApiLog
+{
+    [LoggerMessage(701, LogLevel.Warning, "Creating the first scheduled runs of {Deployment} failed; the next scheduler tick creates them")]
+    public static partial void ScheduleNowFailed(ILogger logger, Exception exception, string deployment);
+}

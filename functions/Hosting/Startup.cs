@@ -27,6 +27,7 @@ internal sealed partial class StartupService(
     FlowEngine engine,
     IControlStore control,
     DeploymentService deployments,
+    DeploymentScheduler scheduler,
     StartupGate gate,
     IOptions<FlowAppOptions> options,
     IOptions<FlowWorkerOptions> worker,
@@ -63,6 +64,11 @@ internal sealed partial class StartupService(
                 var text = await File.ReadAllTextAsync(path, stoppingToken).ConfigureAwait(false);
                 var content = DeploymentFile.Parse(text, yaml: !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
                 var results = await DeploymentFile.ApplyAsync(deployments, content, "file:" + Path.GetFileName(path), stoppingToken).ConfigureAwait(false);
+                foreach (var changed in results.Where(r => r.Outcome != "unchanged"))
+                {
+                    await scheduler.TickDeploymentAsync(changed.Name, stoppingToken).ConfigureAwait(false);
+                }
+
                 LogApplied(logger, path, results.Count(r => r.Outcome == "created"), results.Count(r => r.Outcome == "updated"), results.Count(r => r.Outcome == "unchanged"));
             }
             catch (Exception e) when (e is InvalidRequestException or IOException or UnauthorizedAccessException)

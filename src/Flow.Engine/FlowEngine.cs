@@ -137,7 +137,7 @@ public sealed class FlowEngine
         var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            await _core.EnqueueRunAsync(stored.Record, scheduled ? run.ScheduledAt - now : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
+            await _core.EnqueueRunAsync(stored.Record, scheduled ? EngineCore.StartDelay(run.ScheduledAt, now) : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
         }
 
         return (stored.Record, created);
@@ -177,7 +177,7 @@ public sealed class FlowEngine
         if (created)
         {
             await _core.Queue.EnsureQueueAsync(RunQueueName(run.Pool), cancellationToken).ConfigureAwait(false);
-            await _core.EnqueueRunAsync(stored.Record, scheduled ? run.ScheduledAt - now : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
+            await _core.EnqueueRunAsync(stored.Record, scheduled ? EngineCore.StartDelay(run.ScheduledAt, now) : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
         }
 
         return (stored.Record, created);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Flow.Engine;
 using Flow.Engine.ControlPlane;
 using Flow.Engine.Storage;
+using Flow.Sdk;
 using Flow.TestSupport;
 
 namespace Flow.Functions.Tests;
@@ -59,7 +60,7 @@ public sealed class InvocationContractTests(AzuriteFixture azurite)
         Assert.Equal(JsonValueKind.Object, body.GetProperty("Outputs").ValueKind);
         Assert.Contains(runId, body.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
         var run = await app.Service<FlowEngine>().GetRunAsync(runId, deadline);
-        Assert.Equal(Flow.Sdk.RunState.Completed, run!.State);
+        Assert.Equal(RunState.Completed, run!.State);
         Assert.Equal("\"Hello, Ada\"", run.Result);
     }
 
@@ -107,6 +108,20 @@ public sealed class InvocationContractTests(AzuriteFixture azurite)
         var entry = Assert.Single(rejected.EnumerateArray());
         Assert.Equal("msg-7", entry.GetProperty("id").GetString());
         Assert.Contains("greet/none", entry.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PutDeployment_WithASchedule_CreatesItsFirstRunsWithoutWaitingForTheTimer()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await StartFunctionsModeAsync(azurite, deadline);
+
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/soon", new { parameters = new { name = "Ada" }, schedules = new[] { new { interval = 10 } } }, deadline);
+
+        // Under the Functions host the timer ticks once a minute; the save itself created the runs within the horizon.
+        var page = await app.Service<FlowEngine>().Store.ListRunsAsync(new RunQuery { Deployment = "greet/soon", PageSize = 1000 }, deadline);
+        Assert.InRange(page.Runs.Count, 11, 13);
+        Assert.All(page.Runs, r => Assert.Equal(RunState.Scheduled, r.State));
     }
 
     [Fact]

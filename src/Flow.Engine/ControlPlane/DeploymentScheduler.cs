@@ -84,11 +84,27 @@ public sealed partial class DeploymentScheduler
     /// <summary>Runs one tick.</summary>
     /// <param name="cancellationToken">Cancels the tick.</param>
     /// <returns>What it did.</returns>
-    public async Task<SchedulerTickResult> TickAsync(CancellationToken cancellationToken)
+    public async Task<SchedulerTickResult> TickAsync(CancellationToken cancellationToken) =>
+        await TickAsync(await _deployments.ListAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Runs a tick for one deployment — called when a deployment is saved or resumed, so its first occurrences are created
+    /// (and start on time) without waiting for the next tick, which is a minute away under the Functions host.
+    /// </summary>
+    /// <param name="name">The full deployment name.</param>
+    /// <param name="cancellationToken">Cancels the tick.</param>
+    /// <returns>What it did (nothing when the deployment does not exist).</returns>
+    public async Task<SchedulerTickResult> TickDeploymentAsync(string name, CancellationToken cancellationToken)
+    {
+        var deployment = await _deployments.Store.GetDeploymentAsync(name, cancellationToken).ConfigureAwait(false);
+        return deployment is null ? new SchedulerTickResult(0, 0) : await TickAsync([deployment.Record], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<SchedulerTickResult> TickAsync(IReadOnlyList<DeploymentRecord> deployments, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         int created = 0, existing = 0;
-        foreach (var deployment in await _deployments.ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var deployment in deployments)
         {
             if (deployment.Paused)
             {

@@ -63,6 +63,19 @@ internal sealed class EngineCore
     public Task EnqueueRunAsync(FlowRunRecord run, TimeSpan delay, string reason, CancellationToken cancellationToken) =>
         Queue.EnqueueAsync(RunQueue(run.Pool), new WorkItem { Kind = WorkItem.RunKind, RunId = run.RunId, RunAttempt = run.Attempt, Reason = reason }, Clamp(delay), cancellationToken);
 
+    /// <summary>
+    /// How early a scheduled run's first work item becomes visible. Queues count delays in whole seconds (Azure rounds up)
+    /// and idle workers poll up to a second apart, so an item due exactly on time is picked up late; one that comes up
+    /// to this much early is held by the episode, in process, until the run's time (see <see cref="MaxInProcessWait"/>).
+    /// </summary>
+    public static TimeSpan ScheduledStartLead { get; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>The longest an episode waits in process for a Scheduled run's time instead of giving its item back.</summary>
+    public static TimeSpan MaxInProcessWait { get; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The delay of a new run's first work item: its scheduled time minus <see cref="ScheduledStartLead"/>, or none.</summary>
+    public static TimeSpan StartDelay(DateTimeOffset scheduledAt, DateTimeOffset now) => Clamp(scheduledAt - now - ScheduledStartLead);
+
     public static TimeSpan Clamp(TimeSpan delay) =>
         delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > TimeSpan.FromDays(6.9) ? TimeSpan.FromDays(6.9) : delay;
 

@@ -164,6 +164,13 @@ internal sealed partial class Episode
                     RunState.AwaitingRetry => run.WakeAt ?? now,
                     _ => now,
                 };
+                if (notBefore > now && run.State == RunState.Scheduled && notBefore - now <= EngineCore.MaxInProcessWait)
+                {
+                    // The item came early on purpose (EngineCore.ScheduledStartLead): start on the dot, then read the run again.
+                    await Task.Delay(notBefore - now, _core.Time, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (notBefore > now)
                 {
                     return new EpisodeResult(EpisodeDisposition.Abandon, _message, notBefore - now);
