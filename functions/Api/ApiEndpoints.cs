@@ -239,53 +239,13 @@ internal static class ApiEndpoints
             return Results.Json(new { id, cancelRequested = true, alreadyRequested = !requested }, ApiJson.Options, statusCode: 202);
         }).WithSummary("Requests cancellation (Cancelling, then Cancelled).");
 
-        group.MapPost("/{id}/events/{name}", async (string id, string name, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
-        {
-            if (name.Length is 0 or > 100 || name.Any(char.IsControl))
-            {
-                return Problems.Field("name", "must be 1-100 characters without control characters");
-            }
+        group.MapPost("/{id}/resume", (string id, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
+            SendEventAsync(id, FlowContext.ResumeEventName, request, engine, options, ct))
+            .WithSummary("Resumes a run paused by FlowContext.PauseAsync; the JSON body (optional) is the input the flow receives.");
 
-            var eventId = request.Headers["Idempotency-Key"].ToString();
-            if (eventId.Length > 0 && (eventId.Length > 180 || !eventId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            {
-                return Problems.Field("Idempotency-Key", "must be at most 180 letters, digits, '-', '_' and '.'");
-            }
-
-            var (text, error) = await Problems.ReadTextAsync(request, options.Value.MaxRequestBodyBytes, ct);
-            if (error is not null)
-            {
-                return error;
-            }
-
-            JsonElement? payload = null;
-            if (!string.IsNullOrWhiteSpace(text))
-            {
-                try
-                {
-                    using var document = JsonDocument.Parse(text);
-                    payload = document.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    return Problems.Field("(body)", "not valid JSON: " + e.Message);
-                }
-            }
-
-            var run = await GetRunAsync(engine, id, ct);
-            if (run is null)
-            {
-                return Problems.NotFound($"Run '{id}' does not exist.");
-            }
-
-            if (run.State.IsFinal())
-            {
-                return Problems.Problem(409, "Conflict", $"Run '{id}' is already {run.State}; it takes no events.");
-            }
-
-            var delivered = await engine.RaiseEventAsync(id, name, payload, eventId.Length > 0 ? eventId : null, ct);
-            return Results.Json(new { id, @event = name, delivered }, ApiJson.Options, statusCode: 202);
-        }).WithSummary("Sends an event to a run (resumes a flow waiting for it). Idempotency-Key header: the same key is delivered once.");
+        group.MapPost("/{id}/events/{name}", (string id, string name, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
+            SendEventAsync(id, name, request, engine, options, ct))
+            .WithSummary("Sends an event to a run (resumes a flow waiting for it). Idempotency-Key header: the same key is delivered once.");
 
         group.MapGet("/{id}/logs", async (string id, int? pageSize, string? continuationToken, FlowEngine engine, CancellationToken ct) =>
         {
@@ -341,6 +301,54 @@ internal static class ApiEndpoints
         {
             ApiLog.ScheduleNowFailed(request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flow.Functions.Api"), e, result.Name);
         }
+    }
+
+    private static async Task<IResult> SendEventAsync(string id, string name, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct)
+    {
+        if (name.Length is 0 or > 100 || name.Any(char.IsControl))
+        {
+            return Problems.Field("name", "must be 1-100 characters without control characters");
+        }
+
+        var eventId = request.Headers["Idempotency-Key"].ToString();
+        if (eventId.Length > 0 && (eventId.Length > 180 || !eventId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+        {
+            return Problems.Field("Idempotency-Key", "must be at most 180 letters, digits, '-', '_' and '.'");
+        }
+
+        var (text, error) = await Problems.ReadTextAsync(request, options.Value.MaxRequestBodyBytes, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        JsonElement? payload = null;
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                payload = document.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                return Problems.Field("(body)", "not valid JSON: " + e.Message);
+            }
+        }
+
+        var run = await GetRunAsync(engine, id, ct);
+        if (run is null)
+        {
+            return Problems.NotFound($"Run '{id}' does not exist.");
+        }
+
+        if (run.State.IsFinal())
+        {
+            return Problems.Problem(409, "Conflict", $"Run '{id}' is already {run.State}; it takes no events.");
+        }
+
+        var delivered = await engine.RaiseEventAsync(id, name, payload, eventId.Length > 0 ? eventId : null, ct);
+        return Results.Json(new { id, @event = name, delivered }, ApiJson.Options, statusCode: 202);
     }
 
     private static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)

@@ -206,6 +206,19 @@ public abstract class FlowContext
     /// <returns>The payload. Throws <see cref="TimeoutException"/> when the timeout passes first.</returns>
     public abstract Task<T> WaitForEventAsync<T>(string name, TimeSpan? timeout = null);
 
+    /// <summary>The event name <see cref="PauseAsync{T}"/> waits for (<c>POST /api/runs/{id}/resume</c> sends it).</summary>
+    public const string ResumeEventName = "resume";
+
+    /// <summary>
+    /// Pauses the run until someone resumes it (<c>POST /api/runs/{id}/resume</c> with an optional JSON body), like Prefect's
+    /// <c>pause_flow_run(wait_for_input=...)</c>: durable (no compute is held while paused), and the body given to the resume
+    /// is returned. The same as <see cref="WaitForEventAsync{T}"/> with <see cref="ResumeEventName"/>.
+    /// </summary>
+    /// <typeparam name="T">The input type (use <see cref="System.Text.Json.JsonElement"/> for any JSON, or a record).</typeparam>
+    /// <param name="timeout">How long to stay paused, or null for ever.</param>
+    /// <returns>The input sent with the resume. Throws <see cref="TimeoutException"/> when the timeout passes first.</returns>
+    public Task<T> PauseAsync<T>(TimeSpan? timeout = null) => WaitForEventAsync<T>(ResumeEventName, timeout);
+
     /// <summary>Creates (or replaces, by key) a markdown artifact on the run.</summary>
     /// <param name="key">The key: 1-100 characters of lowercase letters, digits and '-'.</param>
     /// <param name="markdown">The markdown.</param>

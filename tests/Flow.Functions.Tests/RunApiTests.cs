@@ -95,6 +95,23 @@ public sealed class RunApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ResumeRun_PausedFlow_ReceivesTheBodyAsInputAndCompletes()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await TestApp.StartAsync(azurite, deadline);
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/needs-review/r", new { parameters = new { name = "invoice-17" } }, deadline);
+        var id = await TriggerAsync(app, "needs-review/r", null, deadline);
+        var paused = await app.WaitForRunAsync(id, r => r.GetProperty("state").GetString() == "Paused", deadline, "the run to pause");
+
+        var (resumed, _) = await app.SendAsync(HttpMethod.Post, $"/api/runs/{id}/resume", new { by = "Ada", approved = true }, deadline);
+        var run = await app.WaitForRunAsync(id, r => r.GetProperty("state").GetString() == "Completed", deadline, "the run to complete");
+
+        Assert.Contains("resume", paused.GetProperty("stateMessage").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Accepted, resumed.StatusCode);
+        Assert.Equal("invoice-17: approved by Ada", run.GetProperty("result").GetString());
+    }
+
+    [Fact]
     public async Task SendEvent_SameIdempotencyKeyTwice_DeliveredOnce()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));

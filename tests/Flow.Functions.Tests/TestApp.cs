@@ -148,6 +148,11 @@ internal static class TestFlows
                 var approver = await ctx.WaitForEventAsync<string>("approve", TimeSpan.FromMinutes(10));
                 return $"{input.Name} approved by {approver}";
             })
+            .AddFlow<GreetInput, string>("needs-review", async (ctx, input) =>
+            {
+                var review = await ctx.PauseAsync<Review>(TimeSpan.FromMinutes(10));
+                return $"{input.Name}: {(review.Approved ? "approved" : "rejected")} by {review.By}";
+            })
             .AddFlow<GreetInput, string>("slow", async (ctx, input) =>
             {
                 await ctx.SleepAsync(TimeSpan.FromSeconds(input.Excitement));
@@ -155,6 +160,9 @@ internal static class TestFlows
             });
     }
 }
+
+/// <summary>What a reviewer sends to resume the needs-review flow.</summary>
+internal sealed record Review(string By, bool Approved);
 
 /// <summary>The input of the test flows.</summary>
 internal sealed record GreetInput(string Name, int Excitement = 0);
