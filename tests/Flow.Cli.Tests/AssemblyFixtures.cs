@@ -1,0 +1,4 @@
+using Flow.TestSupport;
+
+// One private Azurite for the whole test assembly.
+[assembly: AssemblyFixture(typeof(AzuriteFixture))]
