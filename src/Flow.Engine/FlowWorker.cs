@@ -76,6 +76,25 @@ public sealed class FlowWorker : BackgroundService
         await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
+    /// <summary>Waits for a notification; a notifier that gives up early without one (notifications off, a lost connection) still waits out the back-off, so the poll never spins.</summary>
+    private static async Task<bool> WaitForWorkAsync(IWorkQueueNotifier notifier, string queue, TimeSpan backoff, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (await notifier.WaitForWorkAsync(queue, backoff, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        var left = backoff - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.Zero && await DelayAsync(left, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        return false;
+    }
+
     private async Task PollAsync(string queue, SemaphoreSlim slots, int capacity, CancellationToken stoppingToken)
     {
         var backoff = _options.MinPollInterval;
@@ -131,8 +150,11 @@ public sealed class FlowWorker : BackgroundService
                 inFlight.RemoveAll(t => t.IsCompleted);
                 if (items.Count == 0)
                 {
-                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxPollInterval.Ticks));
+                    // A queue that notifies (LISTEN/NOTIFY) wakes the worker when work arrives; others are polled with back-off.
+                    var notified = _engine.Queue is IWorkQueueNotifier notifier
+                        ? await WaitForWorkAsync(notifier, queue, backoff, stoppingToken).ConfigureAwait(false)
+                        : await DelayAsync(backoff, stoppingToken).ConfigureAwait(false);
+                    backoff = notified ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxPollInterval.Ticks));
                 }
                 else
                 {

@@ -19,7 +19,7 @@ namespace Flow.Storage.Postgres;
 /// an enqueue without delay sends <c>NOTIFY {schema}_queue, '{queue}'</c>, and <see cref="WaitForWorkAsync"/> wakes on it.
 /// Thread-safe; dispose it to close the LISTEN connection.
 /// </summary>
-public sealed class PostgresWorkQueue : IWorkQueue, IAsyncDisposable
+public sealed class PostgresWorkQueue : IWorkQueue, IWorkQueueNotifier, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
