@@ -103,13 +103,34 @@ public sealed class FlowEngine
 
         ParameterBinder.Bind(parametersJson, flow.InputType, _core.Json);
         var flowOptions = flow.GetOptions(_core.Services);
-        var now = _core.Now;
         var tags = new Dictionary<string, string>(flowOptions.Tags, StringComparer.Ordinal);
         foreach (var (k, v) in options.Tags ?? new Dictionary<string, string>())
         {
             tags[k] = v;
         }
 
+        return await CreateAndEnqueueAsync(flowName, parametersJson, options, tags, flowOptions.Version, ensureQueue: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a run of a process deployment: a run record (flow name as given, no registered flow needed) enqueued on its pool's
+    /// run queue, where a process worker picks it up. Parameters are kept as given (any JSON value).
+    /// </summary>
+    internal async Task<(FlowRunRecord Run, bool Created)> StartProcessRunAsync(string flowName, string? parametersJson, StartRunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return await CreateAndEnqueueAsync(flowName, parametersJson, options, options.Tags ?? FlowRunRecord.EmptyTags, null, ensureQueue: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates a run (Scheduled when its time is ahead, else Pending) and, when this call created it, enqueues its first work item.</summary>
+    private async Task<(FlowRunRecord Run, bool Created)> CreateAndEnqueueAsync(string flowName, string? parametersJson, StartRunOptions options, IReadOnlyDictionary<string, string> tags, string? flowVersion, bool ensureQueue, CancellationToken cancellationToken)
+    {
+        if (options.RunId is not null)
+        {
+            FlowNames.Validate(options.RunId, "run id");
+        }
+
+        var now = _core.Now;
         var scheduled = options.ScheduledAt is { } at && at > now;
         var state = scheduled ? RunState.Scheduled : RunState.Pending;
         var message = scheduled ? $"Scheduled for {options.ScheduledAt:O}" : "Created";
@@ -127,56 +148,16 @@ public sealed class FlowEngine
             Tags = tags,
             CreatedAt = now,
             ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
-            FlowVersion = flowOptions.Version,
-        };
-        if (options.RunId is not null)
-        {
-            FlowNames.Validate(options.RunId, "run id");
-        }
-
-        var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
-        if (created)
-        {
-            await _core.EnqueueRunAsync(stored.Record, scheduled ? EngineCore.StartDelay(run.ScheduledAt, now) : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
-        }
-
-        return (stored.Record, created);
-    }
-
-    /// <summary>
-    /// Creates a run of a process deployment: a run record (flow name as given, no registered flow needed) enqueued on its pool's
-    /// run queue, where a process worker picks it up. Parameters are kept as given (any JSON value).
-    /// </summary>
-    internal async Task<(FlowRunRecord Run, bool Created)> StartProcessRunAsync(string flowName, string? parametersJson, StartRunOptions options, CancellationToken cancellationToken)
-    {
-        var now = _core.Now;
-        var scheduled = options.ScheduledAt is { } at && at > now;
-        var state = scheduled ? RunState.Scheduled : RunState.Pending;
-        var message = scheduled ? $"Scheduled for {options.ScheduledAt:O}" : "Created";
-        if (options.RunId is not null)
-        {
-            FlowNames.Validate(options.RunId, "run id");
-        }
-
-        var run = new FlowRunRecord
-        {
-            RunId = options.RunId ?? EngineCore.NewRunId(),
-            FlowName = flowName,
-            Pool = options.Pool ?? _core.Options.DefaultPool,
-            Deployment = options.Deployment,
-            State = state,
-            StateMessage = message,
-            StateTime = now,
-            TransitionCount = 1,
-            Parameters = parametersJson,
-            Tags = options.Tags ?? FlowRunRecord.EmptyTags,
-            CreatedAt = now,
-            ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
+            FlowVersion = flowVersion,
         };
         var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
         if (created)
         {
-            await _core.Queue.EnsureQueueAsync(RunQueueName(run.Pool), cancellationToken).ConfigureAwait(false);
+            if (ensureQueue)
+            {
+                await _core.Queue.EnsureQueueAsync(RunQueueName(run.Pool), cancellationToken).ConfigureAwait(false);
+            }
+
             await _core.EnqueueRunAsync(stored.Record, scheduled ? EngineCore.StartDelay(run.ScheduledAt, now) : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
         }
 
