@@ -65,10 +65,10 @@ public sealed class FlowWorker : BackgroundService
         using var taskSlots = new SemaphoreSlim(_options.MaxConcurrentTasks);
         foreach (var pool in _options.Pools)
         {
-            loops.Add(PollAsync(FlowEngine.RunQueueName(pool), runSlots, _options.MaxConcurrentRuns, stoppingToken));
+            loops.Add(PollAsync(FlowEngine.RunQueueName(pool), runSlots, stoppingToken));
             if (_options.ExecuteTasks)
             {
-                loops.Add(PollAsync(FlowEngine.TaskQueueName(pool), taskSlots, _options.MaxConcurrentTasks, stoppingToken));
+                loops.Add(PollAsync(FlowEngine.TaskQueueName(pool), taskSlots, stoppingToken));
             }
         }
 
@@ -76,110 +76,15 @@ public sealed class FlowWorker : BackgroundService
         await Task.WhenAll(loops).ConfigureAwait(false);
     }
 
-    /// <summary>Waits for a notification; a notifier that gives up early without one (notifications off, a lost connection) still waits out the back-off, so the poll never spins.</summary>
-    private static async Task<bool> WaitForWorkAsync(IWorkQueueNotifier notifier, string queue, TimeSpan backoff, CancellationToken cancellationToken)
-    {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (await notifier.WaitForWorkAsync(queue, backoff, cancellationToken).ConfigureAwait(false))
-        {
-            return true;
-        }
-
-        var left = backoff - System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        return left > TimeSpan.Zero && await DelayAsync(left, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
-    {
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-        return false;
-    }
-
-    private async Task PollAsync(string queue, SemaphoreSlim slots, int capacity, CancellationToken stoppingToken)
-    {
-        var backoff = _options.MinPollInterval;
-        var inFlight = new List<Task>();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                var free = 1;
-                while (free < 32 && slots.Wait(0, CancellationToken.None))
-                {
-                    free++;
-                }
-
-                IReadOnlyList<LeasedWorkItem> items;
-                try
-                {
-                    items = await _engine.Queue.DequeueAsync(queue, free, _engine.Options.LeaseDuration, stoppingToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    slots.Release(free);
-                    throw;
-                }
-
-                if (items.Count < free)
-                {
-                    slots.Release(free - items.Count);
-                }
-
-                foreach (var item in items)
-                {
-                    inFlight.Add(Task.Run(
-                        async () =>
-                        {
-                            try
-                            {
-                                await _engine.ProcessAsync(item, stoppingToken).ConfigureAwait(false);
-                            }
-                            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                            {
-                                // shutting down: the item becomes visible again when its lease ends
-                            }
-                            finally
-                            {
-                                slots.Release();
-                            }
-                        },
-                        CancellationToken.None));
-                }
-
-                inFlight.RemoveAll(t => t.IsCompleted);
-                if (items.Count == 0)
-                {
-                    // A queue that notifies (LISTEN/NOTIFY) wakes the worker when work arrives; others are polled with back-off.
-                    var notified = _engine.Queue is IWorkQueueNotifier notifier
-                        ? await WaitForWorkAsync(notifier, queue, backoff, stoppingToken).ConfigureAwait(false)
-                        : await DelayAsync(backoff, stoppingToken).ConfigureAwait(false);
-                    backoff = notified ? _options.MinPollInterval : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxPollInterval.Ticks));
-                }
-                else
-                {
-                    backoff = _options.MinPollInterval;
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Logs.PollFailed(_logger, e, queue);
-                try
-                {
-                    await Task.Delay(_options.MaxPollInterval, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-        _ = capacity;
-    }
+    private Task PollAsync(string queue, SemaphoreSlim slots, CancellationToken stoppingToken) =>
+        QueuePoller.RunAsync(
+            _engine.Queue,
+            queue,
+            slots,
+            _engine.Options.LeaseDuration,
+            _options.MinPollInterval,
+            _options.MaxPollInterval,
+            (item, ct) => _engine.ProcessAsync(item, ct),
+            e => Logs.PollFailed(_logger, e, queue),
+            stoppingToken);
 }

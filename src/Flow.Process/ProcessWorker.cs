@@ -62,102 +62,41 @@ public sealed partial class ProcessWorker : BackgroundService
         await Task.WhenAll(_options.Pools.Select(p => PollAsync(FlowEngine.RunQueueName(p), slots, stoppingToken))).ConfigureAwait(false);
     }
 
-    private async Task PollAsync(string queue, SemaphoreSlim slots, CancellationToken stoppingToken)
+    private Task PollAsync(string queue, SemaphoreSlim slots, CancellationToken stoppingToken) =>
+        QueuePoller.RunAsync(
+            _queue,
+            queue,
+            slots,
+            _engine.LeaseDuration,
+            _options.MinPollInterval,
+            _options.MaxPollInterval,
+            ProcessItemAsync,
+            e => LogPollFailed(_logger, e, queue),
+            stoppingToken);
+
+    private async Task ProcessItemAsync(LeasedWorkItem item, CancellationToken stoppingToken)
     {
-        var backoff = _options.MinPollInterval;
-        var inFlight = new List<Task>();
-        while (!stoppingToken.IsCancellationRequested)
+        Interlocked.Increment(ref _running);
+        try
         {
+            await _executor.ProcessAsync(item, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !(e is OperationCanceledException && stoppingToken.IsCancellationRequested))
+        {
+            LogItemFailed(_logger, e, item.Item?.RunId ?? item.MessageId);
             try
             {
-                await slots.WaitAsync(stoppingToken).ConfigureAwait(false);
-                var free = 1;
-                while (free < 32 && slots.Wait(0, CancellationToken.None))
-                {
-                    free++;
-                }
-
-                IReadOnlyList<LeasedWorkItem> items;
-                try
-                {
-                    items = await _queue.DequeueAsync(queue, free, _engine.LeaseDuration, stoppingToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    slots.Release(free);
-                    throw;
-                }
-
-                if (items.Count < free)
-                {
-                    slots.Release(free - items.Count);
-                }
-
-                foreach (var item in items)
-                {
-                    inFlight.Add(Task.Run(
-                        async () =>
-                        {
-                            Interlocked.Increment(ref _running);
-                            try
-                            {
-                                await _executor.ProcessAsync(item, stoppingToken).ConfigureAwait(false);
-                            }
-                            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                            {
-                                // shutting down: the item becomes visible again when its lease ends
-                            }
-                            catch (Exception e) when (e is not OutOfMemoryException)
-                            {
-                                LogItemFailed(_logger, e, item.Item?.RunId ?? item.MessageId);
-                                try
-                                {
-                                    await _queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), stoppingToken).ConfigureAwait(false);
-                                }
-                                catch (Exception abandon) when (abandon is not OutOfMemoryException)
-                                {
-                                    LogItemFailed(_logger, abandon, item.Item?.RunId ?? item.MessageId);
-                                }
-                            }
-                            finally
-                            {
-                                Interlocked.Decrement(ref _running);
-                                slots.Release();
-                            }
-                        },
-                        CancellationToken.None));
-                }
-
-                inFlight.RemoveAll(t => t.IsCompleted);
-                if (items.Count == 0)
-                {
-                    await Task.Delay(backoff, stoppingToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxPollInterval.Ticks));
-                }
-                else
-                {
-                    backoff = _options.MinPollInterval;
-                }
+                await _queue.AbandonAsync(item, TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, item.DequeueCount))), stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception abandon) when (abandon is not OutOfMemoryException)
             {
-                break;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                LogPollFailed(_logger, e, queue);
-                try
-                {
-                    await Task.Delay(_options.MaxPollInterval, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                LogItemFailed(_logger, abandon, item.Item?.RunId ?? item.MessageId);
             }
         }
-
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
     }
 
     [LoggerMessage(820, LogLevel.Information, "Process worker {WorkerId} serving pools {Pools} (up to {Limit} processes)")]
