@@ -46,6 +46,16 @@ public sealed class FlowEngine
     /// <summary>The options.</summary>
     public FlowEngineOptions Options => _core.Options;
 
+    /// <summary>Checks parameters against a flow input type the way a run binds them, listing every offending field.</summary>
+    /// <param name="parametersJson">The parameters as JSON, or null.</param>
+    /// <param name="inputType">The flow's input type.</param>
+    /// <exception cref="FlowParameterException">The parameters do not bind to <paramref name="inputType"/>.</exception>
+    public void CheckParameters(string? parametersJson, Type inputType)
+    {
+        ArgumentNullException.ThrowIfNull(inputType);
+        ParameterBinder.Bind(parametersJson, inputType, _core.Json);
+    }
+
     /// <summary>The logical name of a pool's run queue.</summary>
     /// <param name="pool">The pool.</param>
     /// <returns>The queue name.</returns>
@@ -90,10 +100,17 @@ public sealed class FlowEngine
     /// <exception cref="FlowNotFoundException">No flow has that name.</exception>
     /// <exception cref="FlowParameterException">The parameters do not bind to the flow's input type.</exception>
     public async Task<FlowRunRecord> StartRunJsonAsync(string flowName, string? parametersJson, StartRunOptions? options = null, CancellationToken cancellationToken = default) =>
-        (await StartRunCoreAsync(flowName, parametersJson, options, cancellationToken).ConfigureAwait(false)).Run;
+        (await StartOrGetRunAsync(flowName, parametersJson, options, cancellationToken).ConfigureAwait(false)).Run;
 
     /// <summary>Starts a run and says whether this call created it (false: <see cref="StartRunOptions.RunId"/> named an existing run).</summary>
-    internal async Task<(FlowRunRecord Run, bool Created)> StartRunCoreAsync(string flowName, string? parametersJson, StartRunOptions? options, CancellationToken cancellationToken)
+    /// <param name="flowName">The flow name.</param>
+    /// <param name="parametersJson">The parameters as JSON, or null.</param>
+    /// <param name="options">Id, tags, pool, deployment, schedule.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The run, and whether this call created it.</returns>
+    /// <exception cref="FlowNotFoundException">No flow has that name.</exception>
+    /// <exception cref="FlowParameterException">The parameters do not bind to the flow's input type.</exception>
+    public async Task<(FlowRunRecord Run, bool Created)> StartOrGetRunAsync(string flowName, string? parametersJson, StartRunOptions? options, CancellationToken cancellationToken)
     {
         options ??= new StartRunOptions();
         if (!_core.Registry.TryGetFlow(flowName, out var flow))
@@ -116,7 +133,12 @@ public sealed class FlowEngine
     /// Creates a run of a process deployment: a run record (flow name as given, no registered flow needed) enqueued on its pool's
     /// run queue, where a process worker picks it up. Parameters are kept as given (any JSON value).
     /// </summary>
-    internal async Task<(FlowRunRecord Run, bool Created)> StartProcessRunAsync(string flowName, string? parametersJson, StartRunOptions options, CancellationToken cancellationToken)
+    /// <param name="flowName">The flow name the process reports (not registered in this app).</param>
+    /// <param name="parametersJson">The parameters as JSON, or null.</param>
+    /// <param name="options">Id, tags, pool, deployment, schedule.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The run, and whether this call created it.</returns>
+    public async Task<(FlowRunRecord Run, bool Created)> StartProcessRunAsync(string flowName, string? parametersJson, StartRunOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         return await CreateAndEnqueueAsync(flowName, parametersJson, options, options.Tags ?? FlowRunRecord.EmptyTags, null, ensureQueue: true, cancellationToken).ConfigureAwait(false);

@@ -186,7 +186,7 @@ public sealed partial class DeploymentService
             // A process deployment's flow is not registered here: its run is a record for a process worker to start.
             var (run, created) = deployment.Entrypoint.Kind == DeploymentEntrypoint.ProcessKind
                 ? await _engine.StartProcessRunAsync(deployment.FlowName, parameters, options, cancellationToken).ConfigureAwait(false)
-                : await _engine.StartRunCoreAsync(deployment.FlowName, parameters, options, cancellationToken).ConfigureAwait(false);
+                : await _engine.StartOrGetRunAsync(deployment.FlowName, parameters, options, cancellationToken).ConfigureAwait(false);
             return new TriggerResult(run, created);
         }
         catch (FlowParameterException e)
@@ -677,7 +677,7 @@ public sealed partial class DeploymentService
     {
         try
         {
-            ParameterBinder.Bind(parameters, inputType, _engine.Registry.SerializerOptions);
+            _engine.CheckParameters(parameters, inputType);
         }
         catch (FlowParameterException e)
         {
