@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Functions.Api;
 using Flow.Functions.Hosting;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Options;
 

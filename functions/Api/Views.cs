@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 
@@ -195,7 +195,7 @@ internal sealed record DeploymentView
         Description = d.Description,
         Paused = d.Paused,
         ConcurrencyLimit = d.ConcurrencyLimit,
-        CollisionStrategy = d.CollisionStrategy == Engine.ControlPlane.CollisionStrategy.CancelNew ? "cancel-new" : "enqueue",
+        CollisionStrategy = d.CollisionStrategy == ControlPlane.CollisionStrategy.CancelNew ? "cancel-new" : "enqueue",
         Schedules = [.. d.Schedules.Select(s => (object)new
         {
             id = s.Id,

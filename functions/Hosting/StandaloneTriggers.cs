@@ -1,4 +1,4 @@
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Microsoft.Extensions.Options;
 
 namespace Flow.Functions.Hosting;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Process;
 using Flow.Sdk;

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,5 @@
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

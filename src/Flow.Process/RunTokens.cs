@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 
 namespace Flow.Process;

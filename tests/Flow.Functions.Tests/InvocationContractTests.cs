@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.TestSupport;

@@ -88,8 +88,8 @@ public sealed class StandaloneTriggerTests(AzuriteFixture azurite)
         await using var second = await TestApp.StartAsync(azurite, deadline, shared);
         await first.SendAsync(HttpMethod.Put, "/api/deployments/greet/often", new { parameters = new { name = "Ada" }, schedules = new[] { new { interval = 1 } } }, deadline);
 
-        var scheduler = first.Service<Flow.Engine.ControlPlane.DeploymentScheduler>();
-        var other = second.Service<Flow.Engine.ControlPlane.DeploymentScheduler>();
+        var scheduler = first.Service<Flow.ControlPlane.DeploymentScheduler>();
+        var other = second.Service<Flow.ControlPlane.DeploymentScheduler>();
         for (var i = 0; i < 5; i++)
         {
             await Task.WhenAll(scheduler.TickAsync(deadline), other.TickAsync(deadline));

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Functions;
 using Flow.Sdk;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.TestSupport;
 
 namespace Flow.Storage.Conformance;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.Storage.Azure;

@@ -1,4 +1,4 @@
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.TestSupport;
 
 namespace Flow.Storage.Azure.Tests;

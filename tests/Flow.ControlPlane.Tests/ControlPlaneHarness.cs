@@ -1,0 +1,56 @@
+using Flow.Engine;
+using Flow.Engine.Storage;
+using Flow.Engine.Storage.InMemory;
+using Flow.Sdk;
+using Flow.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flow.ControlPlane.Tests;
+
+/// <summary>The control plane on the in-memory stores with a fake clock.</summary>
+internal sealed class ControlPlaneHarness : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public ControlPlaneHarness(DateTimeOffset start, Action<ControlPlaneOptions>? configure = null)
+    {
+        Clock = new FakeTimeProvider(start);
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(Clock);
+        services.AddSingleton<IFlowStore>(new InMemoryFlowStore());
+        services.AddSingleton<IWorkQueue>(new InMemoryWorkQueue(Clock));
+        services.AddSingleton<IControlStore>(new InMemoryControlStore());
+        services.AddFlow(r => r.AddFlow<Input, string>("report", (ctx, input) => Task.FromResult($"{input.Region}/{input.Day}")))
+            .AddEngine()
+            .AddControlPlane();
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        _services = services.BuildServiceProvider();
+    }
+
+    public FakeTimeProvider Clock { get; }
+
+    public DeploymentService Deployments => _services.GetRequiredService<DeploymentService>();
+
+    public DeploymentScheduler Scheduler => _services.GetRequiredService<DeploymentScheduler>();
+
+    public FlowEngine Engine => _services.GetRequiredService<FlowEngine>();
+
+    public IRunAdmission Admission => _services.GetRequiredService<IRunAdmission>();
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await Engine.InitializeAsync(null, cancellationToken);
+        await Deployments.EnsureDefaultPoolAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<FlowRunRecord>> RunsAsync(string deployment, CancellationToken cancellationToken) =>
+        (await Engine.Store.ListRunsAsync(new RunQuery { Deployment = deployment, PageSize = 1000 }, cancellationToken)).Runs;
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    public sealed record Input(string Region, string Day = "today");
+}

@@ -1,0 +1,216 @@
+using System.Globalization;
+
+namespace Flow.ControlPlane.Tests.Scheduling;
+
+/// <summary>
+/// An independent, slow reference for schedule occurrences, sharing no code with
+/// Flow.ControlPlane.Scheduling (nor NCrontab). It walks UTC instants one step (a minute, or a second for
+/// six-field crons) at a time, reads the zone's clock at each (TimeZoneInfo's instant → offset, the
+/// direction that is never ambiguous), and applies the DST rules by observing the clock:
+/// <list type="bullet">
+/// <item><description>a reading that matches fires, unless it was already read before (the second
+/// pass of a fall-back) and the job is fixed-time;</description></item>
+/// <item><description>when the clock jumps forward, readings it skipped that match fire once at the
+/// instant after the jump (the end of the gap).</description></item>
+/// </list>
+/// </summary>
+internal static class BruteForceOracle
+{
+    /// <summary>The occurrences of a cron expression, by walking the clock.</summary>
+    public static List<DateTimeOffset> Cron(string expression, TimeZoneInfo zone, DateTimeOffset after, DateTimeOffset until, int max)
+    {
+        var matcher = TinyCron.Parse(expression);
+        return Walk(zone, after, until, max, matcher.HasSeconds ? 1 : 60, matcher.Matches, matcher.IsIntervalStyle);
+    }
+
+    /// <summary>The occurrences of an interval schedule: absolute steps, or for whole days in a zone, the anchor's wall-clock time.</summary>
+    public static List<DateTimeOffset> Interval(TimeSpan interval, DateTimeOffset anchor, TimeZoneInfo zone, DateTimeOffset after, DateTimeOffset until, int max)
+    {
+        var wholeDays = interval.Ticks % TimeSpan.TicksPerDay == 0 && zone.Id is not ("UTC" or "Etc/UTC");
+        if (!wholeDays)
+        {
+            var result = new List<DateTimeOffset>();
+            var stepSeconds = interval.Ticks % TimeSpan.TicksPerMinute == 0 && anchor.UtcTicks % TimeSpan.TicksPerMinute == 0 ? 60 : 1;
+            for (var t = Floor(after.UtcDateTime, stepSeconds); t <= until.UtcDateTime && result.Count < max; t = t.AddSeconds(stepSeconds))
+            {
+                if (t > after.UtcDateTime && (t.Ticks - anchor.UtcTicks) % interval.Ticks == 0)
+                {
+                    result.Add(new DateTimeOffset(t).ToOffset(zone.GetUtcOffset(t)));
+                }
+            }
+
+            return result;
+        }
+
+        var anchorLocal = TimeZoneInfo.ConvertTime(anchor, zone).DateTime;
+        var days = (int)interval.TotalDays;
+        bool Matches(DateTime reading) =>
+            reading.TimeOfDay == anchorLocal.TimeOfDay && (((reading.Date - anchorLocal.Date).Days % days) + days) % days == 0;
+        var step = anchorLocal.Ticks % TimeSpan.TicksPerMinute == 0 ? 60 : 1;
+        return Walk(zone, after, until, max, step, Matches, isIntervalStyle: false);
+    }
+
+    private static List<DateTimeOffset> Walk(TimeZoneInfo zone, DateTimeOffset after, DateTimeOffset until, int max, int stepSeconds, Func<DateTime, bool> matches, bool isIntervalStyle)
+    {
+        var result = new List<DateTimeOffset>();
+
+        // Start well before `after` so the first pass of an overlap `after` may be in has been read.
+        var u = Floor(after.UtcDateTime.AddHours(-4), stepSeconds);
+        var previous = Reading(zone, u.AddSeconds(-stepSeconds));
+        var latestRead = previous;
+        for (; u <= until.UtcDateTime && result.Count < max; u = u.AddSeconds(stepSeconds))
+        {
+            var reading = Reading(zone, u);
+            var fires = matches(reading) && (reading > latestRead || isIntervalStyle);
+            for (var skipped = previous.AddSeconds(stepSeconds); !fires && skipped < reading && reading > latestRead; skipped = skipped.AddSeconds(stepSeconds))
+            {
+                fires = skipped > latestRead && matches(skipped);
+            }
+
+            if (fires && u > after.UtcDateTime)
+            {
+                result.Add(new DateTimeOffset(DateTime.SpecifyKind(u, DateTimeKind.Utc)).ToOffset(reading - u));
+            }
+
+            previous = reading;
+            latestRead = reading > latestRead ? reading : latestRead;
+        }
+
+        return result;
+    }
+
+    private static DateTime Reading(TimeZoneInfo zone, DateTime utc) =>
+        DateTime.SpecifyKind(utc + zone.GetUtcOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)), DateTimeKind.Unspecified);
+
+    private static DateTime Floor(DateTime utc, int stepSeconds)
+    {
+        var step = stepSeconds * TimeSpan.TicksPerSecond;
+        return new DateTime(utc.Ticks - (utc.Ticks % step), DateTimeKind.Utc);
+    }
+
+    /// <summary>A deliberately naive cron matcher: one bool per value per field.</summary>
+    private sealed class TinyCron
+    {
+        private readonly bool[][] _allowed;
+
+        private TinyCron(bool[][] allowed, bool hasSeconds, bool isIntervalStyle)
+        {
+            _allowed = allowed;
+            HasSeconds = hasSeconds;
+            IsIntervalStyle = isIntervalStyle;
+        }
+
+        public bool HasSeconds { get; }
+
+        public bool IsIntervalStyle { get; }
+
+        public static TinyCron Parse(string expression)
+        {
+            expression = expression.Trim().ToUpperInvariant() switch
+            {
+                "@HOURLY" => "0 * * * *",
+                "@DAILY" or "@MIDNIGHT" => "0 0 * * *",
+                "@WEEKLY" => "0 0 * * 0",
+                "@MONTHLY" => "0 0 1 * *",
+                "@YEARLY" or "@ANNUALLY" => "0 0 1 1 *",
+                _ => expression,
+            };
+            var parts = expression.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var hasSeconds = parts.Length == 6;
+            if (!hasSeconds)
+            {
+                parts = ["0", .. parts];
+            }
+
+            (int Low, int High, string[]? Names)[] specs =
+            [
+                (0, 59, null), (0, 59, null), (0, 23, null), (1, 31, null),
+                (1, 12, ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]),
+                (0, 7, ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]),
+            ];
+            var allowed = new bool[6][];
+            var interval = false;
+            for (var f = 0; f < 6; f++)
+            {
+                allowed[f] = Field(parts[f], specs[f].Low, specs[f].High, specs[f].Names);
+                var textual = f > 0 || hasSeconds;
+                if (f < 3 && textual && parts[f].IndexOfAny(['*', '?', '-', '/']) >= 0)
+                {
+                    interval = true;
+                }
+            }
+
+            allowed[5][0] |= allowed[5][7];
+            return new TinyCron(allowed, hasSeconds, interval);
+        }
+
+        public bool Matches(DateTime t) =>
+            _allowed[0][t.Second] && _allowed[1][t.Minute] && _allowed[2][t.Hour] && _allowed[3][t.Day] && _allowed[4][t.Month] && _allowed[5][(int)t.DayOfWeek];
+
+        private static bool[] Field(string text, int low, int high, string[]? names)
+        {
+            var allowed = new bool[high + 1];
+            foreach (var item in text.Split(','))
+            {
+                var step = 1;
+                var body = item;
+                if (item.Contains('/'))
+                {
+                    step = int.Parse(item[(item.IndexOf('/') + 1)..], CultureInfo.InvariantCulture);
+                    body = item[..item.IndexOf('/')];
+                }
+
+                int from, to;
+                if (body is "*" or "?")
+                {
+                    (from, to) = (low, high);
+                }
+                else if (body.Contains('-'))
+                {
+                    from = Value(body[..body.IndexOf('-')], low, names);
+                    to = Value(body[(body.IndexOf('-') + 1)..], low, names);
+                }
+                else
+                {
+                    from = Value(body, low, names);
+                    to = item.Contains('/') ? high : from;
+                }
+
+                // A reversed range wraps past the top of the field (day of week: 0-6, 7 is Sunday).
+                var top = names is { Length: 7 } ? 6 : high;
+                if (names is { Length: 7 } && from == 7 && to < 7)
+                {
+                    from = 0;
+                }
+
+                var values = new List<int>();
+                for (var v = from; v <= (to >= from ? to : top); v++)
+                {
+                    values.Add(v);
+                }
+
+                for (var v = low; to < from && v <= to; v++)
+                {
+                    values.Add(v);
+                }
+
+                for (var i = 0; i < values.Count; i += step)
+                {
+                    allowed[values[i]] = true;
+                }
+            }
+
+            return allowed;
+        }
+
+        private static int Value(string text, int low, string[]? names)
+        {
+            if (names is not null && Array.IndexOf(names, text) is var index and >= 0)
+            {
+                return index + (names.Length == 12 ? 1 : 0);
+            }
+
+            return int.Parse(text, CultureInfo.InvariantCulture);
+        }
+    }
+}
