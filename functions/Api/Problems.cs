@@ -33,7 +33,8 @@ internal static partial class Problems
     {
         InvalidRequestException invalid => Validation(invalid.Errors, invalid.Message),
         ResourceNotFoundException => NotFound(e.Message),
-        _ => Problem(e.StatusCode, "Conflict", e.Message, type: "https://flow.dev/problems/conflict"),
+        ResourceConflictException => Problem(409, "Conflict", e.Message, type: "https://flow.dev/problems/conflict"),
+        _ => Problem(400, "Bad request", e.Message),
     };
 
     /// <summary>Reads a JSON body into <typeparamref name="T"/>: 413 beyond the size limit, 415 for a non-JSON content type, 400 naming the field for malformed JSON or wrong types.</summary>

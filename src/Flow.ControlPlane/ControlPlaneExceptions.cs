@@ -2,7 +2,10 @@ using Flow.Sdk;
 
 namespace Flow.ControlPlane;
 
-/// <summary>The root of the control plane's request errors; hosts map them to HTTP 4xx problem details.</summary>
+/// <summary>
+/// The root of the control plane's request errors. The kind of error is the type (invalid, not found, conflict); hosts map the
+/// kinds to their own answers (the HTTP API to 400, 404 and 409 problem details).
+/// </summary>
 public abstract class ControlPlaneException : FlowException
 {
     /// <summary>Creates the exception.</summary>
@@ -11,9 +14,6 @@ public abstract class ControlPlaneException : FlowException
         : base(message)
     {
     }
-
-    /// <summary>The HTTP status this error maps to.</summary>
-    public abstract int StatusCode { get; }
 }
 
 /// <summary>A request is malformed: every offending field is listed with what is wrong with it.</summary>
@@ -35,9 +35,6 @@ public sealed class InvalidRequestException : ControlPlaneException
     /// <summary>Field → messages.</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; }
 
-    /// <inheritdoc />
-    public override int StatusCode => 400;
-
     private static string Describe(IReadOnlyDictionary<string, string[]> errors)
     {
         ArgumentNullException.ThrowIfNull(errors);
@@ -47,19 +44,11 @@ public sealed class InvalidRequestException : ControlPlaneException
 
 /// <summary>A named resource does not exist.</summary>
 /// <param name="message">What is missing.</param>
-public sealed class ResourceNotFoundException(string message) : ControlPlaneException(message)
-{
-    /// <inheritdoc />
-    public override int StatusCode => 404;
-}
+public sealed class ResourceNotFoundException(string message) : ControlPlaneException(message);
 
 /// <summary>The request conflicts with the resource's current state (a paused deployment, a changed version).</summary>
 /// <param name="message">What conflicts.</param>
-public sealed class ResourceConflictException(string message) : ControlPlaneException(message)
-{
-    /// <inheritdoc />
-    public override int StatusCode => 409;
-}
+public sealed class ResourceConflictException(string message) : ControlPlaneException(message);
 
 /// <summary>Collects field errors and throws them together.</summary>
 internal sealed class ErrorList
