@@ -84,6 +84,8 @@ public static class FlowApp
             }
         }
 
+        // Workers touch the storage only once start-up has reached it (an outage is retried there, not fatal here).
+        AfterStartup.Wrap(builder.Services, typeof(FlowWorker), typeof(ProcessWorker));
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Flow API";

@@ -8,7 +8,8 @@ namespace Flow.Functions.Api;
 /// <summary>
 /// The process API under <c>/api/process/runs/{runId}</c>, used by subprocesses a process worker started. Every request needs
 /// <c>Authorization: Bearer FLOW_RUN_TOKEN</c>, a token scoped to one run (<see cref="RunTokens"/>): a missing or invalid
-/// token is 401, a token of another run 403. Two layers: the language-agnostic protocol (<c>GET</c> the run, <c>POST logs</c>,
+/// token is 401, a token of another run 403, a write with the token of a run that has ended 403 (its history cannot be rewritten).
+/// Task-cache entries are scoped to the run's flow. Every malformed body is a 400 naming the field (<see cref="ProcessBodies"/>). Two layers: the language-agnostic protocol (<c>GET</c> the run, <c>POST logs</c>,
 /// <c>POST tasks</c>, <c>POST artifacts</c>) for scripts in any language, and the store operations (<c>attach</c>, <c>store/…</c>,
 /// <c>enqueue</c>) that Flow.Sdk's <see cref="FlowProcess"/> keeps its journal through. The API key is not needed (nor accepted) here.
 /// </summary>
@@ -16,6 +17,7 @@ internal static class ProcessEndpoints
 {
     private const int MaxLinesPerRequest = 1000;
     private const int MaxLineLength = 16 * 1024;
+    private const string JournalPath = "/store/journal";
 
     public static void Map(WebApplication app)
     {
@@ -34,12 +36,12 @@ internal static class ProcessEndpoints
             await store.GetRunAsync(runId, ct) is { } stored ? Results.Json(stored, ProcessWire.Json) : Results.NotFound())
             .WithSummary("Flow.Sdk: the run record with its version.");
         run.MapPost("/store/commit", CommitAsync).WithSummary("Flow.Sdk: a version-checked commit (409 on a version conflict).");
-        run.MapPost("/store/journal", async (string runId, HttpRequest request, IFlowStore store, CancellationToken ct) =>
+        run.MapPost(JournalPath, async (string runId, HttpRequest request, IFlowStore store, CancellationToken ct) =>
         {
-            var record = await request.ReadFromJsonAsync<FlowRunRecord>(ProcessWire.Json, ct);
-            return record is null || record.RunId != runId
+            var (record, error) = await ProcessBodies.ReadAsync<FlowRunRecord>(request, ct);
+            return error ?? (record!.RunId != runId
                 ? Problems.Field("runId", "the record must be the token's run")
-                : Results.Json(await store.LoadJournalAsync(record, ct), ProcessWire.Json);
+                : Results.Json(await store.LoadJournalAsync(record, ct), ProcessWire.Json));
         }).WithSummary("Flow.Sdk: the journal of the given record's attempt and the pending inbox.");
         run.MapGet("/store/journal/{attempt:int}/{index:int}", async (string runId, int attempt, int index, IFlowStore store, CancellationToken ct) =>
             await store.GetJournalEventAsync(runId, attempt, index, ct) is { } e ? Results.Json(e, ProcessWire.Json) : Results.NotFound())
@@ -47,20 +49,46 @@ internal static class ProcessEndpoints
         run.MapGet("/store/history", async (string runId, IFlowStore store, CancellationToken ct) =>
             Results.Json(await store.GetStateHistoryAsync(runId, ct), ProcessWire.Json))
             .WithSummary("Flow.Sdk: the run's state history.");
-        run.MapGet("/store/cache", async (string key, IFlowStore store, CancellationToken ct) =>
-            await store.GetCacheEntryAsync(key, ct) is { } entry ? Results.Json(entry, ProcessWire.Json) : Results.NotFound())
-            .WithSummary("Flow.Sdk: a task cache entry.");
+        run.MapGet("/store/cache", async (string runId, string? key, IFlowStore store, CancellationToken ct) =>
+        {
+            if (await CacheKeyAsync(store, runId, key, ct) is not { Scoped: { } scoped } k)
+            {
+                return Problems.NotFound($"Run {runId} does not exist.");
+            }
+
+            return k.Error ?? (await store.GetCacheEntryAsync(scoped, ct) is { } entry ? Results.Json(entry with { Key = key! }, ProcessWire.Json) : Results.NotFound());
+        }).WithSummary("Flow.Sdk: a task cache entry of the run's own flow (process runs of one flow share a cache; no other flow's entries are visible).");
         run.MapPut("/store/cache", async (string runId, HttpRequest request, IFlowStore store, CancellationToken ct) =>
         {
-            var entry = await request.ReadFromJsonAsync<CacheEntry>(ProcessWire.Json, ct);
-            if (entry is null || entry.RunId != runId)
+            var (entry, error) = await ProcessBodies.ReadAsync<CacheEntry>(request, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (entry!.RunId != runId)
             {
                 return Problems.Field("runId", "a cache entry must be written by the token's run");
             }
 
-            await store.PutCacheEntryAsync(entry, ct);
+            if (entry.Value is null || entry.TaskName is null)
+            {
+                return Problems.Field(entry.Value is null ? "value" : "taskName", "is required");
+            }
+
+            if (await CacheKeyAsync(store, runId, entry.Key, ct) is not { Scoped: { } scoped } k)
+            {
+                return Problems.NotFound($"Run {runId} does not exist.");
+            }
+
+            if (k.Error is not null)
+            {
+                return k.Error;
+            }
+
+            await store.PutCacheEntryAsync(entry with { Key = scoped }, ct);
             return Results.NoContent();
-        }).WithSummary("Flow.Sdk: writes a task cache entry.");
+        }).WithSummary("Flow.Sdk: writes a task cache entry under the run's own flow.");
         run.MapPost("/enqueue", EnqueueAsync).WithSummary("Flow.Sdk: queues a wake-up of the token's run on its pool's run queue.");
     }
 
@@ -82,7 +110,29 @@ internal static class ProcessEndpoints
             return Problems.Problem(403, "Forbidden", "This run token belongs to another run; a process may use the API for its own run only.", type: "https://flow.dev/problems/forbidden");
         }
 
+        // A token grants writes while its run is not finished: a finished run's history cannot be rewritten with it.
+        var reads = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || http.Request.Path.Value?.EndsWith(JournalPath, StringComparison.Ordinal) == true;
+        if (!reads && await http.RequestServices.GetRequiredService<IFlowStore>().GetRunAsync(owner, http.RequestAborted) is { Record.State: var state } && state.IsFinal())
+        {
+            return Problems.Problem(403, "Forbidden", $"Run {owner} has ended ({state}); its run token no longer grants writes.", type: "https://flow.dev/problems/run-ended");
+        }
+
         return await next(context);
+    }
+
+    /// <summary>The stored key of a process run's cache entry: scoped to the run's flow. Null when the run does not exist.</summary>
+    private static async Task<(string? Scoped, IResult? Error)?> CacheKeyAsync(IFlowStore store, string runId, string? key, CancellationToken ct)
+    {
+        if (await store.GetRunAsync(runId, ct) is not { } stored)
+        {
+            return null;
+        }
+
+        var prefix = $"process:{stored.Record.FlowName}:";
+        var longest = StorageContract.MaxCacheKeyLength - prefix.Length;
+        return string.IsNullOrEmpty(key) || key.Length > longest
+            ? (prefix, Problems.Field("key", $"a cache key of 1-{longest} characters is required"))
+            : (prefix + key, null);
     }
 
     private static async Task<IResult> AttachAsync(string runId, IFlowStore store, CancellationToken ct)
@@ -97,8 +147,13 @@ internal static class ProcessEndpoints
 
     private static async Task<IResult> CommitAsync(string runId, HttpRequest request, IFlowStore store, CancellationToken ct)
     {
-        var commit = await request.ReadFromJsonAsync<RunCommit>(ProcessWire.Json, ct);
-        if (commit is null || commit.Run.RunId != runId)
+        var (commit, error) = await ProcessBodies.ReadAsync<RunCommit>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (commit!.Run.RunId != runId)
         {
             return Problems.Field("run.runId", "a commit must be for the token's run");
         }
@@ -119,8 +174,13 @@ internal static class ProcessEndpoints
 
     private static async Task<IResult> EnqueueAsync(string runId, HttpRequest request, IFlowStore store, IWorkQueue queue, CancellationToken ct)
     {
-        var body = await request.ReadFromJsonAsync<EnqueueRequest>(ProcessWire.Json, ct);
-        if (body?.Item is not { Kind: WorkItem.RunKind } item || item.RunId != runId)
+        var (body, error) = await ProcessBodies.ReadAsync<EnqueueRequest>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (body!.Item is not { Kind: WorkItem.RunKind } item || item.RunId != runId)
         {
             return Problems.Field("item", "a process may queue only wake-ups (kind run) of its own run; distributed tasks and subflows are not available to process flows");
         }
@@ -145,7 +205,17 @@ internal static class ProcessEndpoints
         }
         else
         {
-            lines = [.. (await request.ReadFromJsonAsync<ProcessLogsRequest>(ProcessWire.Json, ct))?.Lines ?? []];
+            var (body, error) = await ProcessBodies.ReadAsync<ProcessLogsRequest>(request, ct);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            lines = [.. body!.Lines ?? []];
+            if (lines.FindIndex(l => l is null) is var missing and >= 0)
+            {
+                return Problems.Field($"lines[{missing}]", "must be an object with a message");
+            }
         }
 
         if (lines.Count is 0 or > MaxLinesPerRequest)
@@ -170,8 +240,13 @@ internal static class ProcessEndpoints
 
     private static async Task<IResult> TaskAsync(string runId, HttpRequest request, IFlowStore store, TimeProvider time, CancellationToken ct)
     {
-        var report = await request.ReadFromJsonAsync<ProcessTaskReport>(ProcessWire.Json, ct);
-        if (report is null || string.IsNullOrWhiteSpace(report.Name) || report.Name.Length > 200)
+        var (report, error) = await ProcessBodies.ReadAsync<ProcessTaskReport>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (string.IsNullOrWhiteSpace(report!.Name) || report.Name.Length > 200)
         {
             return Problems.Field("name", "a task needs a name of 1-200 characters");
         }
@@ -205,8 +280,13 @@ internal static class ProcessEndpoints
 
     private static async Task<IResult> ArtifactAsync(string runId, HttpRequest request, IFlowStore store, TimeProvider time, CancellationToken ct)
     {
-        var body = await request.ReadFromJsonAsync<ProcessArtifactRequest>(ProcessWire.Json, ct);
-        if (body is null || string.IsNullOrEmpty(body.Key) || body.Key.Length > 100 || !body.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        var (body, error) = await ProcessBodies.ReadAsync<ProcessArtifactRequest>(request, ct);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (string.IsNullOrEmpty(body!.Key) || body.Key.Length > 100 || !body.Key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         {
             return Problems.Field("key", "1-100 letters, digits, '-' and '_'");
         }

@@ -21,7 +21,9 @@ internal sealed class StartupGate
 /// <summary>
 /// Start-up in the background so the process answers <c>GET /</c> at once (the Functions host's 30 s limit): creates tables and
 /// queues, the default pool, and applies the deployments file. Storage that is not reachable yet is retried with back-off;
-/// the health endpoint says what is wrong meanwhile. An invalid deployments file stops the app with a message naming it.
+/// the health endpoint says <c>starting</c> and what is wrong meanwhile. A storage configuration that can never work (the
+/// account refuses the key, its host does not exist: <see cref="StorageFailure"/>) and an invalid deployments file stop the
+/// app with a non-zero exit code and a message naming the setting.
 /// </summary>
 internal sealed partial class StartupService(
     FlowEngine engine,
@@ -37,7 +39,7 @@ internal sealed partial class StartupService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(200);
-        while (!stoppingToken.IsCancellationRequested)
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
         {
             try
             {
@@ -49,6 +51,17 @@ internal sealed partial class StartupService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                if (StorageFailure.Permanent(e, attempt) is { } fatal)
+                {
+                    // A configuration that can never work: stop with a non-zero exit code so a supervisor sees the failure.
+                    gate.Problem = fatal;
+                    LogStorageMisconfigured(logger, fatal);
+                    await Console.Error.WriteLineAsync("flow: error: " + fatal).ConfigureAwait(false);
+                    Environment.ExitCode = 4;
+                    lifetime.StopApplication();
+                    return;
+                }
+
                 gate.Problem = "storage not reachable: " + e.Message;
                 LogStorageUnavailable(logger, e, delay);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
@@ -94,6 +107,9 @@ internal sealed partial class StartupService(
 
     [LoggerMessage(732, LogLevel.Critical, "The deployments file {Path} is invalid: {Reason}")]
     private static partial void LogFileInvalid(ILogger logger, Exception exception, string path, string reason);
+
+    [LoggerMessage(734, LogLevel.Critical, "Storage can never be reached with this configuration: {Reason}")]
+    private static partial void LogStorageMisconfigured(ILogger logger, string reason);
 
     [LoggerMessage(733, LogLevel.Information, "Flow is ready")]
     private static partial void LogReady(ILogger logger);

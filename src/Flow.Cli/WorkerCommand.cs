@@ -5,6 +5,7 @@ using Flow.Engine.Storage;
 using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,19 +22,27 @@ internal static class WorkerCommand
         var api = new Option<string?>("--api") { Description = "The Flow API's address, handed to each subprocess (default: FLOW_API_URL, else http://127.0.0.1:7071)." };
         var limit = new Option<int?>("--limit") { Description = "The most subprocesses at once (default 8)." };
         var workerId = new Option<string?>("--id") { Description = "This worker's id as a lease owner (default: host-pid-random)." };
+        var allow = new Option<string[]>("--allow") { Description = "An executable deployments may run on this machine (repeatable): an absolute path, a name looked up on this worker's PATH, or a path relative to this directory. A deployment's command must resolve to one of them; its PATH is never used. An interpreter you allow (bash, python3, dotnet) runs whatever it is given.", AllowMultipleArgumentsPerToken = true };
+        var allowAny = new Option<bool>("--allow-any-executable") { Description = "Let deployments run any executable of this machine instead of an --allow list." };
         var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage: AzureWebJobsStorage (environment) or --Flow:Storage:... settings.")
         {
-            pool, api, limit, workerId,
+            pool, api, limit, workerId, allow, allowAny,
         };
         start.TreatUnmatchedTokensAsErrors = false;
-        start.SetAction(async (parse, ct) => await StartAsync(parse.GetValue(pool)!, parse.GetValue(api), parse.GetValue(limit), parse.GetValue(workerId), [.. parse.UnmatchedTokens], ct));
+        start.SetAction(async (parse, ct) => await StartAsync(parse.GetValue(pool)!, parse.GetValue(api), parse.GetValue(limit), parse.GetValue(workerId), new Allowed(parse.GetValue(allow) ?? [], parse.GetValue(allowAny)), [.. parse.UnmatchedTokens], ct));
         var worker = new Command("worker", "Process workers.") { start };
         return worker;
     }
 
-    private static async Task<int> StartAsync(string[] pools, string? api, int? limit, string? workerId, string[] extra, CancellationToken ct)
+    private static async Task<int> StartAsync(string[] pools, string? api, int? limit, string? workerId, Allowed allowed, string[] extra, CancellationToken ct)
     {
         var builder = Host.CreateApplicationBuilder(extra);
+        if (allowed.Executables.Length == 0 && !allowed.Any && builder.Configuration.GetSection("Flow:ProcessWorker:AllowedExecutables").GetChildren().All(c => string.IsNullOrEmpty(c.Value)) && !builder.Configuration.GetValue<bool>("Flow:ProcessWorker:AllowAnyExecutable"))
+        {
+            await Console.Error.WriteLineAsync("flow: error: say what may run on this machine: --allow EXECUTABLE (repeatable, e.g. --allow /usr/bin/python3 --allow ./etl.sh) or --allow-any-executable.");
+            return 2;
+        }
+
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Logging.AddFilter("Flow.Process", LogLevel.Information);
         var apiUrl = api ?? Environment.GetEnvironmentVariable("FLOW_API_URL") ?? builder.Configuration["Flow:ProcessWorker:ApiUrl"] ?? "http://127.0.0.1:7071";
@@ -56,6 +65,12 @@ internal static class WorkerCommand
                 }
 
                 o.ApiUrl = apiUrl;
+                foreach (var executable in allowed.Executables)
+                {
+                    o.AllowedExecutables.Add(executable);
+                }
+
+                o.AllowAnyExecutable |= allowed.Any;
                 if (limit is { } n)
                 {
                     o.MaxConcurrentRuns = n;
@@ -82,7 +97,8 @@ internal static class WorkerCommand
             }
 
             var id = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<FlowEngineOptions>>().Value.WorkerId;
-            AnsiConsole.MarkupLineInterpolated($"[green]Worker {id}[/] serving process pool(s) [bold]{string.Join(", ", pools)}[/]; API {apiUrl}. Ctrl-C stops it.");
+            var allowList = host.Services.GetRequiredService<ProcessRunExecutor>().AllowList;
+            AnsiConsole.MarkupLineInterpolated($"[green]Worker {id}[/] serving process pool(s) [bold]{string.Join(", ", pools)}[/]; API {apiUrl}; may run {(allowList.AllowsAny ? "any executable" : string.Join(", ", allowList.Files))}. Ctrl-C stops it.");
             await host.RunAsync(ct);
             return 0;
         }
@@ -92,4 +108,6 @@ internal static class WorkerCommand
             return 2;
         }
     }
+
+    private sealed record Allowed(string[] Executables, bool Any);
 }

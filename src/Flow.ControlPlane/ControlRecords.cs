@@ -139,7 +139,10 @@ public sealed record WorkPoolRecord
     /// <summary>True while paused: its runs wait in the queue.</summary>
     public bool Paused { get; init; }
 
-    /// <summary>For process pools: when set, the only executables (argv[0]) deployments of this pool may run.</summary>
+    /// <summary>
+    /// For process pools: when set, the only executables (argv[0]) deployments of this pool may run, resolved by each worker with
+    /// its own PATH. It narrows each worker's own allow-list (the ceiling, the operator's decision), never widens it.
+    /// </summary>
     public IReadOnlyList<string>? AllowedCommands { get; init; }
 
     /// <summary>When it was created.</summary>

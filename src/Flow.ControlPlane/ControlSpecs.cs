@@ -108,7 +108,10 @@ public sealed record WorkPoolSpec
     /// <summary>Whether the pool is paused.</summary>
     public bool? Paused { get; init; }
 
-    /// <summary>For process pools: the executables deployments may run.</summary>
+    /// <summary>
+    /// For process pools: the executables deployments may run. Omitted (null) keeps the pool's current list; a list replaces it.
+    /// Each worker's own <c>--allow</c> list is the ceiling: this list can narrow what a worker runs, never widen it.
+    /// </summary>
     public List<string>? AllowedCommands { get; init; }
 }
 

@@ -299,7 +299,7 @@ public sealed partial class DeploymentService
                 Description = spec.Description,
                 ConcurrencyLimit = spec.ConcurrencyLimit,
                 Paused = spec.Paused ?? existing?.Record.Paused ?? false,
-                AllowedCommands = spec.AllowedCommands,
+                AllowedCommands = spec.AllowedCommands ?? existing?.Record.AllowedCommands,
                 CreatedAt = existing?.Record.CreatedAt ?? now,
                 UpdatedAt = now,
             };
@@ -428,6 +428,14 @@ public sealed partial class DeploymentService
             if (entry.Environment is { } env && env.Keys.Any(k => k.Length == 0 || k.Contains('=', StringComparison.Ordinal) || k.Contains('\0', StringComparison.Ordinal)))
             {
                 errors.Add("entrypoint.environment", "variable names must be non-empty and contain no '=' or NUL");
+            }
+
+            foreach (var variable in entry.Environment?.Keys ?? Enumerable.Empty<string>())
+            {
+                if (ProcessEnvironmentPolicy.RefusalForDeployment(variable) is { } refused)
+                {
+                    errors.Add("entrypoint.environment." + variable, refused);
+                }
             }
 
             if (entry.Retries is < 0 or > 100)

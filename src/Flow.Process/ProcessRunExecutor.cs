@@ -14,7 +14,8 @@ namespace Flow.Process;
 /// <summary>
 /// Runs one work item of a process pool's run queue: claims the run (a version-checked write of its lease, Pending → Running),
 /// starts the deployment's command as a subprocess with <c>FLOW_RUN_ID</c>, <c>FLOW_API_URL</c> and a run-scoped
-/// <c>FLOW_RUN_TOKEN</c>, streams its output into the run's logs, renews the lease and the work item while it runs, enforces
+/// <c>FLOW_RUN_TOKEN</c> in an environment built from nothing (<see cref="SubprocessEnvironment"/>: no worker credential ever
+/// reaches it), provided the command resolves to an executable the worker allows (<see cref="ExecutableAllowList"/>), streams its output into the run's logs, renews the lease and the work item while it runs, enforces
 /// the timeout and cancellation by stopping the whole process tree (SIGTERM, grace period, SIGKILL), and judges the exit code.
 /// Used by <see cref="ProcessWorker"/> (standalone, the CLI) and by the Functions app's queue trigger of a process pool.
 /// </summary>
@@ -34,6 +35,7 @@ public sealed partial class ProcessRunExecutor
     private readonly RunTokens _tokens;
     private readonly FlowEngineOptions _engine;
     private readonly ProcessWorkerOptions _options;
+    private readonly ExecutableAllowList _allowList;
     private readonly IConfiguration? _configuration;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -49,6 +51,7 @@ public sealed partial class ProcessRunExecutor
     /// <param name="configuration">Where <c>secret:NAME</c> environment values are looked up (<c>Flow:Secrets:NAME</c>), or null.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
+    /// <exception cref="ArgumentException">An entry of <see cref="ProcessWorkerOptions.AllowedExecutables"/> is not an executable file here.</exception>
     public ProcessRunExecutor(IFlowStore store, IWorkQueue queue, IControlStore control, IRunAdmission? admission, RunTokens tokens, IOptions<FlowEngineOptions> engineOptions, IOptions<ProcessWorkerOptions> options, IConfiguration? configuration = null, TimeProvider? timeProvider = null, ILogger<ProcessRunExecutor>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -64,10 +67,14 @@ public sealed partial class ProcessRunExecutor
         _tokens = tokens;
         _engine = engineOptions.Value;
         _options = options.Value;
+        _allowList = new ExecutableAllowList(_options.AllowedExecutables, _options.AllowAnyExecutable);
         _configuration = configuration;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
+
+    /// <summary>The executables this worker may start.</summary>
+    public ExecutableAllowList AllowList => _allowList;
 
     /// <summary>This worker's lease owner id.</summary>
     public string WorkerId => _engine.WorkerId;
@@ -191,22 +198,28 @@ public sealed partial class ProcessRunExecutor
             string? refusal = null;
             string? executable = null;
             Dictionary<string, string>? environment = null;
-            if (pool is { AllowedCommands: { } allowed } && !allowed.Contains(command[0], StringComparer.Ordinal))
-            {
-                refusal = $"'{command[0]}' is not among the executables work pool '{pool.Name}' allows ({string.Join(", ", allowed)}).";
-            }
-            else if (entry.WorkingDirectory is { } wd && !Directory.Exists(wd))
+            if (entry.WorkingDirectory is { } wd && !Directory.Exists(wd))
             {
                 refusal = $"The working directory '{wd}' does not exist on worker {WorkerId}.";
             }
+            else if (SubprocessEnvironment.Refusal(entry.Environment) is { } refused)
+            {
+                refusal = $"Deployment variable {refused}; worker {WorkerId} does not start the command.";
+            }
             else
             {
-                (environment, refusal) = ResolveEnvironment(entry);
-                if (refusal is null)
+                (executable, refusal) = _allowList.Check(command[0], entry.WorkingDirectory);
+                if (refusal is not null)
                 {
-                    environment!.TryGetValue("PATH", out var path);
-                    executable = ProcessTree.Resolve(command[0], entry.WorkingDirectory, path);
-                    refusal = executable is null ? $"Executable not found: '{command[0]}' is not an executable file{(command[0].Contains('/', StringComparison.Ordinal) ? string.Empty : " on the PATH")} of worker {WorkerId}." : null;
+                    refusal += $" (worker {WorkerId}).";
+                }
+                else if (pool is { AllowedCommands: { } allowed } && !ExecutableAllowList.PoolAllows(allowed, executable!))
+                {
+                    refusal = $"'{command[0]}' ({executable}) is not among the executables work pool '{pool.Name}' allows ({string.Join(", ", allowed)}).";
+                }
+                else
+                {
+                    (environment, refusal) = ResolveEnvironment(entry);
                 }
             }
 
@@ -234,9 +247,10 @@ public sealed partial class ProcessRunExecutor
 
     private static bool IsSdk(FlowRunRecord run) => run.Tags.TryGetValue(SdkTag, out var v) && v == SdkTagValue;
 
+    /// <summary>The subprocess's whole environment but FLOW_*: the worker's allow-listed variables, then the deployment's, with only the secrets it references.</summary>
     private (Dictionary<string, string>? Environment, string? Refusal) ResolveEnvironment(DeploymentEntrypoint entry)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        var env = SubprocessEnvironment.Inherited(System.Environment.GetEnvironmentVariables(), _options.InheritVariables);
         foreach (var (k, v) in entry.Environment ?? new Dictionary<string, string>())
         {
             if (v.StartsWith("secret:", StringComparison.Ordinal))

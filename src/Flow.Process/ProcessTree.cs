@@ -11,7 +11,8 @@ namespace Flow.Process;
 /// process group, so one signal reaches everything it started) and <c>setpriv --pdeathsig KILL</c> (it dies with the worker,
 /// even when the worker is killed with SIGKILL); both exec, so the child's pid is the command's. Children are forked from one
 /// dedicated thread that lives as long as the worker (the parent-death signal follows the forking thread, not the process).
-/// The argv is passed as a list: no shell ever interprets it.
+/// The argv is passed as a list: no shell ever interprets it, and the child's environment is exactly the one given
+/// (<see cref="SubprocessEnvironment"/>), never the worker's.
 /// </summary>
 internal static partial class ProcessTree
 {
@@ -35,6 +36,33 @@ internal static partial class ProcessTree
         }
 
         return FindOnPath(name, path);
+    }
+
+    /// <summary>The canonical form of a path: absolute, with every symbolic link resolved (realpath(3)); the full path where that is not available.</summary>
+    /// <param name="path">An existing file.</param>
+    /// <returns>The canonical path.</returns>
+    public static string Canonical(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (OperatingSystem.IsWindows())
+        {
+            return full;
+        }
+
+        var resolved = SysRealpath(full, 0);
+        if (resolved == 0)
+        {
+            return full;
+        }
+
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved) ?? full;
+        }
+        finally
+        {
+            SysFree(resolved);
+        }
     }
 
     private static string? FindOnPath(string name, string? path)
@@ -65,7 +93,7 @@ internal static partial class ProcessTree
     /// <param name="executable">The resolved executable.</param>
     /// <param name="arguments">argv[1..].</param>
     /// <param name="workingDirectory">The working directory, or null.</param>
-    /// <param name="environment">Variables to set (added to the worker's environment).</param>
+    /// <param name="environment">The child's whole environment: nothing of the worker's own environment is added to it.</param>
     /// <param name="cancellationToken">Cancels waiting for the spawner.</param>
     /// <returns>The started process, with stdout and stderr redirected.</returns>
     /// <exception cref="Win32Exception">The process could not be started.</exception>
@@ -99,6 +127,7 @@ internal static partial class ProcessTree
             info.ArgumentList.Add(a);
         }
 
+        info.Environment.Clear();
         foreach (var (k, v) in environment)
         {
             info.Environment[k] = v;
@@ -244,6 +273,12 @@ internal static partial class ProcessTree
 
         return (fields[0][0], ppid, start);
     }
+
+    [LibraryImport("libc", EntryPoint = "realpath", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint SysRealpath(string path, nint resolved);
+
+    [LibraryImport("libc", EntryPoint = "free")]
+    private static partial void SysFree(nint pointer);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int signal);

@@ -36,6 +36,25 @@ public sealed class ProcessWorkerOptions
     /// <summary>How long a run token handed to a subprocess stays valid. Default 7 days.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// The executables this worker may start (the worker operator's decision; <c>flow worker start --allow</c>): absolute paths,
+    /// bare names (resolved on the worker's own PATH when the worker starts) or paths relative to the worker's working directory.
+    /// A deployment's command runs only when it resolves to one of these files; a work pool's <c>allowedCommands</c> can narrow
+    /// this list, never widen it. An interpreter on the list (bash, python3, dotnet) runs whatever script it is given.
+    /// Default: empty, and with <see cref="AllowAnyExecutable"/> false the worker refuses every run.
+    /// </summary>
+    public IList<string> AllowedExecutables { get; } = [];
+
+    /// <summary>Lets deployments run any executable of this machine (<c>flow worker start --allow-any-executable</c>). Default false.</summary>
+    public bool AllowAnyExecutable { get; set; }
+
+    /// <summary>
+    /// Variables of the worker's own environment passed on to subprocesses besides PATH, HOME, LANG, LC_*, TZ, TMPDIR and USER
+    /// (<see cref="Flow.Engine.ProcessEnvironmentPolicy"/>). Credential names (AzureWebJobs*, Flow__*, AZURE_*, ...) are never
+    /// passed, even when listed here. Default: none.
+    /// </summary>
+    public IList<string> InheritVariables { get; } = [];
+
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
     public void Validate()
@@ -43,6 +62,16 @@ public sealed class ProcessWorkerOptions
         if (Pools.Count > 0 && (string.IsNullOrWhiteSpace(ApiUrl) || !Uri.TryCreate(ApiUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new ArgumentException($"{SectionName}:{nameof(ApiUrl)} must be the Flow API's http(s) address (was '{ApiUrl}').");
+        }
+
+        if (Pools.Count > 0 && AllowedExecutables.Count == 0 && !AllowAnyExecutable)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(AllowedExecutables)} must list the executables this worker may start (flow worker start --allow PATH), or {SectionName}:{nameof(AllowAnyExecutable)} must be true (--allow-any-executable).");
+        }
+
+        if (AllowedExecutables.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(AllowedExecutables)} must not contain empty entries.");
         }
 
         if (MaxConcurrentRuns is < 1 or > 1000)

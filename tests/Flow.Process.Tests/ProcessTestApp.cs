@@ -66,6 +66,7 @@ internal sealed class ProcessTestApp : IAsyncDisposable
             ["Flow:ProcessWorker:ApiUrl"] = apiUrl,
             ["Flow:ProcessWorker:GracePeriod"] = "00:00:01",
             ["Flow:ProcessWorker:MaxPollInterval"] = "00:00:00.100",
+            ["Flow:ProcessWorker:AllowAnyExecutable"] = "true",
             ["Flow:Secrets:GREETING"] = "top-secret-value",
             ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
         };
@@ -149,13 +150,24 @@ internal sealed class ProcessTestApp : IAsyncDisposable
     }
 
     /// <summary>Starts <c>flow worker start</c> as a separate process on this app's storage and pool.</summary>
-    public ProcessRunner StartCliWorker(string id)
+    /// <param name="id">The worker id.</param>
+    /// <param name="allow">The worker's <c>--allow</c> entries; null for <c>--allow-any-executable</c>.</param>
+    /// <param name="environment">More variables of the worker's environment.</param>
+    /// <param name="workingDirectory">The worker's working directory.</param>
+    public ProcessRunner StartCliWorker(string id, IReadOnlyList<string>? allow = null, IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
-        var environment = Settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value);
-        environment["Flow__ProcessWorker__GracePeriod"] = "00:00:01";
-        environment["Flow__ProcessWorker__MaxPollInterval"] = "00:00:00.100";
+        var variables = Settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value);
+        variables["Flow__ProcessWorker__GracePeriod"] = "00:00:01";
+        variables["Flow__ProcessWorker__MaxPollInterval"] = "00:00:00.100";
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
+        {
+            variables[k] = v;
+        }
+
         var cli = Path.Combine(RepoPaths.Root, "src", "Flow.Cli", "bin", RepoPaths.Configuration, RepoPaths.TargetFramework, "flow.dll");
-        return ProcessRunner.Start(RepoPaths.DotNetHost, [cli, "worker", "start", "--pool", Pool, "--api", ApiUrl, "--id", id], new ProcessRunnerOptions { Environment = environment });
+        List<string> arguments = [cli, "worker", "start", "--pool", Pool, "--api", ApiUrl, "--id", id];
+        arguments.AddRange(allow is null ? ["--allow-any-executable"] : allow.SelectMany(a => new[] { "--allow", a }));
+        return ProcessRunner.Start(RepoPaths.DotNetHost, arguments, new ProcessRunnerOptions { Environment = variables, WorkingDirectory = workingDirectory });
     }
 
     public async ValueTask DisposeAsync()

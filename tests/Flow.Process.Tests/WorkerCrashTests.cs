@@ -59,7 +59,7 @@ public sealed class WorkerCrashTests(AzuriteFixture azurite)
             await using var second = app.StartCliWorker("worker-two");
             var run = await app.WaitFinalAsync(runId, deadline);
 
-            Assert.True(run.State == RunState.Completed, $"{run.State}: {run.StateMessage}");
+            Assert.True(run.State == RunState.Completed, $"{run.State}: {run.StateMessage} {string.Join(" | ", (await app.LogsAsync(runId, deadline)).Select(l => l.Message))}");
             Assert.Equal(Enumerable.Range(1, 8).Sum(i => i * i).ToString(System.Globalization.CultureInfo.InvariantCulture), run.Result);
             Assert.Equal(1, run.Attempt);
             var marks = (await File.ReadAllLinesAsync(marker, deadline)).Select(int.Parse).ToList();

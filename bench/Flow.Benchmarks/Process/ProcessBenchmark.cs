@@ -57,7 +57,7 @@ public static class ProcessBenchmark
 
         var environment = settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value);
         var cli = Path.Combine(RepoPaths.Root, "src", "Flow.Cli", "bin", RepoPaths.Configuration, RepoPaths.TargetFramework, "flow.dll");
-        await using var worker = ProcessRunner.Start(RepoPaths.DotNetHost, [cli, "worker", "start", "--pool", "bench", "--api", "http://127.0.0.1:9"], new ProcessRunnerOptions { Environment = environment });
+        await using var worker = ProcessRunner.Start(RepoPaths.DotNetHost, [cli, "worker", "start", "--pool", "bench", "--api", "http://127.0.0.1:9", "--allow", "date"], new ProcessRunnerOptions { Environment = environment });
         using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await worker.WaitForOutputAsync(l => l.Contains("serving process pool", StringComparison.Ordinal), ready.Token);
         await Task.Delay(TimeSpan.FromSeconds(3));
