@@ -611,8 +611,9 @@ public sealed partial class DeploymentService
             schedules.Add(schedule with { Parameters = specs[i].Parameters is { ValueKind: JsonValueKind.Object } p ? p.GetRawText() : null });
         }
 
-        // Checked even without parameters: a flow input field without a default value must be given (parameters.name: required).
-        if (inputType is not null && !errors.Any && specs.Count == 0)
+        // Parameters given must fit the flow, required fields included (parameters.name: required). A deployment without
+        // parameters and schedules may leave required fields to each trigger, which must then give them.
+        if (inputType is not null && !errors.Any && specs.Count == 0 && parameters is not null)
         {
             CheckParameters(errors, "parameters", parameters, inputType);
         }
