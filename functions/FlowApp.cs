@@ -46,6 +46,8 @@ public static class FlowApp
         var appOptions = builder.Configuration.GetSection(FlowAppOptions.SectionName).Get<FlowAppOptions>() ?? new FlowAppOptions();
         appOptions.Validate();
         builder.Services.AddOptions<FlowAppOptions>().Bind(builder.Configuration.GetSection(FlowAppOptions.SectionName));
+        // Binding failures (?count=abc) throw, so Problems answers them with problem details naming the parameter.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(appOptions.MaxRequestBodyBytes, 4 * 1024 * 1024));
 
         var flow = builder.Services.AddFlow(registry =>

@@ -327,12 +327,12 @@ internal static class ApiEndpoints
         {
             try
             {
-                using var document = JsonDocument.Parse(text);
+                using var document = JsonDocument.Parse(text, JsonInputErrors.DocumentOptions);
                 payload = document.RootElement.Clone();
             }
             catch (JsonException e)
             {
-                return Problems.Field("(body)", "not valid JSON: " + e.Message);
+                return Problems.Field("(body)", "not valid JSON: " + JsonInputErrors.Describe(e));
             }
         }
 

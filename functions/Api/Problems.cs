@@ -12,12 +12,11 @@ internal static partial class Problems
 {
     public const string ContentType = "application/problem+json";
 
-    /// <summary>JSON options of request bodies: web defaults, unknown fields refused (a typo is an error, not silently ignored).</summary>
-    public static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        AllowTrailingCommas = false,
-    };
+    /// <summary>
+    /// JSON options of request bodies: web defaults made strict — unknown fields (a typo is an error, not silently ignored),
+    /// duplicate keys, numbers written as strings and nesting deeper than 64 levels are refused.
+    /// </summary>
+    public static readonly JsonSerializerOptions RequestJson = JsonInputErrors.MakeStrict(new(JsonSerializerDefaults.Web));
 
     public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null, string? type = null) =>
         Results.Json(new ProblemBody(type ?? "about:blank", title, status, detail, errors), ApiJson.Options, ContentType, status);
@@ -65,8 +64,7 @@ internal static partial class Problems
         }
         catch (JsonException e)
         {
-            var field = e.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "(body)";
-            return (null, Field(field.Length == 0 ? "(body)" : field, Clean(e.Message)));
+            return (null, Field(JsonInputErrors.Field(e) ?? "(body)", JsonInputErrors.Describe(e)));
         }
     }
 
@@ -104,13 +102,6 @@ internal static partial class Problems
     private static IResult TooLarge(int limit) =>
         Problem(413, "Request body too large", $"The body exceeds {limit:N0} bytes (Flow:App:MaxRequestBodyBytes).", type: "https://flow.dev/problems/too-large");
 
-    private static string Clean(string message)
-    {
-        // System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 5." — keep the reason, the field is named separately.
-        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
-
     /// <summary>Turns exceptions that escape an endpoint into problem details; unexpected ones become 500 without internals.</summary>
     public static async Task HandleExceptionsAsync(HttpContext context, RequestDelegate next)
     {
@@ -118,14 +109,15 @@ internal static partial class Problems
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (!context.Response.HasStarted && e is ControlPlaneException or ArgumentException or FlowNotFoundException or PayloadTooLargeException or BadHttpRequestException)
+        catch (Exception e) when (!context.Response.HasStarted && e is ControlPlaneException or ArgumentException or FlowNotFoundException or PayloadTooLargeException or BadHttpRequestException or JsonException)
         {
             var result = e switch
             {
                 ControlPlaneException cp => FromException(cp),
                 FlowNotFoundException nf => Problem(409, "Flow not registered", nf.Message),
                 PayloadTooLargeException large => Problem(413, "Payload too large", large.Message),
-                BadHttpRequestException bad => Problem(bad.StatusCode, "Bad request", bad.Message),
+                BadHttpRequestException bad => FromBadRequest(bad),
+                JsonException json => Field(JsonInputErrors.Field(json) ?? "(body)", JsonInputErrors.Describe(json)),
                 _ => Problem(400, "The request is invalid", e.Message),
             };
             await result.ExecuteAsync(context).ConfigureAwait(false);
@@ -137,6 +129,49 @@ internal static partial class Problems
             await Problem(500, "Internal error", "The request failed; the error is in the app's log (trace id " + context.TraceIdentifier + ").").ExecuteAsync(context).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// A request ASP.NET Core could not bind (<c>?count=abc</c>, a missing required query value): a problem naming the parameter.
+    /// Route handlers throw these because <c>RouteHandlerOptions.ThrowOnBadRequest</c> is on.
+    /// </summary>
+    internal static IResult FromBadRequest(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is JsonException json)
+        {
+            return Field(JsonInputErrors.Field(json) ?? "(body)", JsonInputErrors.Describe(json));
+        }
+
+        if (BindFailure().Match(bad.Message) is { Success: true } failed)
+        {
+            var type = failed.Groups["type"].Value;
+            var expected = type switch
+            {
+                _ when type.Contains("int", StringComparison.OrdinalIgnoreCase) || type.Contains("long", StringComparison.OrdinalIgnoreCase) => "a whole number",
+                _ when type.Contains("double", StringComparison.OrdinalIgnoreCase) || type.Contains("decimal", StringComparison.OrdinalIgnoreCase) => "a number",
+                _ when type.Contains("bool", StringComparison.OrdinalIgnoreCase) => "true or false",
+                _ when type.Contains("Date", StringComparison.Ordinal) => "a date and time (ISO 8601)",
+                _ => "a valid value",
+            };
+            return Field(CamelCase(failed.Groups["name"].Value), $"must be {expected}, not '{Shorten(failed.Groups["value"].Value)}'");
+        }
+
+        if (MissingRequired().Match(bad.Message) is { Success: true } missing)
+        {
+            return Field(CamelCase(missing.Groups["name"].Value), "is required");
+        }
+
+        return bad.StatusCode == 400 ? Field("(request)", bad.Message) : Problem(bad.StatusCode, "Bad request", bad.Message);
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..37] + "...";
+
+    private static string CamelCase(string name) => name.Length > 0 && char.IsUpper(name[0]) ? char.ToLowerInvariant(name[0]) + name[1..] : name;
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Failed to bind parameter \"(?<type>\\S+) (?<name>[^\"]+)\" from \"(?<value>.*)\"\\.?$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex BindFailure();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Required parameter \"(?<type>\\S+) (?<name>[^\"]+)\" was not provided")]
+    private static partial System.Text.RegularExpressions.Regex MissingRequired();
 
     [LoggerMessage(700, LogLevel.Error, "{Method} {Path} failed")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

@@ -47,7 +47,7 @@ internal static partial class Invocations
         }
 
         var body = invocation.Message ?? string.Empty;
-        var id = invocation.MessageId ?? "invocation-" + Guid.CreateVersion7().ToString("N");
+        var id = invocation.MessageId is { Length: > 0 } given ? given : "invocation-" + Guid.CreateVersion7().ToString("N");
         var outcome = await handler.HandleAsync(body, id, "flow-run-requests", ct);
         return outcome.Rejection is { } rejected
             ? Answer($"Run request {id} refused: {rejected.Reason}")

@@ -198,6 +198,11 @@ public static class ControlStoreContract
         ValidateText(request.Body, MaxTextBytes, nameof(request), "A rejected request's body");
     }
 
+    /// <summary>Whether an id is a valid rejected request id: 1-200 ASCII letters, digits, '-', '_' and '.'.</summary>
+    /// <param name="id">The id.</param>
+    /// <returns>True when valid.</returns>
+    public static bool IsValidRejectedRequestId(string? id) => id is not null && IsName(id, MaxRejectedRequestIdLength, ".");
+
     /// <summary>Checks the count of a rejected request listing: 1-1000.</summary>
     /// <param name="maxCount">The count.</param>
     /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>

@@ -19,6 +19,8 @@ namespace Flow.ControlPlane;
 public sealed partial class DeploymentService
 {
     private const int MaxTags = 50;
+    private const string IntervalTooLong = "must be at most 3650 days (ten years)";
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(3650);
     private readonly IControlStore _store;
     private readonly FlowEngine _engine;
     private readonly TimeProvider _time;
@@ -255,34 +257,7 @@ public sealed partial class DeploymentService
     public async Task<(WorkPoolRecord Pool, bool Created)> PutPoolAsync(string name, WorkPoolSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var errors = new ErrorList();
-        if (!ControlNames.IsValidPoolName(name))
-        {
-            errors.Add("name", "must be 1-40 lowercase letters, digits and '-', starting with a letter or digit");
-        }
-
-        var type = spec.Type ?? WorkPoolRecord.InAppType;
-        if (type is not WorkPoolRecord.InAppType and not WorkPoolRecord.ProcessType)
-        {
-            errors.Add("type", $"must be '{WorkPoolRecord.InAppType}' or '{WorkPoolRecord.ProcessType}', not '{type}'");
-        }
-
-        if (spec.ConcurrencyLimit is < 1 or > 10_000)
-        {
-            errors.Add("concurrencyLimit", "must be 1-10000, or null for no limit");
-        }
-
-        if (spec.Description is { Length: > 2000 })
-        {
-            errors.Add("description", "must be at most 2000 characters");
-        }
-
-        if (spec.AllowedCommands is { } allowed && allowed.Any(string.IsNullOrWhiteSpace))
-        {
-            errors.Add("allowedCommands", "must not contain empty entries");
-        }
-
-        errors.ThrowIfAny();
+        var type = ValidatePool(name, spec);
         for (var attempt = 0; ; attempt++)
         {
             var existing = await _store.GetWorkPoolAsync(name, cancellationToken).ConfigureAwait(false);
@@ -312,6 +287,121 @@ public sealed partial class DeploymentService
             {
             }
         }
+    }
+
+    /// <summary>
+    /// Validates work pools and deployments together, as they would be after applying them (each deployment against the pools
+    /// as they will be), without writing anything: a deployments file is applied only when all of it is valid.
+    /// </summary>
+    /// <param name="pools">The pools to create or update.</param>
+    /// <param name="deployments">The deployments to create or update.</param>
+    /// <param name="source">Where they came from.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task.</returns>
+    /// <exception cref="InvalidRequestException">Something is invalid; every offending field is named, prefixed <c>workPools[i].</c> or <c>deployments[i].</c>.</exception>
+    public async Task ValidateAllAsync(IReadOnlyList<(string Name, WorkPoolSpec Spec)> pools, IReadOnlyList<DeploymentSpec?> deployments, string source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        ArgumentNullException.ThrowIfNull(deployments);
+        var errors = new ErrorList();
+        void AddAll(string prefix, InvalidRequestException e)
+        {
+            foreach (var (field, messages) in e.Errors)
+            {
+                foreach (var message in messages)
+                {
+                    errors.Add(prefix + "." + field, message);
+                }
+            }
+        }
+
+        var now = StorageContract.NormalizeTime(_time.GetUtcNow());
+        var prospective = (await _store.ListWorkPoolsAsync(cancellationToken).ConfigureAwait(false)).Select(p => p.Record).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        for (var i = 0; i < pools.Count; i++)
+        {
+            var (name, spec) = pools[i];
+            try
+            {
+                var type = ValidatePool(name, spec);
+                if (prospective.TryGetValue(name, out var existing) && existing.Type != type)
+                {
+                    errors.Add($"workPools[{i}].type", $"pool '{name}' is a {existing.Type} pool; a pool's type cannot change");
+                    continue;
+                }
+
+                prospective[name] = new WorkPoolRecord { Name = name, Type = type, AllowedCommands = spec.AllowedCommands, ConcurrencyLimit = spec.ConcurrencyLimit, CreatedAt = now, UpdatedAt = now };
+            }
+            catch (InvalidRequestException e)
+            {
+                AddAll($"workPools[{i}]", e);
+            }
+        }
+
+        var poolList = prospective.Values.ToList();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < deployments.Count; i++)
+        {
+            if (deployments[i] is not { } spec)
+            {
+                errors.Add($"deployments[{i}]", "must be a deployment, not null");
+                continue;
+            }
+
+            if (spec is { Flow: { } f, Name: { } n } && !names.Add(f + "/" + n))
+            {
+                errors.Add($"deployments[{i}].name", $"'{f}/{n}' appears twice in the file");
+                continue;
+            }
+
+            try
+            {
+                var existing = ControlNames.IsValidNamePart(spec.Flow) && ControlNames.IsValidNamePart(spec.Name)
+                    ? await _store.GetDeploymentAsync(ControlNames.Deployment(spec.Flow!, spec.Name!), cancellationToken).ConfigureAwait(false)
+                    : null;
+                Build(spec, source, existing?.Record, poolList, now);
+            }
+            catch (InvalidRequestException e)
+            {
+                AddAll($"deployments[{i}]", e);
+            }
+        }
+
+        errors.ThrowIfAny();
+    }
+
+    /// <summary>Checks a pool's name and spec (not its type against a stored pool); returns its type.</summary>
+    private static string ValidatePool(string name, WorkPoolSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var errors = new ErrorList();
+        if (!ControlNames.IsValidPoolName(name))
+        {
+            errors.Add("name", "must be 1-40 lowercase letters, digits and '-', starting with a letter or digit");
+        }
+
+        var type = spec.Type ?? WorkPoolRecord.InAppType;
+        if (type is not WorkPoolRecord.InAppType and not WorkPoolRecord.ProcessType)
+        {
+            errors.Add("type", $"must be '{WorkPoolRecord.InAppType}' or '{WorkPoolRecord.ProcessType}', not '{type}'");
+        }
+
+        if (spec.ConcurrencyLimit is < 1 or > 10_000)
+        {
+            errors.Add("concurrencyLimit", "must be 1-10000, or null for no limit");
+        }
+
+        if (spec.Description is { Length: > 2000 })
+        {
+            errors.Add("description", "must be at most 2000 characters");
+        }
+
+        if (spec.AllowedCommands is { } allowed && allowed.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add("allowedCommands", "must not contain empty entries");
+        }
+
+        errors.ThrowIfAny();
+        return type;
     }
 
     /// <summary>Reads a work pool.</summary>
@@ -509,7 +599,7 @@ public sealed partial class DeploymentService
 
         for (var i = 0; i < specs.Count; i++)
         {
-            var schedule = BuildSchedule(errors, $"schedules[{i}]", specs[i], i);
+            var schedule = specs[i] is { } scheduleSpec ? BuildSchedule(errors, $"schedules[{i}]", scheduleSpec, i, now) : Invalid(errors, $"schedules[{i}]", "must be a schedule, not null", (DeploymentSchedule?)null);
             if (schedule is null)
             {
                 continue;
@@ -530,6 +620,8 @@ public sealed partial class DeploymentService
             schedules.Add(schedule with { Parameters = specs[i].Parameters is { ValueKind: JsonValueKind.Object } p ? p.GetRawText() : null });
         }
 
+        // Parameters given must fit the flow, required fields included (parameters.name: required). A deployment without
+        // parameters and schedules may leave required fields to each trigger, which must then give them.
         if (inputType is not null && !errors.Any && specs.Count == 0 && parameters is not null)
         {
             CheckParameters(errors, "parameters", parameters, inputType);
@@ -565,13 +657,15 @@ public sealed partial class DeploymentService
         };
     }
 
-    private static CollisionStrategy Invalid(ErrorList errors, string field, string message)
+    private static CollisionStrategy Invalid(ErrorList errors, string field, string message) => Invalid(errors, field, message, CollisionStrategy.Enqueue);
+
+    private static T Invalid<T>(ErrorList errors, string field, string message, T fallback)
     {
         errors.Add(field, message);
-        return CollisionStrategy.Enqueue;
+        return fallback;
     }
 
-    private static DeploymentSchedule? BuildSchedule(ErrorList errors, string path, ScheduleSpec spec, int index)
+    private static DeploymentSchedule? BuildSchedule(ErrorList errors, string path, ScheduleSpec spec, int index, DateTimeOffset now)
     {
         var id = spec.Id ?? "s" + index.ToString(CultureInfo.InvariantCulture);
         var ok = true;
@@ -632,7 +726,13 @@ public sealed partial class DeploymentService
 
         try
         {
-            ScheduleRules.Build(schedule);
+            // A rule that never fires (0 0 30 2 *) is a mistake, not a schedule: refuse it, naming the field.
+            var rule = ScheduleRules.Build(schedule);
+            if (spec.Cron is not null && rule.GetNextOccurrence(now) is null)
+            {
+                errors.Add(path + ".cron", $"'{spec.Cron}' never fires: it has no occurrence in the next {(int)(ScheduleRule.NextOccurrenceHorizon.TotalDays / 365)} years");
+                return null;
+            }
         }
         catch (Exception e) when (e is FormatException or ArgumentException)
         {
@@ -647,8 +747,14 @@ public sealed partial class DeploymentService
     {
         error = null;
         TimeSpan? span = null;
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && double.IsFinite(seconds) && seconds < TimeSpan.MaxValue.TotalSeconds)
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var seconds) && double.IsFinite(seconds))
         {
+            if (seconds > MaxInterval.TotalSeconds)
+            {
+                error = IntervalTooLong;
+                return null;
+            }
+
             span = TimeSpan.FromSeconds(seconds);
         }
         else if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text)
@@ -661,6 +767,11 @@ public sealed partial class DeploymentService
                 }
                 catch (FormatException)
                 {
+                }
+                catch (OverflowException)
+                {
+                    error = IntervalTooLong;
+                    return null;
                 }
             }
             else if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var parsed))
@@ -676,6 +787,11 @@ public sealed partial class DeploymentService
         else if (span < TimeSpan.FromSeconds(1))
         {
             error = "must be at least 1 second";
+            span = null;
+        }
+        else if (span > MaxInterval)
+        {
+            error = IntervalTooLong;
             span = null;
         }
 

@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,8 +42,10 @@ public sealed partial class RunRequestHandler
     /// <summary>The queue's logical name (<c>flow-run-requests</c> in Azure with the default prefix).</summary>
     public const string QueueName = "run-requests";
 
-    private const int MaxBodyChars = 64 * 1024;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+    private const int MaxReasonBytes = 2048;
+    private const int MaxFieldBytes = 200;
+
+    private static readonly JsonSerializerOptions Json = JsonInputErrors.MakeStrict(new(JsonSerializerDefaults.Web));
     private readonly DeploymentService _deployments;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -81,8 +82,8 @@ public sealed partial class RunRequestHandler
         catch (JsonException e)
         {
             message = null;
-            reason = "The message is not a valid run request: " + e.Message;
-            field = e.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : null;
+            field = JsonInputErrors.Field(e);
+            reason = "The message is not a valid run request: " + (field is null ? string.Empty : field + ": ") + JsonInputErrors.Describe(e);
         }
 
         if (message is not null)
@@ -111,16 +112,23 @@ public sealed partial class RunRequestHandler
                 field = "deployment";
                 reason = e.Message;
             }
+            catch (ArgumentException e)
+            {
+                // a value the stores refuse (a name or key out of their rules): refused for good, not retried
+                field = e.ParamName;
+                reason = e.Message;
+            }
         }
 
+        // Everything recorded fits the store (by UTF-8 bytes): a refusal is always recorded, so the message is settled in one delivery.
         var rejection = new RejectedRunRequest
         {
-            Id = messageId,
-            Source = source,
+            Id = ControlStoreContract.IsValidRejectedRequestId(messageId) ? messageId : "message-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(messageId)))[..32],
+            Source = Utf8Text.Truncate(source, ControlStoreContract.MaxRejectedRequestSourceLength),
             RejectedAt = StorageContract.NormalizeTime(_time.GetUtcNow()),
-            Reason = reason ?? "The message is not a valid run request.",
-            Field = field,
-            Body = body.Length > MaxBodyChars ? body[..MaxBodyChars] : body,
+            Reason = Utf8Text.Truncate(reason ?? "The message is not a valid run request.", MaxReasonBytes),
+            Field = field is null ? null : Utf8Text.Truncate(field, MaxFieldBytes),
+            Body = Utf8Text.TruncateNoting(body, ControlStoreContract.MaxTextBytes),
         };
         await _deployments.Store.AddRejectedRequestAsync(rejection, cancellationToken).ConfigureAwait(false);
         LogRejected(_logger, messageId, rejection.Reason);
@@ -134,14 +142,16 @@ public sealed partial class RunRequestHandler
         var text = Unwrap(body);
         if (text is null)
         {
-            reason = "The message is not JSON (nor base64 of JSON). Send {\"deployment\": \"flow/deployment\", \"parameters\": {...}}.";
+            reason = (IsJsonValue(body.Trim()) is { } kind
+                ? $"Expected a JSON object, not {kind}."
+                : "The message is not JSON (nor base64 of JSON).") + " Send {\"deployment\": \"flow/deployment\", \"parameters\": {...}}.";
             return null;
         }
 
         var message = JsonSerializer.Deserialize<RunRequestMessage>(text, Json);
         if (message is null)
         {
-            reason = "The message is JSON null; expected an object.";
+            reason = "Expected a JSON object, not null. Send {\"deployment\": \"flow/deployment\", \"parameters\": {...}}.";
             return null;
         }
 
@@ -193,6 +203,27 @@ public sealed partial class RunRequestHandler
         }
 
         return null;
+    }
+
+    /// <summary>What kind of JSON value a text is when it is valid JSON but not an object (<c>an array</c>), or null.</summary>
+    private static string? IsJsonValue(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text, JsonInputErrors.DocumentOptions);
+            return document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Array => "an array",
+                JsonValueKind.String => "a string",
+                JsonValueKind.Number => "a number",
+                JsonValueKind.True or JsonValueKind.False => "true or false",
+                _ => null,
+            };
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     [LoggerMessage(640, LogLevel.Information, "Run request {MessageId} started run {RunId} of {Deployment} (new: {Created})")]

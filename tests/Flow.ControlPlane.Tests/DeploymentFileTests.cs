@@ -100,6 +100,72 @@ public sealed class DeploymentFileTests
     }
 }
 
+public sealed class DeploymentFileLimitTests
+{
+    [Fact]
+    public void Parse_NineLevelAliasBomb_IsRefusedAtTheFirstAnchorNamingItsLine()
+    {
+        var text = new StringBuilder("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (var level = 'b'; level <= 'i'; level++)
+        {
+            text.Append(level).Append(": &").Append(level).Append(" [").Append(string.Join(", ", Enumerable.Repeat("*" + (char)(level - 1), 9))).Append("]\n");
+        }
+
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var e = Assert.Throws<InvalidRequestException>(() => DeploymentFile.Parse(text.ToString()));
+
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - allocated < 10 * 1024 * 1024);
+        Assert.Contains("line 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("deployments:\n  - &d {flow: report, name: a}\n  - *d\n", "line 2")]
+    [InlineData("deployments:\n  - flow: report\n    name: a\n    parameters: *p\n", "line 4")]
+    public void Parse_AnchorOrAlias_IsRefusedNamingTheLine(string yaml, string line)
+    {
+        var e = Assert.Throws<InvalidRequestException>(() => DeploymentFile.Parse(yaml));
+
+        Assert.Contains(line, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestedDeeperThan64_IsRefusedNamingTheField()
+    {
+        var yaml = "deployments:\n  - flow: report\n    name: a\n    parameters: " + new string('[', 70) + new string(']', 70) + "\n";
+
+        var e = Assert.Throws<InvalidRequestException>(() => DeploymentFile.Parse(yaml));
+
+        Assert.Contains("deployments[0].parameters", e.Errors.Keys);
+    }
+
+    [Fact]
+    public async Task ApplyAsync_ValidPoolAndInvalidDeployment_WritesNothing()
+    {
+        using var deadline = TestDeadline.Create();
+        await using var cp = new ControlPlaneHarness(new DateTimeOffset(2026, 11, 21, 8, 0, 0, TimeSpan.Zero));
+        await cp.InitializeAsync(deadline);
+        var content = DeploymentFile.Parse("""
+            workPools:
+              - name: batch
+            deployments:
+              - flow: report
+                name: a
+                pool: batch
+                parameters: {region: eu}
+              - flow: report
+                name: b
+                pool: batch
+                parameters: {region: 5}
+            """);
+
+        var e = await Assert.ThrowsAsync<InvalidRequestException>(() => DeploymentFile.ApplyAsync(cp.Deployments, content, "file", deadline));
+
+        Assert.Contains("deployments[1].parameters.region", e.Errors.Keys);
+        Assert.Null(await cp.Deployments.Store.GetWorkPoolAsync("batch", deadline));
+        Assert.Null(await cp.Deployments.Store.GetDeploymentAsync("report/a", deadline));
+    }
+}
+
 public sealed class RunRequestHandlerTests
 {
     [Theory]

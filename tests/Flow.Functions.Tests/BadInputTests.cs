@@ -25,6 +25,17 @@ public sealed class BadInputTests(AzuriteFixture azurite)
         { "bad collision strategy", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"collisionStrategy\":\"drop\"}", 400, "collisionStrategy" },
         { "unknown pool", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"pool\":\"gpu\"}", 400, "pool" },
         { "process entrypoint without command", "/api/deployments/greet/x", "{\"entrypoint\":{\"kind\":\"process\"}}", 400, "entrypoint.command" },
+        { "interval of a million years", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"schedules\":[{\"interval\":\"P1000000Y\"}]}", 400, "schedules[0].interval" },
+        { "interval of 1e300 seconds", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"schedules\":[{\"interval\":1e300}]}", 400, "schedules[0].interval" },
+        { "cron that never fires", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"schedules\":[{\"cron\":\"0 0 30 2 *\"}]}", 400, "schedules[0].cron" },
+        { "number written as a string", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"concurrencyLimit\":\"5\"}", 400, "concurrencyLimit" },
+        { "duplicate key", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\"},\"version\":\"1\",\"version\":\"2\"}", 400, "version" },
+        { "duplicate key in parameters", "/api/deployments/greet/x", "{\"parameters\":{\"name\":\"a\",\"name\":\"b\"}}", 400, "parameters" },
+        { "JSON nested 70 deep", "/api/deployments/greet/x", "{\"parameters\":" + string.Concat(Enumerable.Repeat("{\"a\":", 70)) + "1" + new string('}', 70) + "}", 400, "parameters" },
+        { "record input without its required field", "/api/deployments/greet/x", "{\"parameters\":{\"excitement\":2}}", 400, "parameters.name" },
+        { "scheduled record input without its required field", "/api/deployments/greet/x", "{\"schedules\":[{\"interval\":60}]}", 400, "schedules[0].parameters.name" },
+        { "record input with empty parameters", "/api/deployments/greet/x", "{\"parameters\":{}}", 400, "parameters.name" },
+        { "parameters not an object (in user terms)", "/api/work-pools/p", "[1,2,3]", 400, "" },
     };
 
     [Theory]
@@ -43,6 +54,12 @@ public sealed class BadInputTests(AzuriteFixture azurite)
         {
             Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{name}: errors do not name {field}: {problem}");
         }
+
+        // In the user's terms: no .NET type names.
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("Flow.Engine", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("`1", detail, StringComparison.Ordinal);
 
         var (_, all) = await app.SendAsync(HttpMethod.Get, "/api/deployments", null, deadline);
         Assert.Equal(0, all.GetArrayLength());

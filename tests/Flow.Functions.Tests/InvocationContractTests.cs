@@ -15,10 +15,10 @@ namespace Flow.Functions.Tests;
 /// </summary>
 public sealed class InvocationContractTests(AzuriteFixture azurite)
 {
-    private static Task<TestApp> StartFunctionsModeAsync(AzuriteFixture azurite, TestDeadline deadline) =>
+    internal static Task<TestApp> StartFunctionsModeAsync(AzuriteFixture azurite, TestDeadline deadline) =>
         TestApp.StartAsync(azurite, deadline, new() { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "7099" });
 
-    private static string HostPayload(string bindingName, string messageText, string id, string dequeueCount) =>
+    internal static string HostPayload(string bindingName, string messageText, string id, string dequeueCount) =>
         JsonSerializer.Serialize(new
         {
             Data = new Dictionary<string, object> { [bindingName] = JsonSerializer.Serialize(messageText) },
@@ -32,7 +32,7 @@ public sealed class InvocationContractTests(AzuriteFixture azurite)
             },
         });
 
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> InvokeAsync(TestApp app, string function, string payload, CancellationToken ct)
+    internal static async Task<(HttpStatusCode Status, JsonElement Body)> InvokeAsync(TestApp app, string function, string payload, CancellationToken ct)
     {
         using var response = await app.Client.PostAsync("/" + function, new StringContent(payload, Encoding.UTF8, "application/json"), ct);
         var text = await response.Content.ReadAsStringAsync(ct);

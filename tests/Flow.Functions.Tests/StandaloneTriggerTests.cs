@@ -9,7 +9,7 @@ namespace Flow.Functions.Tests;
 /// <summary>Standalone triggers: run requests sent by the official Azure JS SDK, and schedules ticking on their own.</summary>
 public sealed class StandaloneTriggerTests(AzuriteFixture azurite)
 {
-    private static async Task SendWithJsSdkAsync(AzuriteFixture azurite, string queue, string command, IEnumerable<string> messages, CancellationToken ct)
+    internal static async Task SendWithJsSdkAsync(AzuriteFixture azurite, string queue, string command, IEnumerable<string> messages, CancellationToken ct)
     {
         var script = Path.Combine(RepoPaths.Root, "tests", "Flow.Storage.Azure.Tests", "compat", "azure-sdk-peer.mjs");
         var result = await ProcessRunner.RunAsync(NodeTools.NodePath, [script, command, azurite.ConnectionString, queue, .. messages], new ProcessRunnerOptions { WorkingDirectory = RepoPaths.Root }, ct);

@@ -18,7 +18,12 @@ internal static class ParameterBinder
 
         if (string.IsNullOrWhiteSpace(json))
         {
-            if (!type.IsValueType || Nullable.GetUnderlyingType(type) is not null)
+            if (IsComplex(type))
+            {
+                // No parameters is an empty object: fields with defaults get them, fields without are reported as required.
+                json = "{}";
+            }
+            else if (!type.IsValueType || Nullable.GetUnderlyingType(type) is not null)
             {
                 json = "null";
             }
@@ -67,11 +72,12 @@ internal static class ParameterBinder
                 }
             }
 
-            foreach (var property in properties.Where(IsRequired))
+            var constructorRequired = RequiredConstructorParameters(type);
+            foreach (var property in properties.Where(p => IsRequired(p) || constructorRequired.Contains(p.Name)))
             {
                 if (!obj.Any(kv => Matches(property, kv.Key, options)))
                 {
-                    errors.Add($"{JsonName(property, options)}: required field is missing");
+                    errors.Add($"{JsonName(property, options)}: required");
                 }
             }
         }
@@ -103,6 +109,24 @@ internal static class ParameterBinder
     private static bool IsRequired(PropertyInfo property) =>
         property.GetCustomAttribute<JsonRequiredAttribute>() is not null
         || property.GetCustomAttribute<System.Runtime.CompilerServices.RequiredMemberAttribute>() is not null;
+
+    /// <summary>
+    /// The properties set by constructor parameters without a default value (a record's <c>HelloInput(string Name)</c>): the
+    /// serializer would pass null or 0 for a missing one, so they are required. The constructor is the one the serializer uses:
+    /// marked [JsonConstructor], or the only public one with parameters when there is no parameterless one.
+    /// </summary>
+    private static HashSet<string> RequiredConstructorParameters(Type type)
+    {
+        var constructors = type.GetConstructors(BindingFlags.Public | BindingFlags.Instance);
+        var chosen = constructors.FirstOrDefault(c => c.GetCustomAttribute<JsonConstructorAttribute>() is not null)
+            ?? (constructors.Any(c => c.GetParameters().Length == 0) ? null : constructors.Where(c => c.GetParameters().Length > 0).Take(2).ToList() is [var only] ? only : null);
+        return chosen is null
+            ? []
+            : chosen.GetParameters().Where(p => !p.HasDefaultValue && !p.IsOptional && p.Name is not null)
+                .Select(p => type.GetProperty(p.Name!, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.Name)
+                .OfType<string>()
+                .ToHashSet(StringComparer.Ordinal);
+    }
 
     private static bool IsNonNullable(PropertyInfo property)
     {
