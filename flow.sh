@@ -2,7 +2,7 @@
 # flow.sh — run Flow on this machine and test it. Everything listens on 127.0.0.1 only.
 #
 #   ./flow.sh start   Azurite (pinned npm package, data in ./.flow/azurite) + the Flow app on http://127.0.0.1:7071,
-#                     with the sample flows and samples/flow.yaml's deployments
+#                     with the sample flows and samples/flow.yaml's deployments; also builds the CLI (src/Flow.Cli)
 #   ./flow.sh test    the whole test suite (private Azurite and PostgreSQL per test assembly, free ports)
 #
 # Environment (all optional):
@@ -90,6 +90,8 @@ cmd_start() {
   if [[ "${FLOW_NO_BUILD:-}" != "1" ]]; then
     log "building Flow.Functions ($CONFIGURATION)"
     dotnet build functions/Flow.Functions.csproj -c "$CONFIGURATION" --nologo -v quiet
+    log "building the flow CLI ($CONFIGURATION): src/Flow.Cli/bin/$CONFIGURATION/net10.0/flow"
+    dotnet build src/Flow.Cli/Flow.Cli.csproj -c "$CONFIGURATION" --nologo -v quiet
   fi
   [[ -f "$dll" ]] || die "$dll is missing: build it with dotnet build functions/Flow.Functions.csproj -c $CONFIGURATION"
 

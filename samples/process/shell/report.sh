@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A process-type flow in bash: the worker sets FLOW_RUN_ID, FLOW_API_URL, FLOW_RUN_TOKEN and FLOW_PARAMETERS.
 # Its stdout/stderr become the run's logs anyway; this script also reports a task run and an artifact through the
-# process API (README: "Process work pools"). The exit code decides the run: 0 Completed, anything else Failed.
+# process API (docs/process-pools.md, "Any language"). The exit code decides the run: 0 Completed, anything else Failed.
 set -euo pipefail
 
 api="$FLOW_API_URL/api/process/runs/$FLOW_RUN_ID"
