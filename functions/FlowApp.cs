@@ -40,8 +40,13 @@ public static class FlowApp
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
         }
 
-        // Quiet console: warnings and errors only (the Functions host turns stdout into logs; CI captures it).
+        // Quiet console: warnings and errors, plus Flow's operational logs at Information (run started, finished, retried, taken
+        // over; schedule occurrences; refused run requests). Flows' own log lines go to the run's log, not here. The Functions
+        // host turns stdout into logs; a more specific Logging:LogLevel category (e.g. Flow.Engine) overrides these levels.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Flow", LogLevel.Information);
+        builder.Logging.AddFilter("Flow.Run", LogLevel.Warning);
+        builder.AddFlowTelemetry();
 
         var appOptions = builder.Configuration.GetSection(FlowAppOptions.SectionName).Get<FlowAppOptions>() ?? new FlowAppOptions();
         appOptions.Validate();

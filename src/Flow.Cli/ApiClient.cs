@@ -23,6 +23,9 @@ internal sealed class ApiClient : IDisposable
         if (!string.IsNullOrEmpty(key))
         {
             _http.DefaultRequestHeaders.Add("X-Flow-Api-Key", key);
+
+            // Under Azure Functions the host checks a function key in this header before the request reaches Flow.
+            _http.DefaultRequestHeaders.Add("x-functions-key", key);
         }
 
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

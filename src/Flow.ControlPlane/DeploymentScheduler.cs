@@ -200,7 +200,7 @@ public sealed partial class DeploymentScheduler
     [LoggerMessage(630, LogLevel.Information, "Scheduler tick: {Created} runs created, {Existing} already existed")]
     private static partial void LogTick(ILogger logger, int created, int existing);
 
-    [LoggerMessage(631, LogLevel.Debug, "Scheduled run {RunId} of {Deployment} for {Time}")]
+    [LoggerMessage(631, LogLevel.Information, "Schedule occurrence created: run {RunId} of {Deployment} for {Time}")]
     private static partial void LogRunScheduled(ILogger logger, string runId, string deployment, DateTimeOffset time);
 
     [LoggerMessage(632, LogLevel.Warning, "Schedule {ScheduleId} of deployment {Deployment} could not be ticked")]

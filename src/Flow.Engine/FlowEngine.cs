@@ -1,3 +1,4 @@
+using Flow.Engine.Diagnostics;
 using Flow.Engine.Execution;
 using Flow.Engine.Storage;
 using Flow.Sdk;
@@ -330,6 +331,7 @@ public sealed class FlowEngine
 
     private async Task ProcessCoreAsync(LeasedWorkItem item, CancellationToken cancellationToken)
     {
+        using var activity = FlowTelemetry.StartWorkItem(item.Item!);
         if (item.DequeueCount > _core.Options.MaxDequeueCount && await DiedProcessingAsync(item.Item!, cancellationToken).ConfigureAwait(false))
         {
             await GiveUpAsync(item, cancellationToken).ConfigureAwait(false);

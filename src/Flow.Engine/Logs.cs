@@ -12,8 +12,8 @@ internal static partial class Logs
     [LoggerMessage(101, LogLevel.Debug, "Episode of run {RunId} suspended: {Reason}; wake at {WakeAt}")]
     public static partial void EpisodeSuspended(ILogger logger, string runId, string reason, DateTimeOffset? wakeAt);
 
-    [LoggerMessage(102, LogLevel.Information, "Run {RunId} ({FlowName}) finished {State}")]
-    public static partial void RunFinished(ILogger logger, string runId, string flowName, RunState state);
+    [LoggerMessage(102, LogLevel.Information, "Run {RunId} ({FlowName}, deployment {Deployment}) finished {State} after {Duration}")]
+    public static partial void RunFinished(ILogger logger, string runId, string flowName, string deployment, RunState state, TimeSpan duration);
 
     [LoggerMessage(103, LogLevel.Warning, "Episode of run {RunId} lost its lease; another worker has the run")]
     public static partial void LeaseLost(ILogger logger, string runId);
@@ -35,6 +35,12 @@ internal static partial class Logs
 
     [LoggerMessage(109, LogLevel.Information, "Run {RunId} attempt {Attempt} failed; retrying at {RetryAt}")]
     public static partial void FlowRetryScheduled(ILogger logger, string runId, int attempt, DateTimeOffset retryAt);
+
+    [LoggerMessage(111, LogLevel.Information, "Run {RunId} ({FlowName}, deployment {Deployment}) started attempt {Attempt} on pool {Pool}")]
+    public static partial void RunStarted(ILogger logger, string runId, string flowName, string deployment, string pool, int attempt);
+
+    [LoggerMessage(112, LogLevel.Information, "Run {RunId} ({FlowName}) taken over by {WorkerId} after its previous worker stopped; replaying {EventCount} events")]
+    public static partial void RunTakenOver(ILogger logger, string runId, string flowName, string workerId, int eventCount);
 
     [LoggerMessage(110, LogLevel.Debug, "Work item for run {RunId} deferred: {LeaseOwner} holds the lease until {LeaseUntil}")]
     public static partial void WorkItemDeferred(ILogger logger, string runId, string leaseOwner, DateTimeOffset leaseUntil);

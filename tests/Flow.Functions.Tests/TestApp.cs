@@ -41,7 +41,7 @@ internal sealed class TestApp : IAsyncDisposable
     public T Service<T>()
         where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<TestApp> StartAsync(AzuriteFixture azurite, CancellationToken cancellationToken, Dictionary<string, string?>? settings = null, Action<FlowRegistry>? flows = null)
+    public static async Task<TestApp> StartAsync(AzuriteFixture azurite, CancellationToken cancellationToken, Dictionary<string, string?>? settings = null, Action<FlowRegistry>? flows = null, Action<WebApplicationBuilder>? configure = null)
     {
         var suffix = UniqueNames.Suffix();
         var tablePrefix = "T" + suffix[..Math.Min(suffix.Length, 10)].Replace("-", "", StringComparison.Ordinal);
@@ -62,7 +62,11 @@ internal sealed class TestApp : IAsyncDisposable
             config[k] = v;
         }
 
-        var app = FlowApp.Build(["--urls", "http://127.0.0.1:0"], flows ?? TestFlows.Register, builder => builder.Configuration.AddInMemoryCollection(config));
+        var app = FlowApp.Build(["--urls", "http://127.0.0.1:0"], flows ?? TestFlows.Register, builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(config);
+            configure?.Invoke(builder);
+        });
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };

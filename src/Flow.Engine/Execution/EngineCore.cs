@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Flow.Engine.Diagnostics;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -61,7 +62,7 @@ internal sealed class EngineCore
     public object? Deserialize(string? json, Type type) => json is null ? null : JsonSerializer.Deserialize(json, type, Json);
 
     public Task EnqueueRunAsync(FlowRunRecord run, TimeSpan delay, string reason, CancellationToken cancellationToken) =>
-        Queue.EnqueueAsync(RunQueue(run.Pool), new WorkItem { Kind = WorkItem.RunKind, RunId = run.RunId, RunAttempt = run.Attempt, Reason = reason }, Clamp(delay), cancellationToken);
+        Queue.EnqueueAsync(RunQueue(run.Pool), new WorkItem { Kind = WorkItem.RunKind, RunId = run.RunId, RunAttempt = run.Attempt, Reason = reason, TraceParent = FlowTelemetry.CurrentTraceParent() }, Clamp(delay), cancellationToken);
 
     /// <summary>
     /// How early a scheduled run's first work item becomes visible. Queues count delays in whole seconds (Azure rounds up)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Flow.Engine.Diagnostics;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.DependencyInjection;
@@ -284,6 +285,7 @@ internal sealed partial class Episode
         }
 
         Logs.EpisodeStarted(_core.Logger, RunId, _run.FlowName, _core.Options.WorkerId, _replay.Count, _recovery);
+        LogAndMeasureStart();
 
         _context = new EpisodeContext(this);
         var flowDefinition = _flow;
@@ -295,6 +297,22 @@ internal sealed partial class Episode
             _flowTask = Task.Factory.StartNew(() => flowDefinition.Invoke(services, context, input), CancellationToken.None, TaskCreationOptions.None, _scheduler).Unwrap();
         }
         return null;
+    }
+
+    /// <summary>Operational logs and telemetry of an episode's start: a run (attempt) started, or taken over from a dead worker.</summary>
+    private void LogAndMeasureStart()
+    {
+        var firstOfAttempt = _replay.Count == 0 && !_recovery;
+        if (_recovery)
+        {
+            Logs.RunTakenOver(_core.Logger, RunId, _run.FlowName, _core.Options.WorkerId, _replay.Count);
+        }
+        else if (firstOfAttempt)
+        {
+            Logs.RunStarted(_core.Logger, RunId, _run.FlowName, _run.Deployment ?? "-", _run.Pool, _run.Attempt);
+        }
+
+        FlowTelemetry.EpisodeStarted(_run, firstOfAttempt && _run.Attempt == 1, _recovery, _core.Now);
     }
 
     private void ValidateJournal(IReadOnlyList<JournalEvent> events)
@@ -1022,6 +1040,7 @@ internal sealed partial class Episode
             Name = name,
             Attempt = attempt,
             Reason = "dispatch",
+            TraceParent = FlowTelemetry.CurrentTraceParent(),
         }, TimeSpan.Zero, cancellationToken);
 
     private void ResendAfterRecovery()
@@ -1094,6 +1113,7 @@ internal sealed partial class Episode
 
     private async Task RunInlineAttemptAsync(TaskCall t, int attempt, TimeSpan delay)
     {
+        using var span = FlowTelemetry.StartTaskAttempt(RunId, t.Name, t.Id, attempt);
         var started = _core.Now;
         string? cacheKey = null;
         TaskOutcome outcome;
@@ -1115,6 +1135,7 @@ internal sealed partial class Episode
                     if (entry is not null)
                     {
                         _outcomes.Enqueue(new TaskOutcome(t, attempt, started, _core.Now, entry.Value, RunState.Cached, null, cacheKey));
+                        FlowTelemetry.TaskAttemptEnded(span, _run.FlowName, t.Name, RunState.Cached, _core.Now - started);
                         return;
                     }
                 }
@@ -1145,6 +1166,7 @@ internal sealed partial class Episode
             timeout?.Dispose();
         }
 
+        FlowTelemetry.TaskAttemptEnded(span, _run.FlowName, t.Name, outcome.State, outcome.EndedAt - outcome.StartedAt);
         _outcomes.Enqueue(outcome);
         Signal();
     }
@@ -1394,7 +1416,9 @@ internal sealed partial class Episode
             }
         }
 
-        Logs.RunFinished(_core.Logger, RunId, _run.FlowName, _run.State);
+        var duration = (_run.EndedAt ?? _core.Now) - (_run.StartedAt ?? _run.CreatedAt);
+        Logs.RunFinished(_core.Logger, RunId, _run.FlowName, _run.Deployment ?? "-", _run.State, duration);
+        FlowTelemetry.RunFinished(_run, duration);
         await _core.NotifyParentAsync(_run, cancellationToken).ConfigureAwait(false);
         await RunHookAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -1,3 +1,4 @@
+using Flow.Engine.Diagnostics;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.DependencyInjection;
@@ -92,6 +93,7 @@ internal sealed class TaskExecutor
         }
 
         message = _leased ?? message;
+        FlowTelemetry.TaskAttemptEnded(System.Diagnostics.Activity.Current, run.Record.FlowName, name, error is null ? RunState.Completed : RunState.Failed, _core.Now - started);
         if (error is null)
         {
             if (cacheKey is not null)

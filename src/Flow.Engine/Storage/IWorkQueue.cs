@@ -35,6 +35,9 @@ public sealed record WorkItem
 
     /// <summary>Why the item was sent (start, wake, timer, retry, recover) — for people reading the queue.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The W3C <c>traceparent</c> of the span that sent the item (an API request, a schedule tick, an episode), so the work it starts continues that trace; null outside a trace.</summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>A work item taken from a queue: invisible to others until its lease ends.</summary>

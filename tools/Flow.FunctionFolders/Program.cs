@@ -1,0 +1,3 @@
+using Flow.FunctionFolders;
+
+return FunctionFolderWriter.Run(args, Console.Out, Console.Error);
