@@ -37,7 +37,14 @@ internal static class ParameterSchema
             return new JsonObject { ["type"] = "object", ["properties"] = new JsonObject(), ["additionalProperties"] = false };
         }
 
-        var options = new JsonSerializerOptions(engineJson) { RespectRequiredConstructorParameters = true, RespectNullableAnnotations = true };
+        var options = new JsonSerializerOptions(engineJson)
+        {
+            RespectRequiredConstructorParameters = true,
+            RespectNullableAnnotations = true,
+
+            // Numbers as numbers: the engine also reads them from strings, but a form should offer a number field.
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
+        };
         options.MakeReadOnly(populateMissingResolver: true);
         var docs = new XmlDocs();
         var exporter = new JsonSchemaExporterOptions
@@ -57,6 +64,15 @@ internal static class ParameterSchema
                 }
 
                 var underlying = Nullable.GetUnderlyingType(context.TypeInfo.Type) ?? context.TypeInfo.Type;
+                if (underlying.IsEnum && !obj.ContainsKey("enum"))
+                {
+                    // Enums serialized as numbers: list the values, and name them in the description.
+                    var values = Enum.GetValues(underlying).Cast<object>().Select(v => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+                    obj["enum"] = new JsonArray([.. values.Select(v => (JsonNode)v)]);
+                    var names = string.Join(", ", Enum.GetNames(underlying).Zip(values, (n, v) => $"{v} = {n}"));
+                    obj["description"] = obj["description"] is { } d ? $"{d} ({names})" : names;
+                }
+
                 if (underlying == typeof(DateOnly))
                 {
                     obj["format"] = "date";

@@ -59,7 +59,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
         await form.GetByLabel(new Regex("^window")).FillAsync("01:00:00");
         await form.GetByLabel(new Regex("^count")).FillAsync("5");
         await form.GetByRole(AriaRole.Button, new() { Name = "Start run" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/runs/[^/?]+$"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/runs/[^/?]+$"));
         var navigations = 0;
         page.FrameNavigated += (_, frame) => navigations += frame == page.MainFrame ? 1 : 0;
 
@@ -148,7 +148,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
 
         // Changing the filter rewrites the URL, so the view can be shared and reloaded.
         await page.GetByLabel("State").SelectOptionAsync("Completed");
-        await page.WaitForURLAsync(new Regex("state=Completed"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("state=Completed"));
         await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = done })).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = paused })).ToHaveCountAsync(0);
         await DashboardFixture.ScreenshotAsync(page, "runs-filtered");
