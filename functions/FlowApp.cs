@@ -109,8 +109,10 @@ public static class FlowApp
             app.Use(ApiKeyAuth.InvokeAsync);
         }
 
-        // The Functions host polls GET / until the custom handler answers; standalone it is a liveness probe.
-        app.MapGet("/", () => Results.Ok(new { service = "flow", status = "ok" })).ExcludeFromDescription();
+        app.Use(ETagMiddleware.InvokeAsync);
+
+        // The Functions host polls GET / until the custom handler answers; standalone it is a liveness probe. Both get the dashboard.
+        DashboardFiles.Map(app);
         app.MapGet("/api/health", (StartupGate gate) => Results.Json(
             new HealthReport(gate.IsReady ? "healthy" : "starting", version, mode, functionsMode ? "functions-host" : appOptions.Roles, gate.Problem), ApiJson.Options))
             .WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
@@ -119,6 +121,7 @@ public static class FlowApp
         {
             ApiEndpoints.Map(app);
             ProcessEndpoints.Map(app);
+            DashboardEndpoints.Map(app);
         }
 
         if (functionsMode)

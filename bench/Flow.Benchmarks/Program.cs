@@ -23,6 +23,11 @@ if (args is ["api", .. var apiArgs])
     return await ApiBenchmark.RunAsync(apiArgs);
 }
 
+if (args is ["dashboard", .. var dashboardArgs])
+{
+    return await Flow.Benchmarks.Dashboard.DashboardBenchmark.RunAsync(dashboardArgs);
+}
+
 if (args is ["postgres", .. var postgresArgs])
 {
     return await EngineBenchmark.RunAsync(["--backend", "postgres", .. postgresArgs]);
