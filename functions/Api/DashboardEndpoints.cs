@@ -1,6 +1,6 @@
 using System.Globalization;
 using Flow.Engine;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Options;

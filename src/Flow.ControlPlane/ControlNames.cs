@@ -11,7 +11,7 @@ public static class ControlNames
     public const string DefaultPool = "default";
 
     /// <summary>The run tag naming the schedule that created a run (<c>deployment-schedule-id</c>).</summary>
-    public const string ScheduleTag = "flow.schedule";
+    public const string ScheduleTag = Flow.Engine.RunTagNames.Schedule;
 
     /// <summary>Whether a flow or deployment name part is valid: 1-100 ASCII letters, digits, '-', '_' and '.'.</summary>
     /// <param name="part">The part.</param>

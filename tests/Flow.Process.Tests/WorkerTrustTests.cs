@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Flow.Sdk;
 using Flow.TestSupport;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 
 namespace Flow.FunctionFolders;
 

@@ -104,7 +104,7 @@ public static class FlowTelemetry
         RunsStarted.Add(1, tags);
         var due = run.ScheduledAt > run.CreatedAt ? run.ScheduledAt : run.CreatedAt;
         QueueWait.Record(Math.Max(0, (now - due).TotalSeconds), tags);
-        if (run.Tags.ContainsKey(Flow.Engine.ControlPlane.ControlNames.ScheduleTag))
+        if (run.Tags.ContainsKey(RunTagNames.Schedule))
         {
             ScheduleLag.Record((now - run.ScheduledAt).TotalSeconds, tags);
         }
