@@ -351,7 +351,7 @@ internal static class ApiEndpoints
         return Results.Json(new { id, @event = name, delivered }, ApiJson.Options, statusCode: 202);
     }
 
-    private static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)
+    internal static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)
     {
         if (id.Length is 0 or > 100 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
@@ -361,7 +361,7 @@ internal static class ApiEndpoints
         return await engine.GetRunAsync(id, ct);
     }
 
-    private static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
+    internal static DateTimeOffset? Time(string? text, string field, Dictionary<string, string[]> errors)
     {
         if (text is null)
         {

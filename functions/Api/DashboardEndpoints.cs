@@ -1,4 +1,3 @@
-using System.Globalization;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -33,12 +32,7 @@ internal static class DashboardEndpoints
 
         api.MapGet("/runs/{id}/timeline", async (string id, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
         {
-            if (id.Length is 0 or > 100 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            {
-                return Problems.Field("id", $"'{id}' is not a run id (1-100 letters, digits, '-', '_' and '.')");
-            }
-
-            var run = await engine.GetRunAsync(id, ct);
+            var run = await ApiEndpoints.GetRunAsync(engine, id, ct);
             if (run is null)
             {
                 return Problems.NotFound($"Run '{id}' does not exist.");
@@ -55,8 +49,8 @@ internal static class DashboardEndpoints
         {
             var now = time.GetUtcNow();
             var errors = new Dictionary<string, string[]>();
-            var end = Parse(to, "to", errors) ?? now;
-            var start = Parse(from, "from", errors) ?? end.AddHours(-24);
+            var end = ApiEndpoints.Time(to, "to", errors) ?? now;
+            var start = ApiEndpoints.Time(from, "from", errors) ?? end.AddHours(-24);
             if (errors.Count == 0 && start >= end)
             {
                 errors["from"] = ["must be before 'to'"];
@@ -152,21 +146,5 @@ internal static class DashboardEndpoints
             Queued = counts.GetValueOrDefault((p.Record.Name, "queued")),
             Waiting = counts.GetValueOrDefault((p.Record.Name, "waiting")),
         }), ApiJson.Options);
-    }
-
-    private static DateTimeOffset? Parse(string? text, string field, Dictionary<string, string[]> errors)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-        {
-            return value;
-        }
-
-        errors[field] = [$"'{text}' is not an ISO 8601 time"];
-        return null;
     }
 }
