@@ -116,7 +116,7 @@ internal static class DurableBenchmark
             ["uptime"] = new JsonArray(load.Select(l => (JsonNode)l).ToArray()),
             ["results"] = results,
         };
-        var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var json = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         Console.WriteLine(json);
         if (output is not null)
         {
