@@ -110,9 +110,9 @@ internal static class ApiEndpoints
             return Results.Json(new TriggerResponse(result.Run.RunId, result.Run.State, result.Created, links.Self, links.Cancel), ApiJson.Options, statusCode: 202);
         }).WithSummary("Triggers a run: 202 with the run id and its status and cancel URLs. The same idempotency key gives the same run.");
 
-        group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
+        group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, string? count, string? from, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
-            var (query, error) = SchedulePreviewQuery.Read(request.Query);
+            var (query, error) = SchedulePreviewQuery.Read(request.Query.Keys, count, from);
             if (error is not null)
             {
                 return error;

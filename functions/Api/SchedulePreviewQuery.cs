@@ -14,10 +14,13 @@ internal sealed record SchedulePreviewQuery(int Count, DateTimeOffset? From)
     private static readonly string[] Known = ["count", "from"];
 
     /// <summary>Reads and checks the query; on failure the problem+json result to return.</summary>
-    public static (SchedulePreviewQuery Query, IResult? Error) Read(IQueryCollection query)
+    /// <param name="keys">Every query parameter name given.</param>
+    /// <param name="count">The <c>count</c> parameter, if given.</param>
+    /// <param name="from">The <c>from</c> parameter, if given.</param>
+    public static (SchedulePreviewQuery Query, IResult? Error) Read(IEnumerable<string> keys, string? count, string? from)
     {
         var fallback = new SchedulePreviewQuery(10, null);
-        foreach (var key in query.Keys)
+        foreach (var key in keys)
         {
             if (!Known.Contains(key, StringComparer.Ordinal))
             {
@@ -25,26 +28,23 @@ internal sealed record SchedulePreviewQuery(int Count, DateTimeOffset? From)
             }
         }
 
-        var count = 10;
-        if (query.TryGetValue("count", out var countText)
-            && (countText.Count != 1 || !int.TryParse(countText[0], NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 1000))
+        var howMany = 10;
+        if (count is not null && (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out howMany) || howMany is < 1 or > 1000))
         {
-            return (fallback, Problems.Field("count", "must be one whole number from 1 to 1000"));
+            return (fallback, Problems.Field("count", "must be a whole number from 1 to 1000"));
         }
 
-        DateTimeOffset? from = null;
-        if (query.TryGetValue("from", out var fromText))
+        DateTimeOffset? after = null;
+        if (from is not null)
         {
-            if (fromText.Count != 1
-                || !DateTimeOffset.TryParse(fromText[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
-                || parsed.Year is < 2 or > 9990)
+            if (!DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) || parsed.Year is < 2 or > 9990)
             {
-                return (fallback, Problems.Field("from", "must be one ISO 8601 time such as 2026-03-08T00:00:00Z or 2026-03-08T00:00:00-05:00 (no offset means UTC)"));
+                return (fallback, Problems.Field("from", "must be an ISO 8601 time such as 2026-03-08T00:00:00Z or 2026-03-08T00:00:00-05:00 (no offset means UTC)"));
             }
 
-            from = parsed;
+            after = parsed;
         }
 
-        return (new SchedulePreviewQuery(count, from), null);
+        return (new SchedulePreviewQuery(howMany, after), null);
     }
 }

@@ -109,26 +109,9 @@ internal static class SdkVsRestBenchmark
         {
             var table = _tables.GetTableClient(name);
             var queue = _queues.GetQueueClient(name);
-            var warmup = options.Warmup;
-            if (operation.StartsWith("table.", StringComparison.Ordinal))
-            {
-                await table.CreateIfNotExistsAsync();
-                if (operation is "table.point-read" or "table.query-page")
-                {
-                    await table.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
-                        new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("read", $"r{i}") { ["Value"] = Payload })));
-                }
-            }
-            else
-            {
-                await queue.CreateIfNotExistsAsync();
-                if (operation == "queue.receive-delete")
-                {
-                    warmup = TimeSpan.Zero;
-                    await FillAsync(options.DrainMessages, () => queue.SendMessageAsync(Payload));
-                }
-            }
-
+            var warmup = await PrepareAsync(operation, options, () => table.CreateIfNotExistsAsync(), () => table.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
+                new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity("read", $"r{i}") { ["Value"] = Payload }))),
+                () => queue.CreateIfNotExistsAsync(), () => queue.SendMessageAsync(Payload));
             var rate = await Measure.RunAsync(concurrency, warmup, options.Duration, worker => operation == "table.query-page"
                 ? async () =>
                 {
@@ -156,26 +139,9 @@ internal static class SdkVsRestBenchmark
         {
             var table = _tables.GetTableClient(name);
             var queue = _queues.GetQueueClient(name);
-            var warmup = options.Warmup;
-            if (operation.StartsWith("table.", StringComparison.Ordinal))
-            {
-                await table.CreateIfNotExistsAsync();
-                if (operation is "table.point-read" or "table.query-page")
-                {
-                    await table.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
-                        new SdkTables.TableTransactionAction(SdkTables.TableTransactionActionType.UpsertReplace, new SdkTables.TableEntity("read", $"r{i}") { ["Value"] = Payload })));
-                }
-            }
-            else
-            {
-                await queue.CreateIfNotExistsAsync();
-                if (operation == "queue.receive-delete")
-                {
-                    warmup = TimeSpan.Zero;
-                    await FillAsync(options.DrainMessages, () => queue.SendMessageAsync(Payload));
-                }
-            }
-
+            var warmup = await PrepareAsync(operation, options, () => table.CreateIfNotExistsAsync(), () => table.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
+                new SdkTables.TableTransactionAction(SdkTables.TableTransactionActionType.UpsertReplace, new SdkTables.TableEntity("read", $"r{i}") { ["Value"] = Payload }))),
+                () => queue.CreateIfNotExistsAsync(), () => queue.SendMessageAsync(Payload));
             var rate = await Measure.RunAsync(concurrency, warmup, options.Duration, worker => Create(operation, table, queue, worker));
             await table.DeleteAsync();
             await queue.DeleteIfExistsAsync();
@@ -233,6 +199,30 @@ internal static class SdkVsRestBenchmark
                 _ => throw new ArgumentException($"Unknown operation {operation}."),
             };
         }
+    }
+
+    /// <summary>Creates the table (seeded with 100 rows for reads) or the queue (prefilled for receive+delete, then no warm-up); the warm-up to use.</summary>
+    private static async Task<TimeSpan> PrepareAsync(string operation, BenchOptions options, Func<Task> createTable, Func<Task> seedReads, Func<Task> createQueue, Func<Task> send)
+    {
+        if (operation.StartsWith("table.", StringComparison.Ordinal))
+        {
+            await createTable();
+            if (operation is "table.point-read" or "table.query-page")
+            {
+                await seedReads();
+            }
+
+            return options.Warmup;
+        }
+
+        await createQueue();
+        if (operation != "queue.receive-delete")
+        {
+            return options.Warmup;
+        }
+
+        await FillAsync(options.DrainMessages, send);
+        return TimeSpan.Zero;
     }
 
     private static async Task FillAsync(int count, Func<Task> send)
