@@ -28,6 +28,16 @@ if (args is ["dashboard", .. var dashboardArgs])
     return await Flow.Benchmarks.Dashboard.DashboardBenchmark.RunAsync(dashboardArgs);
 }
 
+if (args is ["sdk-vs-rest", .. var sdkArgs])
+{
+    return await Flow.Benchmarks.SdkVsRest.SdkVsRestBenchmark.RunAsync(sdkArgs);
+}
+
+if (args is ["durable", .. var durableArgs])
+{
+    return await Flow.Benchmarks.Durable.DurableBenchmark.RunAsync(durableArgs);
+}
+
 if (args is ["postgres", .. var postgresArgs])
 {
     return await EngineBenchmark.RunAsync(["--backend", "postgres", .. postgresArgs]);
@@ -42,7 +52,9 @@ if (args is [ProcessBenchWorker.Mode, var workerId])
 // run against the same Azurite, for the official Azure JS SDKs, with the ratio. Prints JSON on stdout.
 // `-- engine [options]` runs the engine benchmark instead (Engine/EngineBenchmark.cs); `-- postgres [options]` runs it on
 // a private PostgreSQL with pgbench's simple-update TPS measured in the same run (= `engine --backend postgres`);
-// `-- api [options]` the API benchmark on the built app (Api/ApiBenchmark.cs).
+// `-- api [options]` the API benchmark on the built app (Api/ApiBenchmark.cs); `-- sdk-vs-rest [options]` Flow's REST
+// clients against the official .NET SDKs on one private Azurite (SdkVsRest/SdkVsRestBenchmark.cs); `-- durable [options]`
+// Flow's engine against the Durable Task Framework on one private Azurite (Durable/DurableBenchmark.cs).
 //   dotnet run -c Release --project bench/Flow.Benchmarks -- [--duration 3] [--warmup 0.5] [--concurrency 1,16]
 //                                                          [--connection-string CS] [--output file.json] [--drain-messages 1000] [--rounds 3]
 var options = BenchOptions.Parse(args);

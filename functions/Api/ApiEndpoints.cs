@@ -110,9 +110,15 @@ internal static class ApiEndpoints
             return Results.Json(new TriggerResponse(result.Run.RunId, result.Run.State, result.Created, links.Self, links.Cancel), ApiJson.Options, statusCode: 202);
         }).WithSummary("Triggers a run: 202 with the run id and its status and cancel URLs. The same idempotency key gives the same run.");
 
-        group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, int? count, DeploymentService service, CancellationToken ct) =>
+        group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, string? count, string? from, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
-            var occurrences = await service.PreviewAsync(ControlNames.Deployment(flow, name), count ?? 10, ct);
+            var (query, error) = SchedulePreviewQuery.Read(request.Query.Keys, count, from);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            var occurrences = await service.PreviewAsync(ControlNames.Deployment(flow, name), query.Count, query.From, ct);
             return Results.Json(occurrences.Select(o => new
             {
                 schedule = o.ScheduleId,
@@ -120,7 +126,7 @@ internal static class ApiEndpoints
                 utc = o.Time.UtcDateTime,
                 utcOffset = o.Time.Offset.ToString(o.Time.Offset < TimeSpan.Zero ? "\\-hh\\:mm" : "\\+hh\\:mm", CultureInfo.InvariantCulture),
             }), ApiJson.Options);
-        }).WithSummary("Previews the next occurrences of the deployment's active schedules, with their UTC offsets.");
+        }).WithSummary("Previews the next occurrences of the deployment's active schedules (after `from`, an ISO 8601 time, default now; `count` 1-1000, default 10), with their UTC offsets. Other query parameters are refused.");
     }
 
     private static void MapPools(RouteGroupBuilder group)

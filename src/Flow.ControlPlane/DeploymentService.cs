@@ -205,9 +205,10 @@ public sealed partial class DeploymentService
     /// <summary>The next occurrences of a deployment's active schedules, merged in time order.</summary>
     /// <param name="name">The full deployment name.</param>
     /// <param name="count">How many, 1-1000.</param>
+    /// <param name="from">Occurrences strictly after this instant; now when null.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>(schedule id, occurrence with its UTC offset in the schedule's zone).</returns>
-    public async Task<IReadOnlyList<(string ScheduleId, DateTimeOffset Time)>> PreviewAsync(string name, int count, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string ScheduleId, DateTimeOffset Time)>> PreviewAsync(string name, int count, DateTimeOffset? from, CancellationToken cancellationToken)
     {
         if (count is < 1 or > 1000)
         {
@@ -215,12 +216,12 @@ public sealed partial class DeploymentService
         }
 
         var deployment = await GetAsync(name, cancellationToken).ConfigureAwait(false);
-        var now = _time.GetUtcNow();
+        var start = from ?? _time.GetUtcNow();
         var all = new List<(string, DateTimeOffset)>();
         foreach (var schedule in deployment.Schedules.Where(s => s.Active))
         {
             var rule = ScheduleRules.Build(schedule);
-            all.AddRange(rule.GetOccurrences(now, now.AddYears(5), count).Select(t => (schedule.Id, t)));
+            all.AddRange(rule.GetOccurrences(start, start.AddYears(5), count).Select(t => (schedule.Id, t)));
         }
 
         return [.. all.OrderBy(o => o.Item2.UtcTicks).ThenBy(o => o.Item1, StringComparer.Ordinal).Take(count)];

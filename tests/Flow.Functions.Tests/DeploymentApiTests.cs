@@ -111,6 +111,26 @@ public sealed class DeploymentApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task SchedulePreview_From_StartsAfterThatTimeAndUnknownParametersAreRefused()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await TestApp.StartAsync(azurite, deadline);
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/hello", Greeter(new[] { new { cron = "0 0 L * *", timezone = "America/New_York" } }), deadline);
+
+        var (response, occurrences) = await app.SendAsync(HttpMethod.Get, "/api/deployments/greet/hello/schedule?from=2030-01-15T00:00:00Z&count=3", null, deadline);
+        var (unknown, unknownProblem) = await app.SendAsync(HttpMethod.Get, "/api/deployments/greet/hello/schedule?form=2030-01-15T00:00:00Z", null, deadline);
+        var (badFrom, badFromProblem) = await app.SendAsync(HttpMethod.Get, "/api/deployments/greet/hello/schedule?from=next-tuesday", null, deadline);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["2030-01-31T00:00:00-05:00", "2030-02-28T00:00:00-05:00", "2030-03-31T00:00:00-04:00"], occurrences.EnumerateArray().Select(o => o.GetProperty("time").GetString()));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        Assert.True(unknownProblem.GetProperty("errors").TryGetProperty("form", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, badFrom.StatusCode);
+        Assert.True(badFromProblem.GetProperty("errors").TryGetProperty("from", out _));
+    }
+
+    [Fact]
     public async Task DeleteDeployment_ThenGet_Returns404Problem()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));

@@ -1,11 +1,11 @@
 using System.Diagnostics.CodeAnalysis;
-using NCrontab;
+using Cronos;
 
 namespace Flow.ControlPlane.Scheduling;
 
 /// <summary>
-/// A cron schedule in a time zone. The fields are matched against the zone's local wall-clock time
-/// (by NCrontab); this class adds the time-zone and daylight-saving layer, following Cronos' rules.
+/// A cron schedule in a time zone, evaluated by Cronos (<see cref="CronExpression"/>): the fields are
+/// matched against the zone's local wall-clock time, and Cronos applies its daylight-saving rules.
 /// </summary>
 /// <remarks>
 /// <para><b>Syntax.</b> Five fields <c>minute hour day-of-month month day-of-week</c>, or six with
@@ -14,9 +14,13 @@ namespace Flow.ControlPlane.Scheduling;
 /// <c>a/n</c> (from a to the end) and <c>a-b/n</c>, and comma lists. Months take <c>JAN</c>-<c>DEC</c>,
 /// days of week <c>SUN</c>-<c>SAT</c> (three letters, any case); 0 and 7 are both Sunday. Macros:
 /// <c>@yearly</c>, <c>@annually</c>, <c>@monthly</c>, <c>@weekly</c>, <c>@daily</c>, <c>@midnight</c>,
-/// <c>@hourly</c>, <c>@every_minute</c>, <c>@every_second</c>. <c>L</c>, <c>W</c>, <c>#</c> and <c>H</c>
-/// are not supported.</para>
-/// <para><b>Day of month and day of week</b> must both match (AND), as in NCrontab and Cronos:
+/// <c>@hourly</c>, <c>@every_minute</c>, <c>@every_second</c>.</para>
+/// <para><b>Specials</b> (Cronos'; each alone in its field, not in a list): in day-of-month <c>L</c>
+/// (the last day of the month), <c>L-n</c> (n days before the last), <c>nW</c> (the weekday nearest
+/// day n, within the month), <c>LW</c> (the last weekday of the month); in day-of-week <c>nL</c> or
+/// <c>FRIL</c> (the last such weekday of the month) and <c>n#k</c> or <c>MON#2</c> (the k-th such
+/// weekday, k from 1 to 5). <c>H</c> is not supported.</para>
+/// <para><b>Day of month and day of week</b> must both match (AND), as in Cronos:
 /// <c>0 0 13 * FRI</c> is every Friday the 13th (Vixie cron would read it as OR). A day that a
 /// month lacks is skipped: <c>0 0 31 * *</c> fires in seven months, <c>0 0 29 2 *</c> only in leap
 /// years, <c>0 0 30 2 *</c> never (<see cref="ScheduleRule.GetNextOccurrence"/> returns null).</para>
@@ -38,8 +42,7 @@ namespace Flow.ControlPlane.Scheduling;
 /// </remarks>
 public sealed class CronSchedule : ScheduleRule
 {
-    private readonly CrontabSchedule _crontab;
-    private readonly bool _isUtc;
+    private readonly CronExpression _cron;
 
     private CronSchedule(string expression, CronSyntax.Parsed parsed, TimeZoneInfo zone)
     {
@@ -47,8 +50,7 @@ public sealed class CronSchedule : ScheduleRule
         TimeZone = zone;
         HasSeconds = parsed.HasSeconds;
         IsIntervalStyle = parsed.IsIntervalStyle;
-        _isUtc = TimeZones.IsUtc(zone);
-        _crontab = CrontabSchedule.Parse(parsed.Canonical, new CrontabSchedule.ParseOptions { IncludingSeconds = parsed.HasSeconds });
+        _cron = parsed.Expression;
     }
 
     /// <summary>The expression as given.</summary>
@@ -102,49 +104,6 @@ public sealed class CronSchedule : ScheduleRule
     /// <returns>A description.</returns>
     public override string ToString() => $"cron '{Expression}' in {TimeZone.Id}";
 
-    private protected override DateTimeOffset? Next(DateTimeOffset after, DateTimeOffset until)
-    {
-        // Local readings of instants up to `until` are below until(UTC) + 14 h; a day is enough.
-        var searchEnd = DateTime.SpecifyKind(until.UtcDateTime.AddDays(1), DateTimeKind.Unspecified);
-        if (_isUtc)
-        {
-            var found = Find(DateTime.SpecifyKind(after.UtcDateTime, DateTimeKind.Unspecified), searchEnd);
-            return found is { } utc ? new DateTimeOffset(utc, TimeSpan.Zero) : null;
-        }
-
-        var from = InZone(after);
-        var local = from.DateTime;
-        if (ZoneClock.TryGetOverlap(TimeZone, local, out var overlap))
-        {
-            // `after` is inside a fall-back overlap: finish the pass it is in, then (interval-style
-            // only) run the second pass, then go on after the overlap.
-            if (from.Offset == overlap.FirstOffset)
-            {
-                if (Find(local, overlap.LocalEnd) is { } inFirst)
-                {
-                    return new DateTimeOffset(inFirst, overlap.FirstOffset);
-                }
-
-                if (IsIntervalStyle && Find(overlap.LocalStart.AddTicks(-1), overlap.LocalEnd) is { } firstOfSecond)
-                {
-                    return new DateTimeOffset(firstOfSecond, overlap.SecondOffset);
-                }
-            }
-            else if (IsIntervalStyle && Find(local, overlap.LocalEnd) is { } inSecond)
-            {
-                return new DateTimeOffset(inSecond, overlap.SecondOffset);
-            }
-
-            local = overlap.LocalEnd.AddTicks(-1);
-        }
-
-        return Find(local, searchEnd) is { } next ? ZoneClock.Earliest(TimeZone, next) : null;
-    }
-
-    /// <summary>The first local time matching the fields strictly after <paramref name="after"/> and before <paramref name="end"/>.</summary>
-    private DateTime? Find(DateTime after, DateTime end)
-    {
-        var found = _crontab.GetNextOccurrence(after, end);
-        return found < end ? found : null;
-    }
+    private protected override DateTimeOffset? Next(DateTimeOffset after, DateTimeOffset until) =>
+        _cron.GetNextOccurrence(after, TimeZone, inclusive: false);
 }

@@ -1,17 +1,18 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Text;
+using System.Text.RegularExpressions;
+using Cronos;
 
 namespace Flow.ControlPlane.Scheduling;
 
 /// <summary>
-/// Reads a cron expression field by field (Cronos' grammar without <c>L</c>, <c>W</c>, <c>#</c> and
-/// <c>H</c>), with an error that names the field and value, and rewrites it as plain value lists for
-/// NCrontab, which then does the matching and the searching. Rewriting closes gaps in NCrontab's own
-/// parser: it reads the reversed range <c>22-2</c> as <c>2-22</c>, the step <c>*/0</c> as
-/// <c>*</c>, any name prefix (<c>T</c>) as a day, and rejects 7 for Sunday.
+/// Checks a cron expression field by field before Cronos parses it, so that an error names the field
+/// and the value in plain words (Cronos' own messages are terser); works out the interval flag that
+/// drives the daylight-saving rules; and hands the expression (macros expanded, <c>?</c> as <c>*</c>)
+/// to <see cref="CronExpression.Parse(string, CronFormat)"/>. Cronos' specials <c>L</c>, <c>W</c> and
+/// <c>#</c> are recognised here and checked by Cronos; <c>H</c> is not supported.
 /// </summary>
-internal static class CronSyntax
+internal static partial class CronSyntax
 {
     private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
     private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
@@ -42,10 +43,10 @@ internal static class CronSyntax
     };
 
     /// <summary>A parsed expression.</summary>
-    /// <param name="Canonical">The same schedule as NCrontab reads it: one list of numbers (or <c>*</c>) per field.</param>
+    /// <param name="Expression">The expression as Cronos parsed it.</param>
     /// <param name="HasSeconds">Six fields, seconds first.</param>
     /// <param name="IsIntervalStyle">Cronos' interval flag: the second (six fields only), minute or hour field uses <c>*</c>, <c>?</c>, a range or a step.</param>
-    internal sealed record Parsed(string Canonical, bool HasSeconds, bool IsIntervalStyle);
+    internal sealed record Parsed(CronExpression Expression, bool HasSeconds, bool IsIntervalStyle);
 
     private sealed record Field(string Name, int Min, int Max, string[]? Names, int FirstNameValue, bool CanDefineInterval);
 
@@ -79,36 +80,86 @@ internal static class CronSyntax
         }
 
         var fields = parts.Length == 5 ? FiveFields : SixFields;
-        var canonical = new StringBuilder();
         var intervalStyle = false;
         for (var i = 0; i < parts.Length; i++)
         {
-            if (!TryParseField(fields[i], parts[i], out var bits, out var usesInterval, out var problem))
+            if (IsSpecial(fields[i], parts[i], out var problem))
+            {
+                if (problem is not null)
+                {
+                    error = Invalid(expression, problem);
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (!TryParseField(fields[i], parts[i], out var usesInterval, out problem))
             {
                 error = Invalid(expression, problem);
                 return false;
             }
 
             intervalStyle |= usesInterval && fields[i].CanDefineInterval;
-            if (i > 0)
-            {
-                canonical.Append(' ');
-            }
-
-            AppendCanonical(canonical, fields[i], bits);
         }
 
-        parsed = new Parsed(canonical.ToString(), parts.Length == 6, intervalStyle);
+        var cronosText = string.Join(' ', parts.Select(p => p == "?" ? "*" : p));
+        try
+        {
+            var cron = CronExpression.Parse(cronosText, parts.Length == 6 ? CronFormat.IncludeSeconds : CronFormat.Standard);
+            parsed = new Parsed(cron, parts.Length == 6, intervalStyle);
+        }
+        catch (CronFormatException e)
+        {
+            // Only the specials reach here (everything else was checked above): Cronos names the field.
+            error = Invalid(expression, e.Message.Replace("The given cron expression has an invalid format. ", "", StringComparison.Ordinal));
+            return false;
+        }
+
         error = null;
         return true;
     }
 
+    /// <summary>
+    /// Whether the field uses one of Cronos' specials (<c>L</c>, <c>L-n</c>, <c>nW</c>, <c>LW</c> in
+    /// day-of-month; <c>nL</c>, <c>n#k</c> in day-of-week), left to Cronos to check. A special inside a
+    /// list is refused here with <paramref name="problem"/>, since Cronos only takes it alone.
+    /// </summary>
+    private static bool IsSpecial(Field field, string text, out string? problem)
+    {
+        problem = null;
+        var pattern = field == DayOfMonth ? DayOfMonthSpecial() : field == DayOfWeek ? DayOfWeekSpecial() : null;
+        if (pattern is null)
+        {
+            return false;
+        }
+
+        var items = text.Split(',');
+        var special = items.FirstOrDefault(item => pattern.IsMatch(item));
+        if (special is null)
+        {
+            return false;
+        }
+
+        if (items.Length > 1)
+        {
+            problem = $"'{special}' in the {field.Name} field '{text}': L, W and # must stand alone in their field, not in a list.";
+        }
+
+        return true;
+    }
+
+    [GeneratedRegex("^(L(-[0-9]+)?|LW|[0-9]+W)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DayOfMonthSpecial();
+
+    [GeneratedRegex("^([0-9]+|[A-Z]{3})(L|#[0-9]+)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DayOfWeekSpecial();
+
     private static string Invalid(string expression, string problem) =>
         $"Invalid cron expression '{TimeZones.Shorten(expression)}': {problem}";
 
-    private static bool TryParseField(Field field, string text, out ulong bits, out bool usesInterval, out string problem)
+    private static bool TryParseField(Field field, string text, out bool usesInterval, out string problem)
     {
-        bits = 0;
         usesInterval = false;
         problem = "";
         foreach (var item in text.Split(','))
@@ -119,7 +170,7 @@ internal static class CronSyntax
                 return false;
             }
 
-            if (!TryParseItem(field, item, ref bits, ref usesInterval, out problem))
+            if (!TryParseItem(field, item, ref usesInterval, out problem))
             {
                 return false;
             }
@@ -128,52 +179,43 @@ internal static class CronSyntax
         return true;
     }
 
-    private static bool TryParseItem(Field field, string item, ref ulong bits, ref bool usesInterval, out string problem)
+    private static bool TryParseItem(Field field, string item, ref bool usesInterval, out string problem)
     {
         var slash = item.IndexOf('/', StringComparison.Ordinal);
         var range = slash < 0 ? item : item[..slash];
-        var step = 1;
         if (slash >= 0)
         {
             usesInterval = true;
             var stepText = item[(slash + 1)..];
-            if (!int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1 || step > field.Max)
+            if (!int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out var step) || step < 1 || step > field.Max)
             {
                 problem = $"{field.Name} step '{stepText}' in '{item}' must be a number from 1 to {field.Max}.";
                 return false;
             }
         }
 
-        int low, high;
         if (range is "*" or "?")
         {
             usesInterval = true;
-            (low, high) = (field.Min, field.Max);
         }
         else
         {
             var dash = range.IndexOf('-', StringComparison.Ordinal);
-            if (!TryParseValue(field, dash < 0 ? range : range[..dash], item, out low, out problem))
+            if (!TryParseValue(field, dash < 0 ? range : range[..dash], item, out _, out problem))
             {
                 return false;
             }
 
-            if (dash < 0)
-            {
-                // "5/15" means from 5 to the end, every 15.
-                high = slash >= 0 ? field.Max : low;
-            }
-            else
+            if (dash >= 0)
             {
                 usesInterval = true;
-                if (!TryParseValue(field, range[(dash + 1)..], item, out high, out problem))
+                if (!TryParseValue(field, range[(dash + 1)..], item, out _, out problem))
                 {
                     return false;
                 }
             }
         }
 
-        bits |= Bits(field, low, high, step);
         problem = "";
         return true;
     }
@@ -196,10 +238,6 @@ internal static class CronSyntax
                 return false;
             }
 
-            if (IsUnsupportedSpecial(text[digits..]))
-            {
-                return Unsupported(item, out value, out problem);
-            }
         }
         else if (text.Length > 0 && char.IsAsciiLetter(text[0]))
         {
@@ -210,20 +248,11 @@ internal static class CronSyntax
                 return true;
             }
 
-            if (IsUnsupportedSpecial(text))
-            {
-                return Unsupported(item, out value, out problem);
-            }
-
             problem = field.Names is null
                 ? $"'{item}' is not a valid {field.Name} value (a number from {field.Min} to {field.Max})."
                 : $"'{text}' is not a {field.Name} name; use {field.Names[0]}-{field.Names[^1]} (three letters) or a number from {field.Min} to {field.Max}.";
             value = 0;
             return false;
-        }
-        else if (text.Contains('#', StringComparison.Ordinal))
-        {
-            return Unsupported(item, out value, out problem);
         }
 
         problem = text.Length == 0
@@ -231,69 +260,5 @@ internal static class CronSyntax
             : $"'{item}' is not a valid {field.Name} value (a number from {field.Min} to {field.Max}" + (field.Names is null ? ")." : $" or {field.Names[0]}-{field.Names[^1]}).");
         value = 0;
         return false;
-    }
-
-    private static bool IsUnsupportedSpecial(string rest) =>
-        rest.Contains('#', StringComparison.Ordinal) || rest.ToUpperInvariant() is "L" or "W" or "LW";
-
-    private static bool Unsupported(string item, out int value, out string problem)
-    {
-        value = 0;
-        problem = $"'{item}': L/W/# are not supported (last day, nearest weekday and nth weekday).";
-        return false;
-    }
-
-    /// <summary>
-    /// The values of low..high every step; a reversed range (22-2) wraps around the field
-    /// (22,23,0,1,2). In the day-of-week field 7 is folded into 0 (Sunday).
-    /// </summary>
-    private static ulong Bits(Field field, int low, int high, int step)
-    {
-        var isDayOfWeek = field == DayOfWeek;
-        ulong bits = 0;
-        if (isDayOfWeek && low == 7 && high < 7)
-        {
-            low = 0;
-        }
-
-        if (low <= high)
-        {
-            for (var v = low; v <= high; v += step)
-            {
-                bits |= 1UL << v;
-            }
-        }
-        else
-        {
-            var size = (isDayOfWeek ? 6 : field.Max) - field.Min + 1;
-            var count = high - low + size + 1;
-            for (var i = 0; i < count; i += step)
-            {
-                bits |= 1UL << (field.Min + ((low - field.Min + i) % size));
-            }
-        }
-
-        return isDayOfWeek && (bits & (1UL << 7)) != 0 ? (bits & ~(1UL << 7)) | 1UL : bits;
-    }
-
-    private static void AppendCanonical(StringBuilder builder, Field field, ulong bits)
-    {
-        var last = field == DayOfWeek ? 6 : field.Max;
-        var all = (ulong.MaxValue >> (63 - last)) & ~((1UL << field.Min) - 1);
-        if (bits == all)
-        {
-            builder.Append('*');
-            return;
-        }
-
-        var first = true;
-        for (var v = field.Min; v <= last; v++)
-        {
-            if ((bits & (1UL << v)) != 0)
-            {
-                builder.Append(first ? "" : ",").Append(v.ToString(CultureInfo.InvariantCulture));
-                first = false;
-            }
-        }
     }
 }

@@ -1,18 +1,12 @@
 namespace Flow.ControlPlane.Scheduling;
 
 /// <summary>
-/// Maps local wall-clock times of a zone to instants across DST transitions. Local times are
+/// Maps local wall-clock times of a zone to instants across DST transitions, for whole-day
+/// <see cref="IntervalSchedule"/>s (cron schedules leave this to Cronos). Local times are
 /// <see cref="DateTimeKind.Unspecified"/> readings of the zone's clock.
 /// </summary>
 internal static class ZoneClock
 {
-    /// <summary>A fall-back overlap: local times in [<see cref="LocalStart"/>, <see cref="LocalEnd"/>) happen twice.</summary>
-    /// <param name="LocalStart">First repeated local time.</param>
-    /// <param name="LocalEnd">First local time after the overlap (not repeated).</param>
-    /// <param name="FirstOffset">The offset of the first pass (before the transition, the larger one).</param>
-    /// <param name="SecondOffset">The offset of the second pass (after the transition).</param>
-    internal readonly record struct Overlap(DateTime LocalStart, DateTime LocalEnd, TimeSpan FirstOffset, TimeSpan SecondOffset);
-
     /// <summary>
     /// The earliest instant whose local reading is <paramref name="local"/>: in a spring-forward gap
     /// the end of the gap (the transition instant, at the new offset); in a fall-back overlap the first
@@ -32,27 +26,6 @@ internal static class ZoneClock
         }
 
         return new DateTimeOffset(local, zone.GetUtcOffset(local));
-    }
-
-    /// <summary>The overlap <paramref name="local"/> falls in, if it is ambiguous.</summary>
-    internal static bool TryGetOverlap(TimeZoneInfo zone, DateTime local, out Overlap overlap)
-    {
-        overlap = default;
-        if (!zone.IsAmbiguousTime(local))
-        {
-            return false;
-        }
-
-        var offsets = zone.GetAmbiguousTimeOffsets(local);
-        var first = offsets.Max();
-        var second = offsets.Min();
-        var whole = FloorToSecond(local);
-
-        // The first pass reads `whole` at instant whole-first, the second pass at whole-second: the
-        // transition lies between the two.
-        var transition = FindTransition(zone, Utc(whole - first), Utc(whole - second), second);
-        overlap = new Overlap(transition + second, transition + first, first, second);
-        return true;
     }
 
     /// <summary>The instant a spring-forward gap ends, for a local time inside the gap, at the new offset.</summary>

@@ -91,11 +91,15 @@ internal static class BruteForceOracle
     /// <summary>A deliberately naive cron matcher: one bool per value per field.</summary>
     private sealed class TinyCron
     {
-        private readonly bool[][] _allowed;
+        private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-        private TinyCron(bool[][] allowed, bool hasSeconds, bool isIntervalStyle)
+        private readonly bool[][] _allowed;
+        private readonly Func<DateTime, bool>? _daySpecial;
+
+        private TinyCron(bool[][] allowed, Func<DateTime, bool>? daySpecial, bool hasSeconds, bool isIntervalStyle)
         {
             _allowed = allowed;
+            _daySpecial = daySpecial;
             HasSeconds = hasSeconds;
             IsIntervalStyle = isIntervalStyle;
         }
@@ -126,10 +130,18 @@ internal static class BruteForceOracle
             [
                 (0, 59, null), (0, 59, null), (0, 23, null), (1, 31, null),
                 (1, 12, ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]),
-                (0, 7, ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]),
+                (0, 7, DayNames),
             ];
             var allowed = new bool[6][];
             var interval = false;
+
+            // L, W and # (one per expression here): the field matches through the special instead.
+            Func<DateTime, bool>? daySpecial = Special(parts[3], parts[5]);
+            if (daySpecial is not null)
+            {
+                (parts[3], parts[5]) = (Special(parts[3], "*") is null ? parts[3] : "*", Special("*", parts[5]) is null ? parts[5] : "*");
+            }
+
             for (var f = 0; f < 6; f++)
             {
                 allowed[f] = Field(parts[f], specs[f].Low, specs[f].High, specs[f].Names);
@@ -141,11 +153,69 @@ internal static class BruteForceOracle
             }
 
             allowed[5][0] |= allowed[5][7];
-            return new TinyCron(allowed, hasSeconds, interval);
+            return new TinyCron(allowed, daySpecial, hasSeconds, interval);
         }
 
         public bool Matches(DateTime t) =>
-            _allowed[0][t.Second] && _allowed[1][t.Minute] && _allowed[2][t.Hour] && _allowed[3][t.Day] && _allowed[4][t.Month] && _allowed[5][(int)t.DayOfWeek];
+            _allowed[0][t.Second] && _allowed[1][t.Minute] && _allowed[2][t.Hour] && _allowed[3][t.Day] && _allowed[4][t.Month] && _allowed[5][(int)t.DayOfWeek]
+            && (_daySpecial is null || _daySpecial(t));
+
+        /// <summary>
+        /// The day test for a special: L (last day), L-n, LW (last weekday), nW (weekday nearest day n,
+        /// inside the month) in day-of-month; nL (last such weekday) and n#k (k-th such weekday) in day-of-week.
+        /// </summary>
+        private static Func<DateTime, bool>? Special(string dayOfMonth, string dayOfWeek)
+        {
+            static int Last(DateTime t) => DateTime.DaysInMonth(t.Year, t.Month);
+            static int Weekday(DateTime t, int day)
+            {
+                var d = new DateTime(t.Year, t.Month, day, 0, 0, 0, DateTimeKind.Unspecified).DayOfWeek;
+                return d switch
+                {
+                    DayOfWeek.Saturday => day > 1 ? day - 1 : day + 2,
+                    DayOfWeek.Sunday => day < Last(t) ? day + 1 : day - 2,
+                    _ => day,
+                };
+            }
+
+            if (dayOfMonth == "L")
+            {
+                return t => t.Day == Last(t);
+            }
+
+            if (dayOfMonth.StartsWith("L-", StringComparison.Ordinal))
+            {
+                var back = int.Parse(dayOfMonth[2..], CultureInfo.InvariantCulture);
+                return t => t.Day == Last(t) - back;
+            }
+
+            if (dayOfMonth == "LW")
+            {
+                return t => t.Day == Weekday(t, Last(t));
+            }
+
+            if (dayOfMonth.EndsWith('W'))
+            {
+                var day = int.Parse(dayOfMonth[..^1], CultureInfo.InvariantCulture);
+                return t => day <= Last(t) && t.Day == Weekday(t, day);
+            }
+
+            static int DayNumber(string text) => Array.IndexOf(DayNames, text) is var i and >= 0 ? i : int.Parse(text, CultureInfo.InvariantCulture) % 7;
+            if (dayOfWeek.Length > 1 && dayOfWeek.EndsWith('L'))
+            {
+                var dow = DayNumber(dayOfWeek[..^1]);
+                return t => (int)t.DayOfWeek == dow && t.Day + 7 > Last(t);
+            }
+
+            if (dayOfWeek.Contains('#'))
+            {
+                var dow = DayNumber(dayOfWeek[..dayOfWeek.IndexOf('#')]);
+                var nth = int.Parse(dayOfWeek[(dayOfWeek.IndexOf('#') + 1)..], CultureInfo.InvariantCulture);
+                return t => (int)t.DayOfWeek == dow && ((t.Day - 1) / 7) + 1 == nth;
+            }
+
+            return null;
+        }
 
         private static bool[] Field(string text, int low, int high, string[]? names)
         {

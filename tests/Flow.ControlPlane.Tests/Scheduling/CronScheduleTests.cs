@@ -68,12 +68,10 @@ public sealed class CronScheduleTests
     [InlineData("0 0 1 13 *", "month value 13 is out of range (1-12).")]
     [InlineData("0 0 * * 8", "day-of-week value 8 is out of range (0-7).")]
     [InlineData("60 0 0 * * *", "second value 60 is out of range (0-59).")]
-    [InlineData("0 0 L * *", "'L': L/W/# are not supported")]
-    [InlineData("0 0 LW * *", "'LW': L/W/# are not supported")]
-    [InlineData("0 0 15W * *", "'15W': L/W/# are not supported")]
-    [InlineData("0 0 * * 5L", "'5L': L/W/# are not supported")]
-    [InlineData("0 0 * * 1#2", "'1#2': L/W/# are not supported")]
-    [InlineData("0 0 * * MON#2", "'MON#2': L/W/# are not supported")]
+    [InlineData("0 0 L,15 * *", "'L' in the day-of-month field 'L,15': L, W and # must stand alone in their field, not in a list.")]
+    [InlineData("0 0 * * 1#2,5", "'1#2' in the day-of-week field '1#2,5': L, W and # must stand alone")]
+    [InlineData("0 0 * * 1#6", "Invalid cron expression '0 0 * * 1#6': Days of week")]
+    [InlineData("0 0 32W * *", "Invalid cron expression '0 0 32W * *': Days of month")]
     [InlineData("*/0 * * * *", "minute step '0' in '*/0' must be a number from 1 to 59.")]
     [InlineData("*/60 * * * *", "minute step '60' in '*/60' must be a number from 1 to 59.")]
     [InlineData("0 0 * * Monday", "'Monday' is not a day-of-week name; use SUN-SAT (three letters) or a number from 0 to 7.")]
@@ -103,9 +101,9 @@ public sealed class CronScheduleTests
     [Fact]
     public void TryParse_Invalid_ReturnsFalseWithTheError()
     {
-        Assert.False(CronSchedule.TryParse("0 0 L * *", "UTC", out var schedule, out var error));
+        Assert.False(CronSchedule.TryParse("0 0 L,1 * *", "UTC", out var schedule, out var error));
         Assert.Null(schedule);
-        Assert.Contains("L/W/# are not supported", error, StringComparison.Ordinal);
+        Assert.Contains("must stand alone", error, StringComparison.Ordinal);
 
         Assert.False(CronSchedule.TryParse("0 0 * * *", "Nowhere/Town", out _, out error));
         Assert.Contains("'Nowhere/Town'", error, StringComparison.Ordinal);
@@ -117,6 +115,24 @@ public sealed class CronScheduleTests
         Assert.True(CronSchedule.TryParse("0 9 * * *", "Asia/Kolkata", out var schedule, out var error));
         Assert.Null(error);
         Assert.Equal("Asia/Kolkata", schedule.TimeZone.Id);
+    }
+
+    [Theory]
+    [InlineData("0 0 L * *", "2026-02-28T00:00:00+00:00")]
+    [InlineData("0 0 L-2 * *", "2026-02-26T00:00:00+00:00")]
+    [InlineData("0 0 LW * *", "2026-02-27T00:00:00+00:00")]
+    [InlineData("0 0 1W * *", "2026-02-02T00:00:00+00:00")]
+    [InlineData("0 0 15W * *", "2026-02-16T00:00:00+00:00")]
+    [InlineData("0 0 * * 5L", "2026-02-27T00:00:00+00:00")]
+    [InlineData("0 0 * * FRIL", "2026-02-27T00:00:00+00:00")]
+    [InlineData("0 0 * * MON#2", "2026-02-09T00:00:00+00:00")]
+    [InlineData("0 0 * * 0#5", "2026-03-29T00:00:00+00:00")]
+    public void GetNextOccurrence_CronosSpecials_FindTheDayTheyName(string expression, string expected)
+    {
+        // From Sunday 2026-02-01: February 2026 has 28 days and ends on a Saturday.
+        var next = CronSchedule.Parse(expression).GetNextOccurrence(Instant("2026-02-01T00:00:00Z"));
+
+        Assert.Equal(expected, ScheduleCase.Format(next!.Value));
     }
 
     [Fact]

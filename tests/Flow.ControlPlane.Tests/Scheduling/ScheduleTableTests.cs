@@ -45,6 +45,17 @@ public sealed class ScheduleTableTests
         "0 0 31 * *", "0 12 1,15 * *", "30 6 28-31 * *", "0 0 29 2 *", "0 0 1 JAN-MAR *", "0 18 */10 * *",
     ];
 
+    // Cronos' specials (added after the first 714 rows, which they leave unchanged): last day, last
+    // weekday, nearest weekday, last and n-th weekday of the month, also on transition days (the second
+    // Sunday of March is New York's spring forward, the last Sunday of March and October London's).
+    private static readonly string[] SpecialCrons =
+    [
+        "0 0 L * *", "30 1 L * *", "0 12 L-3 * *", "0 9 LW * *", "0 9 15W * *", "0 9 1W * *", "0 9 * * 5L",
+        "0 9 * * MON#2", "30 2 * * SUN#2", "30 1 * * 0L",
+    ];
+
+    private static readonly string[] SpecialZones = ["UTC", "Europe/London", "America/New_York", "Australia/Sydney"];
+
     private static readonly string[] Intervals = ["00:07:00", "00:15:00", "01:30:00"];
 
     private static readonly (string Interval, string LocalTime)[] DayIntervals =
@@ -95,6 +106,7 @@ public sealed class ScheduleTableTests
         Assert.True(rows.Count >= 500, $"{rows.Count} rows");
         Assert.All(Zones, zone => Assert.Contains(rows, r => r.Zone == zone));
         Assert.Contains(rows, r => r.Interval is not null);
+        Assert.All(["L", "W", "#"], special => Assert.Contains(rows, r => r.Cron?.Split(' ') is [_, _, var dayOfMonth, _, var dayOfWeek] && (dayOfMonth + dayOfWeek).Contains(special, StringComparison.Ordinal)));
     }
 
     /// <summary>
@@ -158,6 +170,18 @@ public sealed class ScheduleTableTests
             foreach (var interval in Intervals)
             {
                 yield return Interval(interval, "2026-06-14T18:05:00+00:00", id, zone, day, day.AddHours(5), $"{id} ordinary day");
+            }
+        }
+
+        foreach (var id in SpecialZones)
+        {
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(id);
+            foreach (var start in new[] { new DateTimeOffset(2026, 2, 20, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 9, 25, 0, 0, 0, TimeSpan.Zero) })
+            {
+                foreach (var cron in SpecialCrons)
+                {
+                    yield return Cron(cron, id, zone, start, start.AddDays(45), 12, $"{id} special from {start:yyyy-MM-dd}");
+                }
             }
         }
     }
