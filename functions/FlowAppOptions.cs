@@ -38,10 +38,11 @@ public sealed class FlowAppOptions
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
-    /// How long the storage may take to answer the health probe (a single read) before it counts as down: /api/health then says
-    /// <c>degraded</c>, and API calls answer 503 with <c>Retry-After</c> at once instead of waiting. Default 1.5 seconds.
+    /// How long the storage may take to answer the health probe (a single read); when two probes in a row take longer, it counts
+    /// as down: /api/health then says <c>degraded</c>, and API calls answer 503 with <c>Retry-After</c> at once instead of
+    /// waiting. Default 1 second.
     /// </summary>
-    public TimeSpan StorageTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan StorageTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How often the storage is probed while it answers (while it is down: every second). Default 5 seconds.</summary>
     public TimeSpan StorageProbeInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -6,7 +6,7 @@ namespace Flow.Functions.Hosting;
 /// <summary>
 /// Watches the storage once start-up has reached it: a single read (<see cref="IControlStore.GetStateAsync"/>) every
 /// <see cref="FlowAppOptions.StorageProbeInterval"/> (every second while it fails), which must answer within
-/// <see cref="FlowAppOptions.StorageTimeout"/>. While it fails, /api/health says <c>degraded</c> naming the storage, API calls
+/// <see cref="FlowAppOptions.StorageTimeout"/> (twice in a row: one slow answer may be load), or fail with an error. While it fails, /api/health says <c>degraded</c> naming the storage, API calls
 /// answer 503 at once (<see cref="Api.StorageOutage"/>), and calls already waiting on the storage are cancelled. A slow API
 /// call (<see cref="Suspect"/>) asks for a probe at once, so an outage is noticed within about the storage timeout.
 /// </summary>
@@ -49,7 +49,13 @@ internal sealed partial class StorageHealth(IControlStore control, StartupGate g
         await gate.WaitAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var failure = await ProbeAsync(stoppingToken).ConfigureAwait(false);
+            var (failure, timedOut) = await ProbeAsync(stoppingToken).ConfigureAwait(false);
+            if (timedOut && Failure is null)
+            {
+                // One slow answer may be load, not an outage: the storage is down when a second probe, at once, is slow too.
+                (failure, _) = await ProbeAsync(stoppingToken).ConfigureAwait(false);
+            }
+
             if (failure is not null && Failure is null)
             {
                 Failure = failure;
@@ -67,22 +73,22 @@ internal sealed partial class StorageHealth(IControlStore control, StartupGate g
         }
     }
 
-    private async Task<string?> ProbeAsync(CancellationToken stoppingToken)
+    private async Task<(string? Failure, bool TimedOut)> ProbeAsync(CancellationToken stoppingToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(options.Value.StorageTimeout);
         try
         {
             await control.GetStateAsync(ProbeKey, timeout.Token).ConfigureAwait(false);
-            return null;
+            return (null, false);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            return $"no answer within {options.Value.StorageTimeout.TotalSeconds:0.#} s";
+            return ($"no answer within {options.Value.StorageTimeout.TotalSeconds:0.#} s", true);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            return e.Message;
+            return (e.Message, false);
         }
     }
 
