@@ -77,6 +77,8 @@ public static class FlowApp
         builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
         builder.Services.AddHostedService<StartupService>();
+        builder.Services.AddSingleton<StorageHealth>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageHealth>());
         if (!functionsMode)
         {
             if (appOptions.Has("worker"))
@@ -104,6 +106,7 @@ public static class FlowApp
         var version = typeof(FlowApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         var mode = functionsMode ? "functions" : "standalone";
         app.Use(Problems.HandleExceptionsAsync);
+        app.Use(StorageOutage.InvokeAsync);
         if (!functionsMode)
         {
             app.Use(ApiKeyAuth.InvokeAsync);
@@ -113,8 +116,15 @@ public static class FlowApp
 
         // The Functions host polls GET / until the custom handler answers; standalone it is a liveness probe. Both get the dashboard.
         DashboardFiles.Map(app);
-        app.MapGet("/api/health", (StartupGate gate) => Results.Json(
-            new HealthReport(gate.IsReady ? "healthy" : "starting", version, mode, functionsMode ? "functions-host" : appOptions.Roles, gate.Problem), ApiJson.Options))
+        app.MapGet("/api/health", (StartupGate gate, StorageHealth storage) => Results.Json(
+            new HealthReport(
+                !gate.IsReady ? "starting" : storage.Failure is null ? "healthy" : "degraded",
+                version,
+                mode,
+                functionsMode ? "functions-host" : appOptions.Roles,
+                gate.Problem ?? (gate.IsReady && storage.Failure is { } down ? "storage: " + down : null),
+                gate.IsReady && storage.Failure is not null ? ["storage"] : null),
+            ApiJson.Options))
             .WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
         app.MapOpenApi("/api/openapi.json");
         if (functionsMode || appOptions.Has("api"))
@@ -159,9 +169,10 @@ public static class FlowApp
 }
 
 /// <summary>The body of GET /api/health.</summary>
-/// <param name="Status"><c>healthy</c> once start-up is done (storage reachable, deployments applied), <c>starting</c> before.</param>
+/// <param name="Status"><c>healthy</c> once start-up is done (storage reachable, deployments applied), <c>starting</c> before, <c>degraded</c> while a dependency fails after start-up.</param>
 /// <param name="Version">The app's informational version.</param>
 /// <param name="Mode"><c>functions</c> under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set), else <c>standalone</c>.</param>
 /// <param name="Roles">The roles standalone (<c>api,scheduler,worker</c>), or <c>functions-host</c>.</param>
-/// <param name="Problem">What keeps start-up from finishing, if anything.</param>
-internal sealed record HealthReport(string Status, string Version, string Mode, string Roles, string? Problem);
+/// <param name="Problem">What keeps start-up from finishing, or what fails while degraded, if anything.</param>
+/// <param name="Failing">The failing dependencies (<c>storage</c>) while degraded.</param>
+internal sealed record HealthReport(string Status, string Version, string Mode, string Roles, string? Problem, IReadOnlyList<string>? Failing = null);

@@ -37,6 +37,16 @@ public sealed class FlowAppOptions
     /// <summary>The largest JSON request body the API reads, in bytes. Default 1 MiB.</summary>
     public int MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// How long the storage may take to answer the health probe (a single read); when two probes in a row take longer, it counts
+    /// as down: /api/health then says <c>degraded</c>, and API calls answer 503 with <c>Retry-After</c> at once instead of
+    /// waiting. Default 1 second.
+    /// </summary>
+    public TimeSpan StorageTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the storage is probed while it answers (while it is down: every second). Default 5 seconds.</summary>
+    public TimeSpan StorageProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Whether a role is on.</summary>
     /// <param name="role">The role.</param>
     /// <returns>True when on.</returns>
@@ -66,6 +76,11 @@ public sealed class FlowAppOptions
         if (MaxRequestBodyBytes is < 1024 or > 100 * 1024 * 1024)
         {
             throw new InvalidOperationException($"{SectionName}:MaxRequestBodyBytes must be 1 KiB to 100 MiB.");
+        }
+
+        if (StorageTimeout < TimeSpan.FromMilliseconds(100) || StorageTimeout > TimeSpan.FromMinutes(1) || StorageProbeInterval < TimeSpan.FromMilliseconds(100) || StorageProbeInterval > TimeSpan.FromMinutes(10))
+        {
+            throw new InvalidOperationException($"{SectionName}:StorageTimeout must be 100 ms to 1 minute and {SectionName}:StorageProbeInterval 100 ms to 10 minutes.");
         }
 
         if (ApiKey is { Length: > 0 and < 16 })

@@ -20,9 +20,10 @@ try
 {
     await app.RunAsync();
 }
-catch (PostgresStorageException e)
+catch (Exception e) when (e is PostgresStorageException or OptionsValidationException or ArgumentException)
 {
-    // The schema is migrated at start: a missing, malformed or unreachable database stops the app, naming the setting.
+    // The schema is migrated at start: a missing, malformed or unreachable database stops the app, naming the setting;
+    // so does an invalid setting read when the services start (e.g. a process worker without an allow-list).
     await Console.Error.WriteLineAsync("flow: error: " + e.Message);
     return 2;
 }

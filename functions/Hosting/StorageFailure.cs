@@ -37,6 +37,22 @@ internal static class StorageFailure
         return null;
     }
 
+    /// <summary>Whether a failure means the storage could not be reached or did not answer (a transport failure, status 0, a timeout).</summary>
+    /// <param name="error">The failure.</param>
+    /// <returns>True for an outage, false for an answer the storage gave.</returns>
+    public static bool IsUnreachable(Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException or SocketException or TimeoutException || (e.GetType().GetProperty("Status") is not null && Read<int>(e, "Status") == 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static T? Read<T>(Exception e, string property) =>
         e.GetType().GetProperty(property)?.GetValue(e) is T value ? value : default;
 }
