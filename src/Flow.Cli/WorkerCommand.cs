@@ -5,6 +5,7 @@ using Flow.Engine.Storage;
 using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
+using Flow.Storage.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,7 +22,7 @@ internal static class WorkerCommand
         var api = new Option<string?>("--api") { Description = "The Flow API's address, handed to each subprocess (default: FLOW_API_URL, else http://127.0.0.1:7071)." };
         var limit = new Option<int?>("--limit") { Description = "The most subprocesses at once (default 8)." };
         var workerId = new Option<string?>("--id") { Description = "This worker's id as a lease owner (default: host-pid-random)." };
-        var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage: AzureWebJobsStorage (environment) or --Flow:Storage:... settings.")
+        var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage as in the app: Flow:Storage:Backend = Azure (AzureWebJobsStorage) or Postgres (ConnectionStrings:Flow), from the environment or --Flow:Storage:... settings.")
         {
             pool, api, limit, workerId,
         };
@@ -39,7 +40,8 @@ internal static class WorkerCommand
         var apiUrl = api ?? Environment.GetEnvironmentVariable("FLOW_API_URL") ?? builder.Configuration["Flow:ProcessWorker:ApiUrl"] ?? "http://127.0.0.1:7071";
         try
         {
-            builder.Services.AddFlowAzureStorage(builder.Configuration);
+            // The app's backend selection: Flow:Storage:Backend = Azure (AzureWebJobsStorage) or Postgres (ConnectionStrings:Flow).
+            builder.Services.AddFlowStorage(builder.Configuration, functionsMode: false);
             builder.Services.AddFlow().AddEngine(builder.Configuration, o =>
             {
                 if (workerId is not null)
@@ -86,7 +88,7 @@ internal static class WorkerCommand
             await host.RunAsync(ct);
             return 0;
         }
-        catch (Exception e) when (e is StorageConfigurationException or ArgumentException or Microsoft.Extensions.Options.OptionsValidationException or StorageRequestException)
+        catch (Exception e) when (e is StorageConfigurationException or ArgumentException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException or FlowStoreException)
         {
             await Console.Error.WriteLineAsync("flow: error: " + e.Message);
             return 2;
