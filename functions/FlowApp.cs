@@ -8,6 +8,7 @@ using Flow.Functions.Hosting;
 using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
+using Flow.Storage.Backends;
 
 namespace Flow.Functions;
 

@@ -112,7 +112,7 @@ internal static class ApiCommands
                 PrintRun(final);
             }
 
-            return final.GetProperty("state").GetString() == "Completed" ? null : throw new CliException($"run {id} ended {final.GetProperty("state").GetString()}: {Text(final, "stateMessage")}");
+            return final.GetProperty("state").GetString() == "Completed" ? null : throw new CliException($"run {id} ended {final.GetProperty("state").GetString()}: {StateMessage(final)}");
         }));
         deployment.Subcommands.Add(ls);
         deployment.Subcommands.Add(apply);
@@ -243,7 +243,7 @@ internal static class ApiCommands
 
     private static void PrintRun(JsonElement r)
     {
-        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()} ({Text(r, "deployment")}): {r.GetProperty("stateName").GetString()} — {Text(r, "stateMessage")}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()} ({Text(r, "deployment")}): {r.GetProperty("stateName").GetString()} — {StateMessage(r)}");
         if (r.TryGetProperty("taskRuns", out var tasks) && tasks.GetArrayLength() > 0)
         {
             var table = new Table().AddColumns("task", "state", "attempts", "ms");
@@ -274,6 +274,21 @@ internal static class ApiCommands
         "Late" => "[yellow]" + state + "[/]",
         _ => state,
     };
+
+    /// <summary>A run's state message without a leading "State: " that repeats the state printed beside it ("Failed: Failed: boom").</summary>
+    private static string StateMessage(JsonElement run)
+    {
+        var message = Text(run, "stateMessage");
+        foreach (var state in new[] { Text(run, "state"), Text(run, "stateName") })
+        {
+            if (state.Length > 0 && message.StartsWith(state + ": ", StringComparison.OrdinalIgnoreCase))
+            {
+                return message[(state.Length + 2)..];
+            }
+        }
+
+        return message;
+    }
 
     private static string Text(JsonElement element, string property) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null

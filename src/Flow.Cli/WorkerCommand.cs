@@ -6,6 +6,7 @@ using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
 using Microsoft.Extensions.Configuration;
+using Flow.Storage.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,7 +25,7 @@ internal static class WorkerCommand
         var workerId = new Option<string?>("--id") { Description = "This worker's id as a lease owner (default: host-pid-random)." };
         var allow = new Option<string[]>("--allow") { Description = "An executable deployments may run on this machine (repeatable): an absolute path, a name looked up on this worker's PATH, or a path relative to this directory. A deployment's command must resolve to one of them; its PATH is never used. An interpreter you allow (bash, python3, dotnet) runs whatever it is given.", AllowMultipleArgumentsPerToken = true };
         var allowAny = new Option<bool>("--allow-any-executable") { Description = "Let deployments run any executable of this machine instead of an --allow list." };
-        var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage: AzureWebJobsStorage (environment) or --Flow:Storage:... settings.")
+        var start = new Command("start", "Start a process worker: it takes runs from the pools' queues and runs each deployment's command as a subprocess. Storage as in the app: Flow:Storage:Backend = Azure (AzureWebJobsStorage) or Postgres (ConnectionStrings:Flow), from the environment or --Flow:Storage:... settings.")
         {
             pool, api, limit, workerId, allow, allowAny,
         };
@@ -48,7 +49,8 @@ internal static class WorkerCommand
         var apiUrl = api ?? Environment.GetEnvironmentVariable("FLOW_API_URL") ?? builder.Configuration["Flow:ProcessWorker:ApiUrl"] ?? "http://127.0.0.1:7071";
         try
         {
-            builder.Services.AddFlowAzureStorage(builder.Configuration);
+            // The app's backend selection: Flow:Storage:Backend = Azure (AzureWebJobsStorage) or Postgres (ConnectionStrings:Flow).
+            builder.Services.AddFlowStorage(builder.Configuration, functionsMode: false);
             builder.Services.AddFlow().AddEngine(builder.Configuration, o =>
             {
                 if (workerId is not null)
@@ -102,7 +104,7 @@ internal static class WorkerCommand
             await host.RunAsync(ct);
             return 0;
         }
-        catch (Exception e) when (e is StorageConfigurationException or ArgumentException or Microsoft.Extensions.Options.OptionsValidationException or StorageRequestException)
+        catch (Exception e) when (e is StorageConfigurationException or ArgumentException or InvalidOperationException or Microsoft.Extensions.Options.OptionsValidationException or FlowStoreException)
         {
             await Console.Error.WriteLineAsync("flow: error: " + e.Message);
             return 2;

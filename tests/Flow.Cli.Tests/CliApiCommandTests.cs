@@ -78,6 +78,11 @@ public sealed class CliApiCommandTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Contains("fetch-orders", shown.Output, StringComparison.Ordinal);
         Assert.Contains("Completed", shown.Output, StringComparison.Ordinal);
         Assert.Contains("Processed 120 records", logs.Output, StringComparison.Ordinal);
+
+        // Output to a pipe, as here, carries no ANSI escapes (colours and bold are for terminals).
+        Assert.DoesNotContain('\u001b', shown.Output);
+        Assert.DoesNotContain('\u001b', list.Output);
+        Assert.DoesNotContain('\u001b', apply.Output);
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using Flow.Engine;
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.ControlPlane.Tests;
@@ -14,7 +14,7 @@ internal sealed class ControlPlaneHarness : IAsyncDisposable
 
     public ControlPlaneHarness(DateTimeOffset start, Action<ControlPlaneOptions>? configure = null)
     {
-        Clock = new FakeTimeProvider(start);
+        Clock = new FakeClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton<IFlowStore>(new InMemoryFlowStore());
@@ -31,7 +31,7 @@ internal sealed class ControlPlaneHarness : IAsyncDisposable
         _services = services.BuildServiceProvider();
     }
 
-    public FakeTimeProvider Clock { get; }
+    public FakeClock Clock { get; }
 
     public DeploymentService Deployments => _services.GetRequiredService<DeploymentService>();
 

@@ -41,7 +41,11 @@ internal sealed class ProcessTestApp : IAsyncDisposable
 
     public IFlowStore Store => App.Services.GetRequiredService<IFlowStore>();
 
-    public static async Task<ProcessTestApp> StartAsync(AzuriteFixture azurite, CancellationToken cancellationToken, bool hostWorker = true, int? poolLimit = null)
+    public static Task<ProcessTestApp> StartAsync(AzuriteFixture azurite, CancellationToken cancellationToken, bool hostWorker = true, int? poolLimit = null) =>
+        StartAsync(azurite, postgres: null, cancellationToken, hostWorker, poolLimit);
+
+    /// <summary>Starts the app on Azurite, or on PostgreSQL alone (no Azure setting at all) when <paramref name="postgres"/> is given.</summary>
+    public static async Task<ProcessTestApp> StartAsync(AzuriteFixture azurite, PostgresFixture? postgres, CancellationToken cancellationToken, bool hostWorker = true, int? poolLimit = null)
     {
         var suffix = UniqueNames.Suffix();
         var clean = new string([.. suffix.Where(char.IsAsciiLetterOrDigit)]).ToLowerInvariant();
@@ -49,15 +53,30 @@ internal sealed class ProcessTestApp : IAsyncDisposable
         var pool = "proc-" + tag;
         var port = FreePorts.Next();
         var apiUrl = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}");
-        var settings = new Dictionary<string, string?>
+        var settings = postgres is null
+            ? new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                ["Flow:Storage:Azure:TablePrefix"] = "P" + tag,
+                ["Flow:Storage:Azure:QueuePrefix"] = "p" + tag + "-",
+            }
+            : new Dictionary<string, string?>
+            {
+                ["AzureWebJobsStorage"] = null,
+                ["Flow:Storage:Backend"] = "Postgres",
+                ["ConnectionStrings:Flow"] = postgres.ConnectionString,
+                ["Flow:Storage:Postgres:Schema"] = UniqueNames.Schema("proc"),
+            };
+        foreach (var (key, value) in new Dictionary<string, string?>
         {
-            ["AzureWebJobsStorage"] = azurite.ConnectionString,
-            ["Flow:Storage:Azure:TablePrefix"] = "P" + tag,
-            ["Flow:Storage:Azure:QueuePrefix"] = "p" + tag + "-",
             ["Flow:Engine:LeaseDuration"] = "00:00:03",
             ["Flow:Engine:HeartbeatInterval"] = "00:00:01",
             ["Flow:ControlPlane:SlotRetryInterval"] = "00:00:00.100",
-        };
+        })
+        {
+            settings[key] = value;
+        }
+
         var config = new Dictionary<string, string?>(settings)
         {
             ["Flow:App:AllowAnonymousLoopback"] = "true",

@@ -11,7 +11,7 @@ namespace Flow.Storage.Conformance;
 /// <code>
 /// public sealed class InMemoryWorkQueueConformanceTests : WorkQueueConformanceTests
 /// {
-///     private readonly FakeTimeProvider _clock = new();
+///     private readonly FakeClock _clock = new();
 ///     protected override TimeProvider Clock =&gt; _clock;
 ///     protected override TimeSpan Tolerance =&gt; TimeSpan.Zero;
 ///     protected override Task PassTimeAsync(TimeSpan step, CancellationToken cancellationToken) { _clock.Advance(step); return Task.CompletedTask; }

@@ -1,6 +1,7 @@
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.TestSupport;
+using Flow.Testing;
 
 namespace Flow.Storage.Postgres.Tests;
 
@@ -50,7 +51,7 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres) : PostgresT
 
     private PostgresRetentionService Retention(DateTimeOffset now, int days, int batchSize)
     {
-        var clock = new FakeTimeProvider(now);
+        var clock = new FakeClock(now);
         return new PostgresRetentionService(Store, Microsoft.Extensions.Options.Options.Create(Options with { RetentionDays = days, RetentionBatchSize = batchSize }), clock);
     }
 

@@ -1,7 +1,7 @@
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.Storage.Conformance;
-using Flow.TestSupport;
+using Flow.Testing;
 
 namespace Flow.Engine.Tests.Storage;
 
@@ -15,7 +15,7 @@ public sealed class InMemoryFlowStoreConformanceTests : FlowStoreConformanceTest
 /// <summary>The in-memory queue passes the queue conformance suite on a fake clock the suite drives (exact, and fast).</summary>
 public sealed class InMemoryWorkQueueConformanceTests : WorkQueueConformanceTests
 {
-    private readonly FakeTimeProvider _clock = new();
+    private readonly FakeClock _clock = new();
 
     protected override TimeProvider Clock => _clock;
 

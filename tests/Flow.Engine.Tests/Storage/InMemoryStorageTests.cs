@@ -1,6 +1,7 @@
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.TestSupport;
+using Flow.Testing;
 
 namespace Flow.Engine.Tests.Storage;
 
@@ -40,7 +41,7 @@ public sealed class InMemoryStorageTests
     public async Task InMemoryWorkQueue_Body_IsReadableCamelCaseJsonWithoutDefaults()
     {
         using var deadline = TestDeadline.Create();
-        var queue = new InMemoryWorkQueue(new FakeTimeProvider());
+        var queue = new InMemoryWorkQueue(new FakeClock());
         await queue.EnsureQueueAsync("runs", deadline.Token);
         await queue.EnqueueAsync("runs", new WorkItem { Kind = WorkItem.RunKind, RunId = "run-1", Reason = "start" }, TimeSpan.Zero, deadline.Token);
 

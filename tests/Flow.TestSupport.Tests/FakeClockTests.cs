@@ -1,13 +1,15 @@
+using Flow.Testing;
+
 namespace Flow.TestSupport.Tests;
 
-public sealed class FakeTimeProviderTests
+public sealed class FakeClockTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public void Advance_MovesUtcNowAndTimestamps_Consistently()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
         var before = time.GetTimestamp();
 
         time.Advance(TimeSpan.FromMinutes(90));
@@ -19,7 +21,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public void SetUtcNow_Backwards_Throws()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => time.SetUtcNow(Start.AddTicks(-1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => time.Advance(TimeSpan.FromTicks(-1)));
@@ -29,7 +31,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public void LocalTimeZone_IsSettable_AndUsedForLocalNow()
     {
-        var time = new FakeTimeProvider(Start) { LocalTimeZoneSetting = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris") };
+        var time = new FakeClock(Start) { LocalTimeZoneSetting = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris") };
 
         Assert.Equal("Europe/Paris", time.LocalTimeZone.Id);
         Assert.Equal(TimeSpan.FromHours(1), time.GetLocalNow().Offset);
@@ -39,7 +41,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public void OneShotTimer_FiresOnce_WhenTimePassesItsDueTime_SeeingItsDueTimeAsNow()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
         var fired = new List<DateTimeOffset>();
         using var timer = time.CreateTimer(_ => fired.Add(time.GetUtcNow()), null, TimeSpan.FromSeconds(10), Timeout.InfiniteTimeSpan);
 
@@ -57,7 +59,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public void PeriodicTimer_FiresOncePerPeriodPassed_InOrderWithOtherTimers()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
         var log = new List<string>();
         using var every3 = time.CreateTimer(_ => log.Add($"p@{(time.GetUtcNow() - Start).TotalSeconds}"), null, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3));
         using var once = time.CreateTimer(_ => log.Add($"o@{(time.GetUtcNow() - Start).TotalSeconds}"), null, TimeSpan.FromSeconds(4), Timeout.InfiniteTimeSpan);
@@ -71,7 +73,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public void Change_And_Dispose_RearmAndStopATimer()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
         var count = 0;
         var timer = time.CreateTimer(_ => count++, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
@@ -93,7 +95,7 @@ public sealed class FakeTimeProviderTests
     [Fact]
     public async Task TaskDelay_And_CancelAfter_FollowTheFakeClock()
     {
-        var time = new FakeTimeProvider(Start);
+        var time = new FakeClock(Start);
         var delay = Task.Delay(TimeSpan.FromMinutes(1), time, TestContext.Current.CancellationToken);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2), time);
 

@@ -1,10 +1,12 @@
 using Flow.Storage.Azure;
 using Flow.Storage.Postgres;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Flow.Functions;
+namespace Flow.Storage.Backends;
 
 /// <summary>Chooses the storage backend by configuration: <c>Flow:Storage:Backend</c> = <c>Azure</c> (default) or <c>Postgres</c>.</summary>
-internal static class FlowStorageRegistration
+public static class FlowStorageRegistration
 {
     /// <summary>The setting that chooses the backend.</summary>
     public const string BackendSetting = "Flow:Storage:Backend";
