@@ -1,4 +1,4 @@
-using Flow.Engine.ControlPlane;
+using Flow.ControlPlane;
 using Microsoft.Extensions.Options;
 
 namespace Flow.Functions.Hosting;
