@@ -97,6 +97,7 @@ public static class FlowApp
         var version = typeof(FlowApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         var mode = functionsMode ? "functions" : "standalone";
         app.Use(Problems.HandleExceptionsAsync);
+        app.UseStatusCodePages(Problems.WriteStatusCodeAsync);
         if (!functionsMode)
         {
             app.Use(ApiKeyAuth.InvokeAsync);
