@@ -107,6 +107,7 @@ public static class FlowApp
         var version = typeof(FlowApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
         var mode = functionsMode ? "functions" : "standalone";
         app.Use(Problems.HandleExceptionsAsync);
+        app.UseStatusCodePages(Problems.WriteStatusCodeAsync);
         app.Use(StorageOutage.InvokeAsync);
         if (!functionsMode)
         {

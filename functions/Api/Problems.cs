@@ -119,7 +119,8 @@ internal static partial class Problems
                 PayloadTooLargeException large => Problem(413, "Payload too large", large.Message),
                 BadHttpRequestException bad => FromBadRequest(bad),
                 JsonException json => Field(JsonInputErrors.Field(json) ?? "(body)", JsonInputErrors.Describe(json)),
-                _ => Problem(400, "The request is invalid", e.Message),
+                ArgumentException { ParamName: { Length: > 0 } name } argument => Field(name, argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)),
+                _ => Field("(request)", e.Message),
             };
             await result.ExecuteAsync(context).ConfigureAwait(false);
         }
@@ -129,6 +130,22 @@ internal static partial class Problems
             LogUnhandled(logger, e, context.Request.Method, context.Request.Path);
             await Problem(500, "Internal error", "The request failed; the error is in the app's log (trace id " + context.TraceIdentifier + ").").ExecuteAsync(context).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>An error status with no body (no route matched, a method not allowed): problem details saying what it means.</summary>
+    /// <param name="context">The status code context.</param>
+    /// <returns>A task.</returns>
+    public static Task WriteStatusCodeAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        var (title, detail) = status switch
+        {
+            404 => ("Not found", $"Nothing is at {http.Request.Method} {http.Request.Path}; see /api/openapi.json for the API."),
+            405 => ("Method not allowed", $"{http.Request.Method} is not allowed on {http.Request.Path}."),
+            _ => ("Error", $"The request failed with status {status}."),
+        };
+        return Problem(status, title, detail).ExecuteAsync(http);
     }
 
     /// <summary>

@@ -195,7 +195,7 @@ public static partial class DeploymentFile
     private sealed class YamlJsonReader(IParser parser)
     {
         // deployments[0].parameters.x: deeper levels are named by the field that holds them
-        private const int FieldDepth = 4;
+        private const int FieldDepth = 3;
         private int _nodes;
 
         public JsonNode? ReadFirstDocument()

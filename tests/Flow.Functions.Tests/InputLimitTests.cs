@@ -70,7 +70,7 @@ public sealed class InputLimitTests(AzuriteFixture azurite)
                 name: broken
                 pool: batch
                 schedules:
-                  - cron: "0 0 30 2 *"
+                  - cron: "61 * * * *"
             """;
 
         var (response, problem) = await app.SendAsync(HttpMethod.Post, "/api/deployments/apply", null, deadline, file, "application/yaml");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Flow.Engine;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,6 +19,9 @@ public sealed class AzureWorkQueue : IWorkQueue
 {
     /// <summary>The suffix of a queue's poison queue (the Functions host's convention).</summary>
     public const string PoisonSuffix = "-poison";
+
+    // The most UTF-8 bytes of a truncated poison copy: 45 KiB, whose base64 (60 KiB) fits the queue's 64 KiB.
+    private const int MaxPoisonTextBytes = 45 * 1024;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -267,14 +271,20 @@ public sealed class AzureWorkQueue : IWorkQueue
     private async Task SendToPoisonAsync(LeasedWorkItem item, CancellationToken cancellationToken)
     {
         var poison = GetPoisonQueueClient(item.Queue);
+
+        // A message sent without base64 can hold up to 64 KiB of text, which base64 makes a third larger than a queue takes:
+        // the poison copy is then cut to what fits (noting the original size); the dead-letter row keeps the whole body.
+        var body = ((Encoding.UTF8.GetByteCount(item.RawBody) + 2L) / 3 * 4) > 64 * 1024
+            ? Utf8Text.TruncateNoting(item.RawBody, MaxPoisonTextBytes)
+            : item.RawBody;
         try
         {
-            await poison.SendMessageAsync(item.RawBody, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await poison.SendMessageAsync(body, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
         catch (StorageRequestException e) when (e.IsNotFound)
         {
             await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await poison.SendMessageAsync(item.RawBody, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await poison.SendMessageAsync(body, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         }
     }
 

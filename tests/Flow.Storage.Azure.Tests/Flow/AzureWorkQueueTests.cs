@@ -52,6 +52,25 @@ public sealed class AzureWorkQueueTests(AzuriteFixture azurite) : AzureFlowTestB
     }
 
     [Fact]
+    public async Task DeadLetterAsync_SixtyKilobyteMessageSentWithoutBase64_MovesATruncatedCopyAndKeepsTheWholeBodyInTheRecord()
+    {
+        await Queue.EnsureQueueAsync("runs-big", Ct);
+        var raw = new QueueServiceClient(Connection, new StorageClientOptions { MessageEncoding = QueueMessageEncoding.None })
+            .GetQueueClient(Options.QueuePrefix + "runs-big");
+        var text = "{\"pad\":\"" + new string('x', 60_000) + "\"}";
+        await raw.SendMessageAsync(text, cancellationToken: Ct);
+        var item = Assert.Single(await Queue.DequeueAsync("runs-big", 1, TimeSpan.FromSeconds(30), Ct));
+
+        await Queue.DeadLetterAsync(item, "too big to run", Ct);
+
+        Assert.Equal(0, await Queue.GetApproximateCountAsync("runs-big", Ct));
+        var poison = Assert.Single(await Queue.GetPoisonQueueClient("runs-big").PeekMessagesAsync(1, Ct));
+        Assert.StartsWith(text[..1000], poison.MessageText, StringComparison.Ordinal);
+        Assert.EndsWith("[truncated: the original is 60,010 UTF-8 bytes]", poison.MessageText, StringComparison.Ordinal);
+        Assert.Equal(text, Assert.Single(await Queue.GetDeadLettersAsync("runs-big", 10, Ct)).RawBody);
+    }
+
+    [Fact]
     public async Task CompleteAsync_AfterTheLeaseWasExtended_OldReceiptReturnsFalse()
     {
         await Queue.EnsureQueueAsync("runs-lease", Ct);
