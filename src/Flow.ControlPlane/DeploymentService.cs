@@ -166,6 +166,7 @@ public sealed partial class DeploymentService
         errors.ThrowIfAny();
         if (deployment.Paused)
         {
+            LogTriggerRefused(_logger, name, "the deployment is paused");
             throw new ResourceConflictException($"Deployment '{name}' is paused; resume it to trigger runs.");
         }
 
@@ -198,6 +199,7 @@ public sealed partial class DeploymentService
         }
         catch (FlowNotFoundException e)
         {
+            LogTriggerRefused(_logger, deployment.Name, e.Message);
             throw new ResourceConflictException($"Deployment '{deployment.Name}': {e.Message}");
         }
     }
@@ -883,4 +885,7 @@ public sealed partial class DeploymentService
 
     [LoggerMessage(600, LogLevel.Information, "Deployment {Deployment} {Outcome} (source {Source})")]
     private static partial void LogDeploymentSaved(ILogger logger, string deployment, string outcome, string source);
+
+    [LoggerMessage(601, LogLevel.Information, "Run of deployment {Deployment} refused: {Reason}")]
+    private static partial void LogTriggerRefused(ILogger logger, string deployment, string reason);
 }

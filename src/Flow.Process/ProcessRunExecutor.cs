@@ -674,7 +674,7 @@ public sealed partial class ProcessRunExecutor
         }
 
         logs?.RemoveRange(0, lines.Count);
-        LogFinished(_logger, run.RunId, state, message);
+        LogFinished(_logger, run.RunId, state, now - (run.StartedAt ?? run.CreatedAt), message);
         return true;
     }
 
@@ -684,8 +684,8 @@ public sealed partial class ProcessRunExecutor
     [LoggerMessage(801, LogLevel.Information, "Run {RunId}: process {Pid} exited with code {ExitCode}")]
     private static partial void LogExited(ILogger logger, string runId, int pid, int exitCode);
 
-    [LoggerMessage(802, LogLevel.Information, "Run {RunId} finished {State}: {Message}")]
-    private static partial void LogFinished(ILogger logger, string runId, RunState state, string message);
+    [LoggerMessage(802, LogLevel.Information, "Run {RunId} finished {State} after {Duration}: {Message}")]
+    private static partial void LogFinished(ILogger logger, string runId, RunState state, TimeSpan duration, string message);
 
     [LoggerMessage(803, LogLevel.Information, "Run {RunId} attempt {Attempt} failed; retrying at {Due}")]
     private static partial void LogRetry(ILogger logger, string runId, int attempt, DateTimeOffset due);

@@ -88,7 +88,6 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     clientCertEnabled: false
     siteConfig: {
       minTlsVersion: '1.2'
-      http20Enabled: true
       appSettings: [
         // Identity-based connection used by the Functions host (triggers, leases) and by Flow's storage clients.
         {

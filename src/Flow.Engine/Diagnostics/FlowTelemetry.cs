@@ -152,10 +152,4 @@ public static class FlowTelemetry
             }
         }
     }
-
-    /// <summary>Sets the outcome of the current work item's span.</summary>
-    internal static void SetOutcome(Activity? activity, string outcome)
-    {
-        activity?.SetTag("flow.outcome", outcome);
-    }
 }
