@@ -15,7 +15,7 @@ using static Flow.Storage.Postgres.PgValues;
 namespace Flow.Storage.Postgres;
 
 /// <summary>
-/// The flow state store on PostgreSQL (README "PostgreSQL backend"): one row per run in <c>runs</c> with a bigint row
+/// The flow state store on PostgreSQL (docs/postgresql.md): one row per run in <c>runs</c> with a bigint row
 /// version, and the run's state history, journal, inbox, log lines and artifacts in tables of their own keyed by run id.
 /// A commit is one SQL statement — the run row updated where the version still matches, plus everything appended with it
 /// in data-modifying CTEs joined to that update — so it is one transaction and one round trip, and a stale version

@@ -6,19 +6,6 @@ namespace Flow.Docs.Tests;
 /// <summary>Every relative link of README.md and docs/ leads somewhere, and the code's design references name real sections.</summary>
 public sealed partial class DocLinkTests
 {
-    /// <summary>
-    /// Pages written on other branches at the same time, linked before they are merged. Drop each once it is on main.
-    /// </summary>
-    private static readonly HashSet<string> ArrivingAtMerge = new(StringComparer.Ordinal)
-    {
-        "docs/trust-model.md",
-        "docs/input-limits.md",
-        "docs/azure-storage-sdk.md",
-        "docs/benchmarks-durabletask.md",
-        "docs/azure.md",
-        "docs/dashboard.md",
-    };
-
     public static TheoryData<string> MarkdownFiles()
     {
         var data = new TheoryData<string> { "README.md" };
@@ -50,10 +37,7 @@ public sealed partial class DocLinkTests
             var fromRoot = Path.GetRelativePath(RepoPaths.Root, targetPath).Replace('\\', '/');
             if (!File.Exists(targetPath) && !Directory.Exists(targetPath))
             {
-                if (!ArrivingAtMerge.Contains(fromRoot))
-                {
-                    broken.Add($"{file}:{link.Line}: {link.Target} (no file {fromRoot})");
-                }
+                broken.Add($"{file}:{link.Line}: {link.Target} (no file {fromRoot})");
 
                 continue;
             }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Flow.Storage.Azure;
 
 /// <summary>
-/// The control-plane store on Azure Table storage (README "Azure layout"), laid out for a person browsing Storage Explorer:
+/// The control-plane store on Azure Table storage (docs/azure-storage.md), laid out for a person browsing Storage Explorer:
 /// <c>{prefix}Deployments</c> (PartitionKey = flow name, RowKey = deployment name), <c>{prefix}WorkPools</c>
 /// (PartitionKey <c>pool</c>, RowKey = pool name), <c>{prefix}RunRequestsRejected</c> (one partition per day, newest day
 /// first, RowKey = inverted ticks so each day reads newest first) and <c>{prefix}State</c> (PartitionKey = the key up to its

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Flow.Storage.Azure;
 
 /// <summary>
-/// The flow state store on Azure Table storage (README "Azure layout"). Each run is one partition of
+/// The flow state store on Azure Table storage (docs/azure-storage.md). Each run is one partition of
 /// <c>{prefix}Runs</c> — its record, state history, journal, inbox, logs and artifacts — so a commit is one entity
 /// group transaction: the run row, conditional on its ETag, plus everything appended with it. Listing reads the
 /// <c>{prefix}RunIndex</c> table by range; task results are cached in <c>{prefix}Cache</c>.

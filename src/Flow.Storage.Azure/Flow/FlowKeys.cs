@@ -6,7 +6,7 @@ using Flow.Engine.Storage;
 namespace Flow.Storage.Azure;
 
 /// <summary>
-/// The table layout's keys (README "Azure layout"): readable RowKeys with fixed-width numbers so they sort in
+/// The table layout's keys (docs/azure-storage.md): readable RowKeys with fixed-width numbers so they sort in
 /// order, and an escape for the characters Azure forbids in keys. A chunk row of a large value sorts right after
 /// the row that owns it: <c>{owner}~{property}-{id}-{0000}</c>; no other RowKey contains '~'.
 /// </summary>

@@ -28,7 +28,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
     /// False while the process API's own body handling is being fixed on another branch (issue 11 item 7): its 5xx and
     /// unnamed 400s are then printed and counted (<c>processApiFindings</c>) instead of failing the test. Set true once merged.
     /// </summary>
-    private const bool ProcessApiIsStrict = false;
+    private const bool ProcessApiIsStrict = true;
 
     [Fact]
     public async Task MalformedInputEverywhere_NeverAnswers5xx_AlwaysProblemDetails_WritesNothing_SettlesEveryMessageOnce()
