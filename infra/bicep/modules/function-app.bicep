@@ -128,6 +128,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           name: 'Flow__App__DeploymentsFile'
           value: deploymentsFile
         }
+        // The dashboard lives at the app's root URL: the host's own welcome page must not answer GET /.
+        {
+          name: 'AzureWebJobsDisableHomepage'
+          value: 'true'
+        }
       ]
     }
     functionAppConfig: {
