@@ -22,7 +22,9 @@ public sealed class ProjectDependencyTests
         ["Flow.Process"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Cli"] = ["Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         // Flow.Samples: the app still registers the sample flows itself (Flow:App:Samples); issue 12 moves that out of the app.
-        ["Flow.Functions"] = ["Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.Samples"],
+        // Flow.FunctionFolders: a build-time tool (ReferenceOutputAssembly=false) the app's build runs to write runs-POOL folders.
+        ["Flow.Functions"] = ["Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.Samples", "Flow.FunctionFolders"],
+        ["Flow.FunctionFolders"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
     };
 
     private static IEnumerable<string> Projects(params string[] folders) =>
@@ -45,7 +47,7 @@ public sealed class ProjectDependencyTests
     [Fact]
     public void ShippedProjects_ReferenceOnlyTheLayersBelowThem()
     {
-        var shipped = Projects("src", "functions").ToList();
+        var shipped = Projects("src", "functions", "tools").ToList();
         Assert.NotEmpty(shipped);
         var violations = new List<string>();
         foreach (var project in shipped)

@@ -337,11 +337,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Previews the next occurrences of the deployment's active schedules, with their UTC offsets. */
+        /** Previews the next occurrences of the deployment's active schedules (after `from`, an ISO 8601 time, default now; `count` 1-1000, default 10), with their UTC offsets. Other query parameters are refused. */
         get: {
             parameters: {
                 query?: {
-                    count?: number | string;
+                    count?: string;
+                    from?: string;
                 };
                 header?: never;
                 path: {
@@ -1232,14 +1233,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Flow.Sdk: a task cache entry. */
+        /** Flow.Sdk: a task cache entry of the run's own flow (process runs of one flow share a cache; no other flow's entries are visible). */
         get: {
             parameters: {
-                query: {
-                    key: string;
+                query?: {
+                    key?: string;
                 };
                 header?: never;
-                path?: never;
+                path: {
+                    runId: string;
+                };
                 cookie?: never;
             };
             requestBody?: never;
@@ -1253,7 +1256,7 @@ export interface paths {
                 };
             };
         };
-        /** Flow.Sdk: writes a task cache entry. */
+        /** Flow.Sdk: writes a task cache entry under the run's own flow. */
         put: {
             parameters: {
                 query?: never;
