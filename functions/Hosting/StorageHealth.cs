@@ -15,6 +15,7 @@ internal sealed partial class StorageHealth(IControlStore control, StartupGate g
     private const string ProbeKey = "health:probe";
     private readonly SemaphoreSlim _wake = new(0, 1);
     private CancellationTokenSource _outage = new();
+    private long _suspectedAt = long.MinValue;
 
     /// <summary>What is wrong with the storage, or null while it answers.</summary>
     public string? Failure { get; private set; }
@@ -25,6 +26,7 @@ internal sealed partial class StorageHealth(IControlStore control, StartupGate g
     /// <summary>Asks for a probe now (an API call is waiting on the storage longer than it should).</summary>
     public void Suspect()
     {
+        Interlocked.Exchange(ref _suspectedAt, Environment.TickCount64);
         try
         {
             _wake.Release();
@@ -49,10 +51,13 @@ internal sealed partial class StorageHealth(IControlStore control, StartupGate g
         await gate.WaitAsync(stoppingToken).ConfigureAwait(false);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var probeStarted = Environment.TickCount64;
+            var suspected = probeStarted - Interlocked.Read(ref _suspectedAt) < 1_000;
             var (failure, timedOut) = await ProbeAsync(stoppingToken).ConfigureAwait(false);
-            if (timedOut && Failure is null)
+            if (timedOut && Failure is null && !suspected)
             {
-                // One slow answer may be load, not an outage: the storage is down when a second probe, at once, is slow too.
+                // One slow answer may be load, not an outage: the storage is down when a second, independent request is slow
+                // too — an API call that asked for this probe after waiting already counts as one; otherwise a second probe.
                 (failure, _) = await ProbeAsync(stoppingToken).ConfigureAwait(false);
             }
 

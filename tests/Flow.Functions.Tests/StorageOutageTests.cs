@@ -39,7 +39,7 @@ public sealed class StorageOutageTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
         Assert.Equal("application/problem+json", during.Content.Headers.ContentType?.MediaType);
         Assert.NotNull(during.Headers.RetryAfter);
-        Assert.True(first.Elapsed < TimeSpan.FromSeconds(4), $"the first call took {first.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(first.Elapsed < TimeSpan.FromSeconds(2.5), $"the first call took {first.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
         Assert.True(second.Elapsed < TimeSpan.FromSeconds(1), $"a call once the outage is known took {second.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal("degraded", report.GetProperty("status").GetString());
