@@ -38,7 +38,11 @@ internal static class RunOutput
     /// <summary>Prints one run: its state and message, the state history with times, the task runs with timings, the result or failure.</summary>
     public static void PrintRun(JsonElement r)
     {
-        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()} ({Text(r, "deployment")}): {r.GetProperty("stateName").GetString()} — {StateMessage(r)}");
+        var deployment = Text(r, "deployment");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()}{(deployment.Length > 0 ? $" ({deployment})" : string.Empty)}");
+        var stateName = r.GetProperty("stateName").GetString()!;
+        var stateMessage = StateMessage(r);
+        AnsiConsole.MarkupLine($"state: {StateMarkup(stateName)}{(stateMessage.Length > 0 && stateMessage != stateName ? " — " + Markup.Escape(stateMessage) : string.Empty)}");
         var origin = Time(r, "createdAt");
         if (r.TryGetProperty("history", out var history) && history.ValueKind == JsonValueKind.Array && history.GetArrayLength() > 0)
         {
@@ -47,8 +51,9 @@ internal static class RunOutput
             {
                 var at = h.GetProperty("timestamp").GetDateTimeOffset();
                 var offset = origin is { } o ? "+" + Duration(at - o) : string.Empty;
-                var message = Text(h, "message");
-                AnsiConsole.MarkupLine($"  {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)}Z {Markup.Escape(offset),8}  {StateMarkup(Text(h, "to"))}{(message.Length > 0 ? "  " + Markup.Escape(message) : string.Empty)}");
+                var to = Text(h, "to");
+                var message = Text(h, "message") is var m && m != to ? (m.StartsWith(to + ": ", StringComparison.Ordinal) ? m[(to.Length + 2)..] : m) : string.Empty;
+                AnsiConsole.MarkupLine($"  {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)}Z {Markup.Escape(offset),8}  {StateMarkup(to)}{(message.Length > 0 ? "  " + Markup.Escape(message) : string.Empty)}");
             }
         }
 

@@ -12,8 +12,8 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(150));
         await using var app = await CliApp.StartAsync(azurite, output, deadline);
         Assert.Equal(0, (await app.FlowAsync(deadline, "deployment", "apply", Path.Combine(RepoPaths.Root, "samples", "flow.yaml"))).ExitCode);
-        var first = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--idempotency-key", "one", "--watch", "--json");
-        var second = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--idempotency-key", "two", "--watch", "--json");
+        var first = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--watch", "--json");
+        var second = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--watch", "--json");
         var ids = new[] { first, second }.Select(r => JsonDocument.Parse(r.StandardOutput.Last(l => l.StartsWith('{'))).RootElement.GetProperty("id").GetString()!).ToArray();
 
         var list = await app.FlowAsync(deadline, "run", "ls");
@@ -36,7 +36,7 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Contains("Processed 120 records", logs.Output, StringComparison.Ordinal);
         Assert.Contains(ids[0], cancel.Output, StringComparison.Ordinal);
 
-        // The two runs were created seconds apart: version-7 ids share their leading (time) characters.
+        // The two runs were created a second apart: their version-7 ids share their leading (time) characters.
         var common = new string(ids[0].Zip(ids[1]).TakeWhile(p => p.First == p.Second).Select(p => p.First).ToArray());
         Assert.True(common.Length >= 4, $"{ids[0]} and {ids[1]} share only '{common}'");
         var ambiguous = await app.FlowAsync(deadline, "run", "get", common);
@@ -99,7 +99,7 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
             var lines = watch.StandardOutputLines.ToList();
             var runningAt = lines.FindIndex(l => l.Contains("state Running", StringComparison.Ordinal));
             var logAt = lines.FindIndex(l => l.Contains("Processing item 3", StringComparison.Ordinal));
-            var finalAt = lines.FindIndex(l => l.Contains("): Completed", StringComparison.Ordinal));
+            var finalAt = lines.FindIndex(l => l.StartsWith("state: Completed", StringComparison.Ordinal));
             Assert.True(runningAt >= 0 && logAt > runningAt && finalAt > logAt, watch.Output);
             Assert.Single(lines, l => l.Contains("Processing item 2", StringComparison.Ordinal));
         }
