@@ -11,10 +11,8 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(150));
         await using var app = await CliApp.StartAsync(azurite, output, deadline);
-        Assert.Equal(0, (await app.FlowAsync(deadline, "deployment", "apply", Path.Combine(RepoPaths.Root, "samples", "flow.yaml"))).ExitCode);
-        var first = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--watch", "--json");
-        var second = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--watch", "--json");
-        var ids = new[] { first, second }.Select(r => JsonDocument.Parse(r.StandardOutput.Last(l => l.StartsWith('{'))).RootElement.GetProperty("id").GetString()!).ToArray();
+        await ApplySamplesAsync(app, deadline);
+        string[] ids = [await RunDailyEtlAsync(app, deadline), await RunDailyEtlAsync(app, deadline)];
 
         var list = await app.FlowAsync(deadline, "run", "ls");
 
@@ -54,9 +52,8 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(120));
         await using var app = await CliApp.StartAsync(azurite, output, deadline);
-        Assert.Equal(0, (await app.FlowAsync(deadline, "deployment", "apply", Path.Combine(RepoPaths.Root, "samples", "flow.yaml"))).ExitCode);
-        var run = await app.FlowAsync(deadline, "deployment", "run", "daily-etl/daily", "--watch", "--json");
-        var id = JsonDocument.Parse(run.StandardOutput.Last(l => l.StartsWith('{'))).RootElement.GetProperty("id").GetString()!;
+        await ApplySamplesAsync(app, deadline);
+        var id = await RunDailyEtlAsync(app, deadline);
 
         var get = await app.FlowAsync(deadline, "run", "get", id);
 
@@ -108,5 +105,16 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
 
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains("ended Failed", failed.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task ApplySamplesAsync(CliApp app, CancellationToken ct) =>
+        Assert.Equal(0, (await app.FlowAsync(ct, "deployment", "apply", Path.Combine(RepoPaths.Root, "samples", "flow.yaml"))).ExitCode);
+
+    /// <summary>Runs daily-etl/daily to its end with <c>--watch --json</c> and returns the run's id.</summary>
+    private static async Task<string> RunDailyEtlAsync(CliApp app, CancellationToken ct)
+    {
+        var run = await app.FlowAsync(ct, "deployment", "run", "daily-etl/daily", "--watch", "--json");
+        Assert.Equal(0, run.ExitCode);
+        return JsonDocument.Parse(run.StandardOutput.Last(l => l.StartsWith('{'))).RootElement.GetProperty("id").GetString()!;
     }
 }
