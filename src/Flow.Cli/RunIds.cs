@@ -17,6 +17,9 @@ internal static class RunIds
 
     private const int PageSize = 1000;
 
+    // The length of a generated run id (a GUID's 32 hex digits); idempotency-keyed ids are longer.
+    private const int FullLength = 32;
+
     /// <summary>For each id, its shortest prefix of at least <see cref="MinimumShown"/> characters that no other id in <paramref name="ids"/> starts with.</summary>
     public static IReadOnlyDictionary<string, string> Shorten(IReadOnlyCollection<string> ids)
     {
@@ -38,6 +41,12 @@ internal static class RunIds
         if (prefix.Length < MinimumAccepted)
         {
             throw new CliException($"run id '{prefix}' is too short: give at least {MinimumAccepted} characters.");
+        }
+
+        if (prefix.Length >= FullLength)
+        {
+            // As long as a generated id: taken as a full id, without listing runs (the API says whether it exists).
+            return prefix;
         }
 
         var matches = new List<string>();
