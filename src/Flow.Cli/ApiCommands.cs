@@ -30,7 +30,7 @@ internal static class ApiCommands
             {
                 var schedules = string.Join("; ", d.GetProperty("schedules").EnumerateArray().Select(s =>
                     s.TryGetProperty("cron", out var c) ? $"cron {c.GetString()} {(s.TryGetProperty("timezone", out var z) ? z.GetString() : "UTC")}" : $"every {s.GetProperty("interval").GetString()}"));
-                table.AddRow(Markup.Escape(d.GetProperty("fullName").GetString()!), Markup.Escape(d.GetProperty("pool").GetString()!), d.GetProperty("paused").GetBoolean() ? "yes" : "no", Markup.Escape(schedules), Markup.Escape(Text(d, "source")));
+                table.AddRow(Markup.Escape(d.GetProperty("fullName").GetString()!), Markup.Escape(d.GetProperty("pool").GetString()!), d.GetProperty("paused").GetBoolean() ? "yes" : "no", Markup.Escape(schedules), Markup.Escape(RunOutput.Text(d, "source")));
             }
 
             AnsiConsole.Write(table);
@@ -65,7 +65,7 @@ internal static class ApiCommands
         var name = new Argument<string>("deployment") { Description = "flow-name/deployment-name" };
         var parameters = new Option<string[]>("--param") { Description = "A parameter, name=value (the value is JSON when it parses as JSON, else a string); repeatable.", AllowMultipleArgumentsPerToken = false };
         var key = new Option<string?>("--idempotency-key") { Description = "The same key gives the same run." };
-        var watch = new Option<bool>("--watch") { Description = "Wait for the run to finish and print its final state; exit 1 unless it completed." };
+        var watch = new Option<bool>("--watch") { Description = "Stream the run's state changes and log lines until it ends; exit 1 unless it completed." };
         var run = new Command("run", "Trigger a run of a deployment.") { name, parameters, key, watch };
         run.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
@@ -102,17 +102,23 @@ internal static class ApiCommands
                 return null;
             }
 
-            var final = await WaitAsync(api, id, ct).ConfigureAwait(false);
+            if (!json)
+            {
+                Console.WriteLine($"run {id} {(started.GetProperty("created").GetBoolean() ? "created" : "already existed")}; watching (Ctrl+C stops watching, not the run)");
+            }
+
+            var final = await new RunWatcher(api, id, json).WatchAsync(ct).ConfigureAwait(false);
             if (json)
             {
                 Console.WriteLine(final.GetRawText());
             }
             else
             {
-                PrintRun(final);
+                RunOutput.PrintRun(final);
             }
 
-            return final.GetProperty("state").GetString() == "Completed" ? null : throw new CliException($"run {id} ended {final.GetProperty("state").GetString()}: {StateMessage(final)}");
+            var state = final.GetProperty("state").GetString();
+            return state == "Completed" ? null : throw new CliException($"run {id} ended {state}: {RunOutput.StateMessage(final)}");
         }));
         deployment.Subcommands.Add(ls);
         deployment.Subcommands.Add(apply);
@@ -142,38 +148,34 @@ internal static class ApiCommands
                 return page;
             }
 
-            var table = new Table().AddColumns("run", "deployment", "state", "scheduled", "started", "ended");
-            foreach (var r in page.GetProperty("runs").EnumerateArray())
-            {
-                table.AddRow(Markup.Escape(r.GetProperty("id").GetString()!), Markup.Escape(Text(r, "deployment")), StateMarkup(r.GetProperty("stateName").GetString()!), Text(r, "scheduledAt"), Text(r, "startedAt"), Text(r, "endedAt"));
-            }
-
-            AnsiConsole.Write(table);
+            RunOutput.PrintList(page.GetProperty("runs").EnumerateArray().ToArray(), DateTimeOffset.UtcNow);
             return null;
         }));
 
-        var runId = new Argument<string>("run") { Description = "The run id." };
+        var runId = new Argument<string>("run") { Description = "The run id, or a unique prefix of it (at least 4 characters; looked up among the newest 5,000 runs)." };
         var get = new Command("get", "Show a run: state, history, task runs, result or failure.") { runId };
         get.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
-            var r = await api.GetAsync("runs/" + Uri.EscapeDataString(p.GetValue(runId)!), ct).ConfigureAwait(false);
+            var id = await RunIds.ResolveAsync(api, p.GetValue(runId)!, ct).ConfigureAwait(false);
+            var r = await api.GetAsync("runs/" + Uri.EscapeDataString(id), ct).ConfigureAwait(false);
             if (json)
             {
                 return r;
             }
 
-            PrintRun(r);
+            RunOutput.PrintRun(r);
             return null;
         }));
 
-        var logsId = new Argument<string>("run") { Description = "The run id." };
+        var logsId = new Argument<string>("run") { Description = "The run id, or a unique prefix of it (at least 4 characters; looked up among the newest 5,000 runs)." };
         var logs = new Command("logs", "Print a run's log lines.") { logsId };
         logs.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
+            var id = await RunIds.ResolveAsync(api, p.GetValue(logsId)!, ct).ConfigureAwait(false);
             string? token = null;
             do
             {
-                var page = await api.GetAsync($"runs/{Uri.EscapeDataString(p.GetValue(logsId)!)}/logs?pageSize=1000" + (token is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(token)), ct).ConfigureAwait(false);
+                var page = await api.GetAsync($"runs/{Uri.EscapeDataString(id)}/logs?pageSize=1000" + (token is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(token)), ct).ConfigureAwait(false);
                 foreach (var line in page.GetProperty("lines").EnumerateArray())
                 {
                     Console.WriteLine(json ? line.GetRawText() : $"{line.GetProperty("timestamp").GetDateTimeOffset():O} {line.GetProperty("level").GetString(),-11} {line.GetProperty("message").GetString()}");
@@ -185,17 +187,18 @@ internal static class ApiCommands
             return null;
         }));
 
-        var cancelId = new Argument<string>("run") { Description = "The run id." };
+        var cancelId = new Argument<string>("run") { Description = "The run id, or a unique prefix of it (at least 4 characters; looked up among the newest 5,000 runs)." };
         var cancel = new Command("cancel", "Cancel a run.") { cancelId };
         cancel.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
-            var result = await api.PostAsync($"runs/{Uri.EscapeDataString(p.GetValue(cancelId)!)}/cancel", null, ct).ConfigureAwait(false);
+            var id = await RunIds.ResolveAsync(api, p.GetValue(cancelId)!, ct).ConfigureAwait(false);
+            var result = await api.PostAsync($"runs/{Uri.EscapeDataString(id)}/cancel", null, ct).ConfigureAwait(false);
             if (json)
             {
                 return result;
             }
 
-            Console.WriteLine($"cancellation of run {p.GetValue(cancelId)} requested");
+            Console.WriteLine($"cancellation of run {id} requested");
             return null;
         }));
         runs.Subcommands.Add(runLs);
@@ -224,76 +227,6 @@ internal static class ApiCommands
             return 1;
         }
     }
-
-    private static async Task<JsonElement> WaitAsync(ApiClient api, string id, CancellationToken ct)
-    {
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            var run = await api.GetAsync("runs/" + Uri.EscapeDataString(id), ct).ConfigureAwait(false);
-            if (run.GetProperty("state").GetString() is "Completed" or "Cached" or "Failed" or "Crashed" or "Cancelled")
-            {
-                return run;
-            }
-
-            await Task.Delay(delay, ct).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 1.5));
-        }
-    }
-
-    private static void PrintRun(JsonElement r)
-    {
-        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()} ({Text(r, "deployment")}): {r.GetProperty("stateName").GetString()} — {StateMessage(r)}");
-        if (r.TryGetProperty("taskRuns", out var tasks) && tasks.GetArrayLength() > 0)
-        {
-            var table = new Table().AddColumns("task", "state", "attempts", "ms");
-            foreach (var t in tasks.EnumerateArray())
-            {
-                table.AddRow(Markup.Escape(t.GetProperty("name").GetString()!), StateMarkup(t.GetProperty("state").GetString()!), t.GetProperty("attempts").GetInt32().ToString(CultureInfo.InvariantCulture), t.TryGetProperty("durationMs", out var ms) ? ms.GetDouble().ToString("0", CultureInfo.InvariantCulture) : "");
-            }
-
-            AnsiConsole.Write(table);
-        }
-
-        if (r.TryGetProperty("result", out var result))
-        {
-            AnsiConsole.MarkupLineInterpolated($"result: {result.GetRawText()}");
-        }
-
-        if (r.TryGetProperty("failure", out var failure))
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]failure[/]: {Text(failure, "type")}: {Text(failure, "message")}");
-        }
-    }
-
-    private static string StateMarkup(string state) => state switch
-    {
-        "Completed" or "Cached" => "[green]" + state + "[/]",
-        "Failed" or "Crashed" => "[red]" + state + "[/]",
-        "Running" or "Pending" => "[blue]" + state + "[/]",
-        "Late" => "[yellow]" + state + "[/]",
-        _ => state,
-    };
-
-    /// <summary>A run's state message without a leading "State: " that repeats the state printed beside it ("Failed: Failed: boom").</summary>
-    private static string StateMessage(JsonElement run)
-    {
-        var message = Text(run, "stateMessage");
-        foreach (var state in new[] { Text(run, "state"), Text(run, "stateName") })
-        {
-            if (state.Length > 0 && message.StartsWith(state + ": ", StringComparison.OrdinalIgnoreCase))
-            {
-                return message[(state.Length + 2)..];
-            }
-        }
-
-        return message;
-    }
-
-    private static string Text(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null
-            ? value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText()
-            : string.Empty;
 
     private static JsonNode? ParseValue(string text)
     {
