@@ -154,6 +154,13 @@ cmd_test() {
   # One summary line over every test assembly, in the plain "N passed, N failed" form CI reads.
   passed=$(awk '/^[[:space:]]+Passed:[[:space:]]+[0-9]+[[:space:]]*$/ { n += $2 } END { print n + 0 }' "$output")
   failed=$(awk '/^[[:space:]]+Failed:[[:space:]]+[0-9]+[[:space:]]*$/ { n += $2 } END { print n + 0 }' "$output")
+  if ((failed > 0)); then
+    # Repeat each failed test with the first lines of its message, so the tail of a long log names them.
+    echo "failed tests:"
+    awk '/^[[:space:]]+Failed [A-Za-z_]/ { print; grab = 8; next }
+         grab > 0 && /Stack Trace:/ { grab = 0 }
+         grab > 0 { print; grab-- }' "$output"
+  fi
   rm -f "$output"
   echo "$passed passed, $failed failed"
   if ((status == 0 && passed == 0)); then
