@@ -198,4 +198,61 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
             await page.Context.CloseAsync();
         }
     }
+
+    [Fact]
+    public async Task Keyboard_Alone_SkipsToContent_OpensARun_AndMovesBetweenItsTabs()
+    {
+        using var deadline = Deadline();
+        var id = await fixture.TriggerAsync("dash-report/nightly", new { region = "keys", count = 1 }, deadline.Token);
+        await deadline.PollUntilAsync(async ct => await fixture.StateAsync(id, ct) == "Completed", "the run to complete");
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/runs");
+        await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = id })).ToHaveCountAsync(1);
+
+        // The first Tab reaches the skip link; Enter on it puts the focus on the page's content.
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Skip to content", await ActiveAsync(page, "e => e.textContent.trim()"));
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Equal("main", await ActiveAsync(page, "e => e.id"));
+
+        // Tab walks to the run's link, which shows a visible focus ring; Enter opens the run and focuses its content.
+        var href = "/runs/" + Uri.EscapeDataString(id);
+        for (var i = 0; i < 80 && await ActiveAsync(page, "e => e.getAttribute('href') ?? ''") != href; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        Assert.Equal(href, await ActiveAsync(page, "e => e.getAttribute('href') ?? ''"));
+        Assert.NotEqual("none", await ActiveAsync(page, "e => getComputedStyle(e).outlineStyle"));
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex(Regex.Escape(href) + "$"));
+        await Assertions.Expect(page.Locator("h1 .badge")).ToHaveTextAsync("Completed");
+        Assert.Equal("main", await ActiveAsync(page, "e => e.id"));
+
+        // The tab list is one tab stop (the selected tab); arrows, Home and End move the selection, and Tab enters the panel.
+        for (var i = 0; i < 80 && await ActiveAsync(page, "e => e.getAttribute('role') ?? ''") != "tab"; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        Assert.Equal("Timeline", await ActiveAsync(page, "e => e.textContent"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.Equal("Logs", await ActiveAsync(page, "e => e.textContent"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("tab=logs"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Log)).ToContainTextAsync("report for keys done");
+        await page.Keyboard.PressAsync("End");
+        Assert.Equal("Result", await ActiveAsync(page, "e => e.textContent"));
+        await page.Keyboard.PressAsync("ArrowRight");
+        Assert.Equal("Timeline", await ActiveAsync(page, "e => e.textContent"));
+        await page.Keyboard.PressAsync("ArrowLeft");
+        await Assertions.Expect(page.GetByRole(AriaRole.Tab, new() { Name = "Result" })).ToHaveAttributeAsync("aria-selected", "true");
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("tabpanel", await ActiveAsync(page, "e => e.getAttribute('role') ?? ''"));
+        await Assertions.Expect(page.GetByRole(AriaRole.Tabpanel)).ToHaveAttributeAsync("aria-labelledby", "run-tab-result");
+        await DashboardFixture.ScreenshotAsync(page, "keyboard-run-result");
+        await page.Context.CloseAsync();
+    }
+
+    private static Task<string> ActiveAsync(IPage page, string expression) =>
+        page.EvaluateAsync<string>($"({expression})(document.activeElement)");
 }

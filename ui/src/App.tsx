@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { getKey, onUnauthorized, probe, setKey } from './api/client';
 import { Link, match, useLocation } from './router';
 import { SignIn } from './views/SignIn';
@@ -26,6 +26,15 @@ export function App() {
   const location = useLocation();
   const [auth, setAuth] = useState<Auth>('checking');
   const [message, setMessage] = useState<string | null>(null);
+  const shownPath = useRef<string | null>(null);
+
+  // After following a link, keyboard and screen-reader users start at the new page's content, not at the top of the
+  // document; a change of filters (the query string) keeps the focus where it is.
+  useEffect(() => {
+    if (auth !== 'ok') return;
+    if (shownPath.current !== null && shownPath.current !== location.path) document.getElementById('main')?.focus();
+    shownPath.current = location.path;
+  }, [auth, location.path]);
 
   useEffect(() => {
     probe(getKey()).then((problem) => {

@@ -3,6 +3,7 @@ import { ApiError, get, send } from '../api/client';
 import type { Artifact, Run, RunTimeline } from '../api/types';
 import { Artifacts } from '../components/Artifacts';
 import { Logs } from '../components/Logs';
+import { Tabs } from '../components/Tabs';
 import { StateBadge } from '../components/StateBadge';
 import { Timeline } from '../components/Timeline';
 import { between, duration, FINAL, time } from '../format';
@@ -15,7 +16,7 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
   const base = '/api/runs/' + encodeURIComponent(id);
   const run = usePoll((signal) => get<Run>(base, signal), base, 2000);
   const live = run.data ? !FINAL.has(run.data.state) : true;
-  const tab = (query.get('tab') as (typeof TABS)[number]) ?? 'timeline';
+  const tab = TABS.find((t) => t === query.get('tab')) ?? 'timeline';
   const timeline = usePoll((signal) => (tab === 'timeline' ? get<RunTimeline>(base + '/timeline', signal) : Promise.resolve(undefined)), base + tab, live ? 2000 : undefined);
   const artifacts = usePoll((signal) => (tab === 'artifacts' ? get<Artifact[]>(base + '/artifacts', signal) : Promise.resolve(undefined)), base + tab, live ? 3000 : undefined);
   const [notice, setNotice] = useState<string | null>(null);
@@ -131,14 +132,7 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
           <code className="params">{r.parameters === undefined || r.parameters === null ? '—' : JSON.stringify(r.parameters)}</code>
         </dd>
       </dl>
-      <div className="tabs" role="tablist" aria-label="Run details">
-        {TABS.map((t) => (
-          <button key={t} role="tab" type="button" aria-selected={tab === t} onClick={() => setQuery({ tab: t === 'timeline' ? null : t })}>
-            {t[0].toUpperCase() + t.slice(1)}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" className="panel">
+      <Tabs id="run" label="Run details" tabs={TABS} selected={tab} onSelect={(t) => setQuery({ tab: t === 'timeline' ? null : t })}>
         {tab === 'timeline' && (timeline.data ? <Timeline timeline={timeline.data} /> : <p className="empty">Loading…</p>)}
         {tab === 'logs' && <Logs runId={id} query={query} live={live} />}
         {tab === 'artifacts' && (artifacts.data ? <Artifacts artifacts={artifacts.data} /> : <p className="empty">Loading…</p>)}
@@ -179,7 +173,7 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
           ) : (
             <p className="empty">No result yet.</p>
           ))}
-      </div>
+      </Tabs>
     </section>
   );
 }
