@@ -45,6 +45,30 @@ internal static class DashboardEndpoints
             .WithSummary("A run's timeline in one request: task runs with each attempt, retry waits, cache hits, subflows (child run ids), timers and event waits.")
             .Produces<RunTimelineView>().ProducesProblem(404).ProducesValidationProblem();
 
+        api.MapGet("/runs/{id}/journal", async (string id, int? from, int? pageSize, FlowEngine engine, CancellationToken ct) =>
+        {
+            if (from is < 1)
+            {
+                return Problems.Field("from", "must be 1 or more (a journal index)");
+            }
+
+            if (pageSize is < 1 or > 1000)
+            {
+                return Problems.Field("pageSize", "must be 1-1000");
+            }
+
+            var run = await ApiEndpoints.GetRunAsync(engine, id, ct);
+            if (run is null)
+            {
+                return Problems.NotFound($"Run '{id}' does not exist.");
+            }
+
+            var journal = await engine.Store.LoadJournalAsync(run, ct);
+            return Results.Json(RunJournalView.From(run, journal, from ?? 1, pageSize ?? 500), ApiJson.Options);
+        }).WithTags("Runs")
+            .WithSummary("A run's journal (current attempt) as the engine recorded it, oldest first, paged by index (`from`, `pageSize` 1-1000, default 500); payloads over 4,096 characters are cut (`payloadLength` gives the whole length).")
+            .Produces<RunJournalView>().ProducesProblem(404).ProducesValidationProblem();
+
         api.MapGet("/runs/stats", async (string? from, string? to, int? bucketMinutes, string? deployment, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
         {
             var now = time.GetUtcNow();

@@ -49,6 +49,50 @@ public sealed class DashboardApiTests(DashboardFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Journal_ListsTheRecordedEventsInOrder_PagedByIndex_AndRefusesBadPages()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        var id = await fixture.TriggerAsync("dash-report/nightly", new { region = "journal", count = 2 }, deadline.Token);
+        await deadline.PollUntilAsync(async ct => await fixture.StateAsync(id, ct) == "Completed", "the run to complete");
+
+        var whole = await fixture.Api.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/journal", deadline.Token);
+        var events = whole.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(whole.GetProperty("length").GetInt32(), events.Count);
+        Assert.Equal(Enumerable.Range(1, events.Count), events.Select(e => e.GetProperty("index").GetInt32()));
+        Assert.Null(Next(whole));
+        var fetch = events.Where(e => e.TryGetProperty("name", out var name) && name.GetString() == "fetch" && e.GetProperty("kind").GetString() != "TaskStarted").Select(e => (e.GetProperty("kind").GetString(), e.GetProperty("attempt").GetInt32())).ToList();
+        Assert.Equal([("TaskAttemptFailed", 1), ("TaskCompleted", 2)], fetch);
+        var failed = events.Single(e => e.GetProperty("kind").GetString() == "TaskAttemptFailed");
+        Assert.False(string.IsNullOrEmpty(failed.GetProperty("failure").GetProperty("message").GetString()));
+        Assert.True(failed.TryGetProperty("dueAt", out var due) && due.ValueKind == JsonValueKind.String);
+
+        // One event a page: each page names the next index, and the pages together are the whole journal.
+        var paged = new List<int>();
+        for (int? from = 1; from is not null;)
+        {
+            var page = await fixture.Api.GetFromJsonAsync<JsonElement>($"/api/runs/{id}/journal?pageSize=1&from={from}", deadline.Token);
+            paged.AddRange(page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("index").GetInt32()));
+            from = Next(page);
+        }
+
+        Assert.Equal(Enumerable.Range(1, events.Count), paged);
+
+        foreach (var (query, field) in new[] { ("pageSize=0", "pageSize"), ("pageSize=1001", "pageSize"), ("from=0", "from") })
+        {
+            using var bad = await fixture.Api.GetAsync($"/api/runs/{id}/journal?{query}", deadline.Token);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains(field, await bad.Content.ReadAsStringAsync(deadline.Token), StringComparison.Ordinal);
+        }
+
+        using var missing = await fixture.Api.GetAsync("/api/runs/no-such-run/journal", deadline.Token);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    /// <summary>A journal page's <c>next</c>: absent (nulls are not written) on the last page.</summary>
+    private static int? Next(JsonElement page) =>
+        page.TryGetProperty("next", out var next) && next.ValueKind == JsonValueKind.Number ? next.GetInt32() : null;
+
+    [Fact]
     public async Task Stats_CountRunsByStateInBuckets_AndRefuseBadWindows()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));

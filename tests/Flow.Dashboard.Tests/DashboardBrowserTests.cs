@@ -241,14 +241,17 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("tab=logs"));
         await Assertions.Expect(page.GetByRole(AriaRole.Log)).ToContainTextAsync("report for keys done");
         await page.Keyboard.PressAsync("End");
-        Assert.Equal("Result", await ActiveAsync(page, "e => e.textContent"));
+        Assert.Equal("Journal", await ActiveAsync(page, "e => e.textContent"));
+        await Assertions.Expect(page.Locator(".journal tr[data-kind=TaskCompleted]").First).ToBeVisibleAsync();
         await page.Keyboard.PressAsync("ArrowRight");
         Assert.Equal("Timeline", await ActiveAsync(page, "e => e.textContent"));
+        await page.Keyboard.PressAsync("ArrowLeft");
         await page.Keyboard.PressAsync("ArrowLeft");
         await Assertions.Expect(page.GetByRole(AriaRole.Tab, new() { Name = "Result" })).ToHaveAttributeAsync("aria-selected", "true");
         await page.Keyboard.PressAsync("Tab");
         Assert.Equal("tabpanel", await ActiveAsync(page, "e => e.getAttribute('role') ?? ''"));
         await Assertions.Expect(page.GetByRole(AriaRole.Tabpanel)).ToHaveAttributeAsync("aria-labelledby", "run-tab-result");
+        await Assertions.Expect(page.GetByRole(AriaRole.Tabpanel)).ToContainTextAsync("keys: 10");
         await DashboardFixture.ScreenshotAsync(page, "keyboard-run-result");
         await page.Context.CloseAsync();
     }

@@ -6,6 +6,8 @@ export type RunTimeline = Schemas['RunTimelineView'];
 export type TimelineRow = Schemas['TimelineRow'];
 export type TimelineSegment = Schemas['TimelineSegment'];
 export type RunStats = Schemas['RunStatsView'];
+export type RunJournal = Schemas['RunJournalView'];
+export type JournalEvent = Schemas['JournalEventView'];
 
 export interface Failure {
   type: string;

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, get, send } from '../api/client';
-import type { Artifact, Run, RunTimeline } from '../api/types';
+import type { Artifact, Run, RunJournal, RunTimeline } from '../api/types';
 import { Artifacts } from '../components/Artifacts';
+import { Journal } from '../components/Journal';
 import { Logs } from '../components/Logs';
 import { Tabs } from '../components/Tabs';
 import { StateBadge } from '../components/StateBadge';
@@ -10,7 +11,7 @@ import { between, duration, FINAL, time } from '../format';
 import { usePoll } from '../hooks';
 import { Link, navigate, setQuery } from '../router';
 
-const TABS = ['timeline', 'logs', 'artifacts', 'history', 'result'] as const;
+const TABS = ['timeline', 'logs', 'artifacts', 'history', 'result', 'journal'] as const;
 
 export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
   const base = '/api/runs/' + encodeURIComponent(id);
@@ -19,6 +20,7 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
   const tab = TABS.find((t) => t === query.get('tab')) ?? 'timeline';
   const timeline = usePoll((signal) => (tab === 'timeline' ? get<RunTimeline>(base + '/timeline', signal) : Promise.resolve(undefined)), base + tab, live ? 2000 : undefined);
   const artifacts = usePoll((signal) => (tab === 'artifacts' ? get<Artifact[]>(base + '/artifacts', signal) : Promise.resolve(undefined)), base + tab, live ? 3000 : undefined);
+  const journal = usePoll((signal) => (tab === 'journal' ? get<RunJournal>(base + '/journal', signal) : Promise.resolve(undefined)), base + tab, live ? 3000 : undefined);
   const [notice, setNotice] = useState<string | null>(null);
   const [resumeOpen, setResumeOpen] = useState(false);
   const [resumeText, setResumeText] = useState('{}');
@@ -160,6 +162,7 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
             </tbody>
           </table>
         )}
+        {tab === 'journal' && (journal.data ? <Journal journal={journal.data} /> : <p className="empty">Loading…</p>)}
         {tab === 'result' &&
           (r.failure ? (
             <div className="failure">
