@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Flow.Engine.Diagnostics;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.DependencyInjection;
@@ -157,25 +158,17 @@ internal sealed partial class Episode
                 return new EpisodeResult(EpisodeDisposition.Abandon, _message, run.LeaseUntil!.Value - now);
             }
 
-            if (!run.CancelRequested)
+            var notBefore = RunLifecycle.NotBefore(run, now);
+            if (notBefore > now && run.State == RunState.Scheduled && notBefore - now <= RunLifecycle.MaxInProcessWait)
             {
-                var notBefore = run.State switch
-                {
-                    RunState.Scheduled => run.ScheduledAt,
-                    RunState.AwaitingRetry => run.WakeAt ?? now,
-                    _ => now,
-                };
-                if (notBefore > now && run.State == RunState.Scheduled && notBefore - now <= EngineCore.MaxInProcessWait)
-                {
-                    // The item came early on purpose (EngineCore.ScheduledStartLead): start on the dot, then read the run again.
-                    await Task.Delay(notBefore - now, _core.Time, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
+                // The item came early on purpose (RunLifecycle.ScheduledStartLead): start on the dot, then read the run again.
+                await Task.Delay(notBefore - now, _core.Time, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
-                if (notBefore > now)
-                {
-                    return new EpisodeResult(EpisodeDisposition.Abandon, _message, notBefore - now);
-                }
+            if (notBefore > now)
+            {
+                return new EpisodeResult(EpisodeDisposition.Abandon, _message, notBefore - now);
             }
 
             if (!_core.Registry.TryGetFlow(run.FlowName, out var flow))
@@ -204,34 +197,15 @@ internal sealed partial class Episode
 
             _flow = flow;
             _recovery = run.LeaseOwner is not null;
-            var next = run with
+            var leased = await _core.Lifecycle.TryClaimAsync(stored, _core.Options.WorkerId, _core.Options.LeaseDuration, null, cancellationToken).ConfigureAwait(false);
+            if (leased is null)
             {
-                LeaseOwner = _core.Options.WorkerId,
-                LeaseUntil = now + _core.Options.LeaseDuration,
-                HeartbeatAt = now,
-                WakeRequested = false,
-                WakeAt = null,
-            };
-            var transitions = new List<StateTransition>();
-            if (run.State == RunState.AwaitingRetry)
-            {
-                next = next with { Attempt = run.Attempt + 1, JournalLength = 0, StartedAt = now, Failure = null };
-                Transition(ref next, transitions, RunState.Running, $"Attempt {run.Attempt + 1} started on {_core.Options.WorkerId}");
-            }
-            else if (run.State is RunState.Scheduled or RunState.Pending or RunState.Paused)
-            {
-                next = next with { StartedAt = run.StartedAt ?? now };
-                Transition(ref next, transitions, RunState.Running, run.State == RunState.Paused ? "Resumed on " + _core.Options.WorkerId : "Started on " + _core.Options.WorkerId);
-            }
+                if (attempt < 20)
+                {
+                    continue;
+                }
 
-            StoredRun leased;
-            try
-            {
-                leased = await _core.Store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = next, Transitions = transitions }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConcurrencyException) when (attempt < 20)
-            {
-                continue;
+                throw new ConcurrencyException($"Run {RunId} kept changing while this episode tried to claim it.");
             }
 
             _run = leased.Record;
@@ -336,15 +310,6 @@ internal sealed partial class Episode
         _run = stored.Record;
         _version = stored.Version;
         await FinishAsync(RunState.Failed, null, failure, failure.Message, cancellationToken).ConfigureAwait(false);
-    }
-
-    private void Transition(ref FlowRunRecord run, List<StateTransition> into, RunState to, string? message)
-    {
-        RunStateMachine.Validate(run.State, to);
-        var now = _core.Now;
-        var index = run.TransitionCount + 1;
-        into.Add(new StateTransition(index, run.State, to, now, message, run.Attempt));
-        run = run with { State = to, StateMessage = message, StateTime = now, TransitionCount = index };
     }
 
     private void ConsumeInbox(IReadOnlyList<InboxItem> inbox)
@@ -663,7 +628,7 @@ internal sealed partial class Episode
             };
             if (final is null)
             {
-                run = run with { LeaseUntil = now + _core.Options.LeaseDuration, LeaseOwner = _core.Options.WorkerId };
+                run = RunLifecycle.PlanRenew(run, _core.Options.WorkerId, _core.Options.LeaseDuration, now);
             }
 
             if (transitions.Count > 0)
@@ -888,7 +853,7 @@ internal sealed partial class Episode
     }
 
     private Task CancelChildAsync(string childRunId, CancellationToken cancellationToken) =>
-        FlowEngine.RequestCancelCoreAsync(_core, childRunId, "The parent run was cancelled", cancellationToken);
+        _core.Lifecycle.RequestCancelAsync(childRunId, "The parent run was cancelled", cancellationToken);
 
     private void Fatal(string message)
     {
@@ -1067,38 +1032,37 @@ internal sealed partial class Episode
 
     private async Task StartChildAsync(SubflowCall sub, string childRunId, CancellationToken cancellationToken)
     {
-        var now = _core.Now;
         var tags = new Dictionary<string, string>(_run.Tags, StringComparer.Ordinal);
         foreach (var (k, v) in sub.Options?.Tags ?? new Dictionary<string, string>())
         {
             tags[k] = v;
         }
 
-        var child = new FlowRunRecord
+        var (child, created) = await _core.Lifecycle.CreateAsync(new NewRun
         {
             RunId = childRunId,
             FlowName = sub.Name,
             Pool = _run.Pool,
-            State = RunState.Pending,
-            StateTime = now,
-            StateMessage = "Started by run " + RunId,
-            TransitionCount = 1,
             Parameters = sub.InputJson,
             Tags = tags,
             ParentRunId = RunId,
             ParentAttempt = _run.Attempt,
             ParentCallId = sub.Id,
-            CreatedAt = now,
-            ScheduledAt = now,
-        };
-        var (stored, created) = await _core.Store.CreateRunAsync(child, new StateTransition(1, null, RunState.Pending, now, child.StateMessage, 1), cancellationToken).ConfigureAwait(false);
-        if (created || !stored.Record.State.IsFinal())
+            Message = "Started by run " + RunId,
+        }, ensureQueue: false, cancellationToken).ConfigureAwait(false);
+        if (created)
         {
-            await _core.EnqueueRunAsync(stored.Record, TimeSpan.Zero, "subflow start", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!child.State.IsFinal())
+        {
+            // Started before (this is a replayed start after a crash): its first work item may be lost; another is harmless.
+            await _core.EnqueueRunAsync(child, TimeSpan.Zero, "subflow start", cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await _core.NotifyParentAsync(stored.Record, cancellationToken).ConfigureAwait(false);
+            await _core.NotifyParentAsync(child, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -1256,15 +1220,11 @@ internal sealed partial class Episode
         }
 
         var reason = "Waiting for " + string.Join(", ", open.Take(3).Select(c => c.Describe())) + (open.Count > 3 ? $" and {open.Count - 3} more" : string.Empty);
-        var next = _run with { LeaseOwner = null, LeaseUntil = null, WakeAt = wakeAt };
-        if (next.State == RunState.Running)
-        {
-            Transition(ref next, _transitions, RunState.Paused, reason);
-        }
-
+        var change = RunLifecycle.PlanSuspend(_run, wakeAt, reason, _core.Now);
+        _transitions.AddRange(change.Transitions);
         try
         {
-            await CommitFinalAsync(next, cancellationToken).ConfigureAwait(false);
+            await CommitFinalAsync(change.Run, cancellationToken).ConfigureAwait(false);
         }
         catch (RetryFinalException)
         {
@@ -1363,27 +1323,27 @@ internal sealed partial class Episode
 
     private async Task<EpisodeResult> FailOrRetryAsync(FailureInfo failure, string message, CancellationToken cancellationToken)
     {
-        if (_run.Attempt <= _flowOptions.Retries && !_run.CancelRequested)
+        var delay = RetryPolicy.Delay(_flowOptions.RetryDelay, 0, _run.Attempt);
+        var change = RunLifecycle.PlanFailOrRetry(_run, failure, message, _flowOptions.Retries, delay, crashed: false, _core.Now);
+        if (change?.RetryAt is not { } due)
         {
-            var due = _core.Now + RetryPolicy.Delay(_flowOptions.RetryDelay, 0, _run.Attempt);
-            var next = _run with { LeaseOwner = null, LeaseUntil = null, WakeAt = due, Failure = failure };
-            Transition(ref next, _transitions, RunState.AwaitingRetry, $"Attempt {_run.Attempt} failed: {failure.Message}; retrying at {due:O}");
-            try
-            {
-                await CommitFinalAsync(next, cancellationToken).ConfigureAwait(false);
-            }
-            catch (RetryFinalException)
-            {
-                _transitions.Clear();
-                return await FailOrRetryAsync(failure, message, cancellationToken).ConfigureAwait(false);
-            }
-
-            Logs.FlowRetryScheduled(_core.Logger, RunId, _run.Attempt, due);
-            await _core.EnqueueRunAsync(_run, due - _core.Now, "flow retry", cancellationToken).ConfigureAwait(false);
-            return new EpisodeResult(EpisodeDisposition.Complete, _message);
+            // No retry left (or cancellation requested): the final state goes through FinishAsync, which also runs the hook.
+            return await EndAsync(RunState.Failed, null, failure, message, cancellationToken).ConfigureAwait(false);
         }
 
-        return await EndAsync(RunState.Failed, null, failure, message, cancellationToken).ConfigureAwait(false);
+        _transitions.AddRange(change.Transitions);
+        try
+        {
+            await CommitFinalAsync(change.Run, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RetryFinalException)
+        {
+            _transitions.Clear();
+            return await FailOrRetryAsync(failure, message, cancellationToken).ConfigureAwait(false);
+        }
+
+        await _core.Lifecycle.EnqueueRetryAsync(_run, due, cancellationToken).ConfigureAwait(false);
+        return new EpisodeResult(EpisodeDisposition.Complete, _message);
     }
 
     private async Task<EpisodeResult> EndAsync(RunState state, string? result, FailureInfo? failure, string message, CancellationToken cancellationToken)
@@ -1397,17 +1357,15 @@ internal sealed partial class Episode
     {
         while (true)
         {
-            if (_run.State.IsFinal())
+            if (RunLifecycle.PlanSettle(_run, state, message, result, failure, _core.Now) is not { } change)
             {
-                return;
+                return; // final already
             }
 
-            var finalState = _run.CancelRequested && state != RunState.Failed ? RunState.Cancelled : state;
-            var next = _run with { LeaseOwner = null, LeaseUntil = null, WakeAt = null, Result = result, Failure = failure, EndedAt = _core.Now };
-            Transition(ref next, _transitions, finalState, message);
+            _transitions.AddRange(change.Transitions);
             try
             {
-                await CommitFinalAsync(next, cancellationToken).ConfigureAwait(false);
+                await CommitFinalAsync(change.Run, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (RetryFinalException)

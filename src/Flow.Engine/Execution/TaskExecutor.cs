@@ -162,5 +162,5 @@ internal sealed class TaskExecutor
             StartedAt = started,
             Timestamp = _core.Now,
             Detail = detail,
-        }, wake: kind != InboxItemKind.TaskAttemptFailed, change: null, cancellationToken);
+        }, wake: kind != InboxItemKind.TaskAttemptFailed, cancellationToken);
 }
