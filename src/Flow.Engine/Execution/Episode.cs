@@ -23,7 +23,6 @@ internal sealed partial class Episode
     private readonly EpisodeWrites _writes = new();
     private readonly ConcurrentQueue<TaskOutcome> _outcomes = new();
     private readonly SemaphoreSlim _signal = new(0);
-    private readonly bool _replayOnly;
     private LeasedWorkItem _message;
     private EpisodeCommitter _committer = null!;
     private ReplayCore? _replay;
@@ -35,19 +34,12 @@ internal sealed partial class Episode
     private bool _messageLost;
     private IServiceScope? _scope;
 
-    public Episode(EngineCore core, LeasedWorkItem message, bool replayOnly = false)
+    public Episode(EngineCore core, LeasedWorkItem message)
     {
         _core = core;
         _message = message;
-        _replayOnly = replayOnly;
         _messageRenewedAt = core.Now;
     }
-
-    /// <summary>In replay-only mode (the replayer), the first non-determinism found, or null when the code matched the journal.</summary>
-    public NonDeterminismException? ReplayError => _replay?.Fatal;
-
-    /// <summary>In replay-only mode, how many events were replayed.</summary>
-    public int Replayed => _replay?.Replayed ?? 0;
 
     public string RunId => _message.Item!.RunId;
 
@@ -272,20 +264,6 @@ internal sealed partial class Episode
         {
             cancellationToken.ThrowIfCancellationRequested();
             replay.Scheduler.RunUntilIdle();
-            if (_replayOnly)
-            {
-                var caughtUp = !replay.IsReplaying && !replay.Scheduler.HasWork;
-                if (replay.FlowTask!.IsCompleted && replay.Fatal is null && replay.UnreplayedCall() is { } extra)
-                {
-                    replay.SetFatal($"The flow code finished, but the journal records more: {extra.Kind} of '{extra.Name}' (call {extra.CallId}).");
-                }
-
-                if (replay.Fatal is not null || caughtUp || replay.FlowTask.IsCompleted)
-                {
-                    return Done();
-                }
-            }
-
             if (replay.Fatal is not null)
             {
                 return await EndAsync(replay.NonDeterministic(), cancellationToken).ConfigureAwait(false);

@@ -232,10 +232,9 @@ internal sealed partial class ReplayCore
     public EpisodeEnd JudgeCompletion()
     {
         var task = _flowTask!;
-        if (task.IsCompletedSuccessfully && UnreplayedCall() is { } remaining)
+        CheckFinishedCode(); // one that threw says why itself
+        if (_fatal is not null)
         {
-            // A flow that returned while the journal records more steps changed its code; one that threw says why itself.
-            SetFatal($"The flow code finished, but the journal records more: {remaining.Kind} of '{remaining.Name}' (call {remaining.CallId}).");
             return NonDeterministic();
         }
 

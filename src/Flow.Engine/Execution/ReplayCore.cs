@@ -128,6 +128,32 @@ internal sealed partial class ReplayCore : IDisposable
     /// <summary>A recorded event with a call that the replay has not reached, if the code finished before reaching it.</summary>
     public JournalEvent? UnreplayedCall() => _replay.Skip(_replayPosition).FirstOrDefault(e => e.CallId > 0);
 
+    /// <summary>
+    /// Replays the whole journal, running the flow code, until the code waits for something the journal does not have, finishes
+    /// or turns out non-deterministic (the replayer: nothing new is decided or executed).
+    /// </summary>
+    /// <param name="cancellationToken">Stops the replay.</param>
+    public void ReplayAll(CancellationToken cancellationToken)
+    {
+        do
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Scheduler.RunUntilIdle();
+        }
+        while (!_flowTask!.IsCompleted && _fatal is null && (ReplayNext() || Scheduler.HasWork));
+
+        CheckFinishedCode();
+    }
+
+    /// <summary>A flow that returned while the journal records more steps changed its code: that is a non-determinism.</summary>
+    private void CheckFinishedCode()
+    {
+        if (_flowTask!.IsCompletedSuccessfully && _fatal is null && UnreplayedCall() is { } remaining)
+        {
+            SetFatal($"The flow code finished, but the journal records more: {remaining.Kind} of '{remaining.Name}' (call {remaining.CallId}).");
+        }
+    }
+
     /// <summary>Records a non-determinism (the first one wins).</summary>
     /// <param name="message">What differs.</param>
     public void SetFatal(string message) => _fatal ??= new NonDeterminismException(message);

@@ -48,14 +48,7 @@ public sealed class ReplayCoreTests
     }
 
     /// <summary>Runs the flow code and the replay until the code waits for something new (or ends).</summary>
-    private static void Pump(ReplayCore core)
-    {
-        do
-        {
-            core.Scheduler.RunUntilIdle();
-        }
-        while (!core.FlowTask!.IsCompleted && core.Fatal is null && (core.ReplayNext() || core.Scheduler.HasWork));
-    }
+    private static void Pump(ReplayCore core) => core.ReplayAll(CancellationToken.None);
 
     private static IReadOnlyList<StartInlineCommand> Decide(ReplayCore core, DateTimeOffset now)
     {
