@@ -42,35 +42,20 @@ internal sealed partial class RunRequestPoller(IWorkQueue queue, RunRequestHandl
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await gate.WaitAsync(stoppingToken).ConfigureAwait(false);
-        var idle = TimeSpan.FromMilliseconds(50);
-        var max = options.Value.RunRequestMaxPollInterval;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            IReadOnlyList<LeasedWorkItem> messages;
-            try
-            {
-                messages = await queue.DequeueAsync(RunRequestHandler.QueueName, 16, Visibility, stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPollFailed(logger, e);
-                messages = [];
-                idle = max;
-            }
-
-            if (messages.Count == 0)
-            {
-                await Task.Delay(idle, stoppingToken).ConfigureAwait(false);
-                idle = TimeSpan.FromTicks(Math.Min(max.Ticks, idle.Ticks * 2));
-                continue;
-            }
-
-            idle = TimeSpan.FromMilliseconds(50);
-            await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = stoppingToken }, HandleAsync).ConfigureAwait(false);
-        }
+        using var slots = new SemaphoreSlim(4);
+        await QueuePoller.RunAsync(
+            queue,
+            RunRequestHandler.QueueName,
+            slots,
+            Visibility,
+            TimeSpan.FromMilliseconds(50),
+            options.Value.RunRequestMaxPollInterval,
+            HandleAsync,
+            e => LogPollFailed(logger, e),
+            stoppingToken).ConfigureAwait(false);
     }
 
-    private async ValueTask HandleAsync(LeasedWorkItem message, CancellationToken ct)
+    private async Task HandleAsync(LeasedWorkItem message, CancellationToken ct)
     {
         try
         {

@@ -1,5 +1,6 @@
 using Flow.Engine.Diagnostics;
 using Flow.Engine.Execution;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,9 @@ public sealed class FlowEngine
 
     /// <summary>The options.</summary>
     public FlowEngineOptions Options => _core.Options;
+
+    /// <summary>The run lifecycle: the one door through which every run state change passes.</summary>
+    public RunLifecycle Lifecycle => _core.Lifecycle;
 
     /// <summary>Checks parameters against a flow input type the way a run binds them, listing every offending field.</summary>
     /// <param name="parametersJson">The parameters as JSON, or null.</param>
@@ -146,45 +150,24 @@ public sealed class FlowEngine
     }
 
     /// <summary>Creates a run (Scheduled when its time is ahead, else Pending) and, when this call created it, enqueues its first work item.</summary>
-    private async Task<(FlowRunRecord Run, bool Created)> CreateAndEnqueueAsync(string flowName, string? parametersJson, StartRunOptions options, IReadOnlyDictionary<string, string> tags, string? flowVersion, bool ensureQueue, CancellationToken cancellationToken)
+    private Task<(FlowRunRecord Run, bool Created)> CreateAndEnqueueAsync(string flowName, string? parametersJson, StartRunOptions options, IReadOnlyDictionary<string, string> tags, string? flowVersion, bool ensureQueue, CancellationToken cancellationToken)
     {
         if (options.RunId is not null)
         {
             FlowNames.Validate(options.RunId, "run id");
         }
 
-        var now = _core.Now;
-        var scheduled = options.ScheduledAt is { } at && at > now;
-        var state = scheduled ? RunState.Scheduled : RunState.Pending;
-        var message = scheduled ? $"Scheduled for {options.ScheduledAt:O}" : "Created";
-        var run = new FlowRunRecord
+        return _core.Lifecycle.CreateAsync(new NewRun
         {
-            RunId = options.RunId ?? EngineCore.NewRunId(),
+            RunId = options.RunId,
             FlowName = flowName,
             Pool = options.Pool ?? _core.Options.DefaultPool,
             Deployment = options.Deployment,
-            State = state,
-            StateMessage = message,
-            StateTime = now,
-            TransitionCount = 1,
             Parameters = parametersJson,
             Tags = tags,
-            CreatedAt = now,
-            ScheduledAt = options.ScheduledAt is { } due ? StorageContract.NormalizeTime(due) : now,
+            ScheduledAt = options.ScheduledAt,
             FlowVersion = flowVersion,
-        };
-        var (stored, created) = await _core.Store.CreateRunAsync(run, new StateTransition(1, null, state, now, message, 1), cancellationToken).ConfigureAwait(false);
-        if (created)
-        {
-            if (ensureQueue)
-            {
-                await _core.Queue.EnsureQueueAsync(RunQueueName(run.Pool), cancellationToken).ConfigureAwait(false);
-            }
-
-            await _core.EnqueueRunAsync(stored.Record, scheduled ? EngineCore.StartDelay(run.ScheduledAt, now) : TimeSpan.Zero, "start", cancellationToken).ConfigureAwait(false);
-        }
-
-        return (stored.Record, created);
+        }, ensureQueue, cancellationToken);
     }
 
     /// <summary>Reads a run.</summary>
@@ -217,7 +200,7 @@ public sealed class FlowEngine
             Name = eventName,
             Payload = payload is null ? "null" : _core.Serialize(payload, payload.GetType()),
             Timestamp = _core.Now,
-        }, wake: true, change: null, cancellationToken);
+        }, wake: true, cancellationToken);
     }
 
     /// <summary>Requests cancellation: the run goes to Cancelling, its running tasks see their tokens cancelled, its waits are released, and it ends Cancelled. Subflows are cancelled too.</summary>
@@ -226,29 +209,7 @@ public sealed class FlowEngine
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>True when requested; false when the run does not exist, is final or was already being cancelled.</returns>
     public Task<bool> RequestCancelAsync(string runId, string? reason = null, CancellationToken cancellationToken = default) =>
-        RequestCancelCoreAsync(_core, runId, reason, cancellationToken);
-
-    internal static Task<bool> RequestCancelCoreAsync(EngineCore core, string runId, string? reason, CancellationToken cancellationToken) =>
-        core.DeliverAsync(runId, new InboxItem
-        {
-            Id = "cancel",
-            Kind = InboxItemKind.CancelRequested,
-            Timestamp = core.Now,
-            Detail = reason,
-        }, wake: true, change: run =>
-        {
-            var next = run with { CancelRequested = true };
-            if (run.State == RunState.Cancelling)
-            {
-                return (next, null);
-            }
-
-            RunStateMachine.Validate(run.State, RunState.Cancelling);
-            var now = core.Now;
-            var message = reason ?? "Cancellation requested";
-            var transition = new StateTransition(run.TransitionCount + 1, run.State, RunState.Cancelling, now, message, run.Attempt);
-            return (next with { State = RunState.Cancelling, StateMessage = message, StateTime = now, TransitionCount = transition.Index }, transition);
-        }, cancellationToken);
+        _core.Lifecycle.RequestCancelAsync(runId, reason, cancellationToken);
 
     /// <summary>Polls a run until it reaches a final state.</summary>
     /// <param name="runId">The run.</param>
@@ -376,7 +337,7 @@ public sealed class FlowEngine
         }
 
         var run = (await _core.Store.GetRunAsync(work.RunId, cancellationToken).ConfigureAwait(false))?.Record;
-        return run is { LeaseOwner: not null } && !run.IsLeased(_core.Now);
+        return run is not null && RunLifecycle.WasAbandoned(run, _core.Now);
     }
 
     private async Task DeadLetterAsync(LeasedWorkItem item, string reason, CancellationToken cancellationToken)
@@ -401,51 +362,14 @@ public sealed class FlowEngine
                 Name = work.Name,
                 Failure = new FailureInfo("Flow.TaskCrashed", reason),
                 Timestamp = _core.Now,
-            }, wake: true, change: null, cancellationToken).ConfigureAwait(false);
+            }, wake: true, cancellationToken).ConfigureAwait(false);
         }
-        else
+        else if (await _core.Lifecycle.CrashAsync(work.RunId, reason, cancellationToken).ConfigureAwait(false) is { } crashed)
         {
-            await MarkCrashedAsync(work.RunId, reason, cancellationToken).ConfigureAwait(false);
+            await _core.NotifyParentAsync(crashed, cancellationToken).ConfigureAwait(false);
         }
 
         await DeadLetterAsync(item, reason, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task MarkCrashedAsync(string runId, string reason, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 20; attempt++)
-        {
-            var stored = await _core.Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
-            if (stored is null || stored.Record.State.IsFinal() || !RunStateMachine.CanTransition(stored.Record.State, RunState.Crashed))
-            {
-                return;
-            }
-
-            var run = stored.Record;
-            var now = _core.Now;
-            var transition = new StateTransition(run.TransitionCount + 1, run.State, RunState.Crashed, now, reason, run.Attempt);
-            var crashed = run with
-            {
-                State = RunState.Crashed,
-                StateMessage = reason,
-                StateTime = now,
-                TransitionCount = transition.Index,
-                LeaseOwner = null,
-                LeaseUntil = null,
-                EndedAt = now,
-                Failure = new FailureInfo("Flow.RunCrashed", reason),
-            };
-            try
-            {
-                await _core.Store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = crashed, Transitions = [transition] }, cancellationToken).ConfigureAwait(false);
-                await _core.NotifyParentAsync(crashed, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            catch (ConcurrencyException)
-            {
-                // try again with the fresh record
-            }
-        }
     }
 }
 

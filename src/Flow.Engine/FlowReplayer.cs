@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flow.Engine.Execution;
 using Flow.Engine.Storage;
-using Flow.Engine.Storage.InMemory;
+using Microsoft.Extensions.Logging.Abstractions;
 using Flow.Sdk;
 
 namespace Flow.Engine;
@@ -63,46 +63,34 @@ public static class FlowReplayer
     /// <param name="services">Services to create flow instances with; null for none.</param>
     /// <param name="cancellationToken">Cancels the replay.</param>
     /// <returns>The result.</returns>
-    public static async Task<ReplayResult> ReplayAsync(FlowRegistry registry, string exportJson, IServiceProvider? services = null, CancellationToken cancellationToken = default)
+    public static Task<ReplayResult> ReplayAsync(FlowRegistry registry, string exportJson, IServiceProvider? services = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var export = Parse(exportJson);
-        var store = new InMemoryFlowStore();
-        var queue = new InMemoryWorkQueue();
-        var engineServices = services ?? EmptyServices.Instance;
-        var core = new EngineCore(store, queue, registry, engineServices, new FlowEngineOptions { WorkerId = "replayer" }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-        if (!registry.TryGetFlow(export.Run.FlowName, out _))
+        if (!registry.TryGetFlow(export.Run.FlowName, out var flow))
         {
-            return new ReplayResult(export.Run.FlowName, 0, export.Events.Count, $"No flow named '{export.Run.FlowName}' is registered.");
+            return Task.FromResult(new ReplayResult(export.Run.FlowName, 0, export.Events.Count, $"No flow named '{export.Run.FlowName}' is registered."));
         }
 
-        var now = DateTimeOffset.UtcNow;
-        var seed = export.Run with
-        {
-            State = RunState.Pending,
-            TransitionCount = 1,
-            JournalLength = 0,
-            LogCount = 0,
-            LeaseOwner = null,
-            LeaseUntil = null,
-            WakeRequested = false,
-            CancelRequested = false,
-            Result = null,
-            Failure = null,
-            EndedAt = null,
-        };
-        var (stored, _) = await store.CreateRunAsync(seed, new StateTransition(1, null, RunState.Pending, now, "replay", seed.Attempt), cancellationToken).ConfigureAwait(false);
+        // The replay core alone: it does no I/O, so nothing is stored and nothing runs but the flow code itself.
+        var provider = services ?? EmptyServices.Instance;
         var events = export.Events.Select((e, i) => e with { Index = i + 1 }).ToList();
-        for (var offset = 0; offset < events.Count; offset += store.MaxItemsPerCommit)
+        var run = export.Run with { State = RunState.Running, JournalLength = events.Count, CancelRequested = false, Result = null, Failure = null, EndedAt = null };
+        object? input;
+        try
         {
-            var chunk = events.Skip(offset).Take(store.MaxItemsPerCommit).ToList();
-            stored = await store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = stored.Record with { JournalLength = offset + chunk.Count }, Events = chunk }, cancellationToken).ConfigureAwait(false);
+            input = ParameterBinder.Bind(run.Parameters, flow.InputType, registry.SerializerOptions);
+        }
+        catch (FlowParameterException e)
+        {
+            return Task.FromResult(new ReplayResult(run.FlowName, 0, events.Count, "The recorded parameters do not bind to the flow's input: " + e.Message));
         }
 
-        var message = new LeasedWorkItem("replay", new WorkItem { Kind = WorkItem.RunKind, RunId = seed.RunId }, "replay", "replay", 1, DateTimeOffset.MaxValue, "{}");
-        var episode = new Episode(core, message, replayOnly: true);
-        await episode.RunAsync(cancellationToken).ConfigureAwait(false);
-        return new ReplayResult(export.Run.FlowName, episode.Replayed, events.Count, episode.ReplayError?.Message);
+        var settings = new ReplaySettings(registry, provider, NullLogger.Instance, NullLogger.Instance, TimeProvider.System, TimeSpan.Zero, int.MaxValue);
+        using var core = new ReplayCore(run, events, flow, flow.GetOptions(provider), settings, new EpisodeWrites(), () => { });
+        core.Start(input, provider);
+        core.ReplayAll(cancellationToken);
+        return Task.FromResult(new ReplayResult(run.FlowName, core.Replayed, events.Count, core.Fatal?.Message));
     }
 
     private sealed class EmptyServices : IServiceProvider

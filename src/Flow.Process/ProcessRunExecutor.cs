@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Configuration;
@@ -39,6 +40,7 @@ public sealed partial class ProcessRunExecutor
     private readonly IConfiguration? _configuration;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RunLifecycle _lifecycle;
 
     /// <summary>Creates the executor.</summary>
     /// <param name="store">The run store.</param>
@@ -71,6 +73,7 @@ public sealed partial class ProcessRunExecutor
         _configuration = configuration;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _lifecycle = new RunLifecycle(store, queue, _time, _logger);
     }
 
     /// <summary>The executables this worker may start.</summary>
@@ -125,18 +128,9 @@ public sealed partial class ProcessRunExecutor
                 return run.LeaseUntil!.Value - now;
             }
 
-            if (!run.CancelRequested)
+            if (RunLifecycle.NotBefore(run, now) is var notBefore && notBefore > now)
             {
-                var notBefore = run.State switch
-                {
-                    RunState.Scheduled => run.ScheduledAt,
-                    RunState.AwaitingRetry => run.WakeAt ?? now,
-                    _ => now,
-                };
-                if (notBefore > now)
-                {
-                    return notBefore - now;
-                }
+                return notBefore - now;
             }
 
             var deployment = run.Deployment is { } name ? (await _control.GetDeploymentAsync(name, cancellationToken).ConfigureAwait(false))?.Record : null;
@@ -273,46 +267,13 @@ public sealed partial class ProcessRunExecutor
         return (env, null);
     }
 
-    private async Task<StoredRun?> TryClaimAsync(StoredRun stored, bool recovering, CancellationToken cancellationToken)
+    private Task<StoredRun?> TryClaimAsync(StoredRun stored, bool recovering, CancellationToken cancellationToken)
     {
         var run = stored.Record;
-        var now = Now;
-        var next = run with { LeaseOwner = WorkerId, LeaseUntil = now + _engine.LeaseDuration, HeartbeatAt = now, WakeRequested = false, WakeAt = null };
-        var transitions = new List<StateTransition>();
-        if (run.State == RunState.AwaitingRetry)
-        {
-            next = next with { Attempt = run.Attempt + 1, JournalLength = 0, StartedAt = now, Failure = null };
-            Transition(ref next, transitions, RunState.Running, $"Attempt {run.Attempt + 1} started on {WorkerId}");
-        }
-        else if (run.State is RunState.Scheduled or RunState.Pending or RunState.Paused)
-        {
-            next = next with { StartedAt = run.StartedAt ?? now };
-            Transition(ref next, transitions, RunState.Running, run.State == RunState.Paused ? "Resumed on " + WorkerId : "Started on " + WorkerId);
-        }
-
-        var logs = new List<RunLogLine>();
-        if (recovering)
-        {
-            logs.Add(new RunLogLine(now, "Warning", $"Worker {WorkerId} takes over after {run.LeaseOwner}'s lease expired; the flow resumes from its journal.", 0, next.Attempt));
-            next = next with { LogCount = run.LogCount + 1 };
-        }
-
-        try
-        {
-            return await _store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = next, Transitions = transitions, Logs = logs }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConcurrencyException)
-        {
-            return null;
-        }
-    }
-
-    private void Transition(ref FlowRunRecord run, List<StateTransition> into, RunState to, string message)
-    {
-        RunStateMachine.Validate(run.State, to);
-        var t = new StateTransition(run.TransitionCount + 1, run.State, to, Now, message, run.Attempt);
-        into.Add(t);
-        run = run with { State = to, StateMessage = message, StateTime = t.Timestamp, TransitionCount = t.Index };
+        RunLogLine[]? note = recovering
+            ? [new RunLogLine(Now, "Warning", $"Worker {WorkerId} takes over after {run.LeaseOwner}'s lease expired; the flow resumes from its journal.", 0, run.Attempt)]
+            : null;
+        return _lifecycle.TryClaimAsync(stored, WorkerId, _engine.LeaseDuration, note, cancellationToken);
     }
 
     // ------------------------------------------------------------------ one attempt
@@ -525,7 +486,7 @@ public sealed partial class ProcessRunExecutor
             }
 
             var lines = a.Unsent.Take(budget).ToList();
-            var next = run with { LeaseUntil = now + _engine.LeaseDuration, HeartbeatAt = now, LogCount = run.LogCount + lines.Count };
+            var next = RunLifecycle.PlanRenew(run, WorkerId, _engine.LeaseDuration, now) with { LogCount = run.LogCount + lines.Count };
             try
             {
                 a.Stored = await _store.CommitAsync(new RunCommit { ExpectedVersion = a.Stored.Version, Run = next, Logs = lines }, cancellationToken).ConfigureAwait(false);
@@ -558,11 +519,7 @@ public sealed partial class ProcessRunExecutor
         {
             a.Output.AddWorkerLine("Warning", $"Worker {WorkerId} is shutting down: the process was stopped; another worker takes the run over.");
             await CommitLogsAsync(a, timeout.Token).ConfigureAwait(false);
-            var run = a.Stored.Record;
-            if (run.LeaseOwner == WorkerId)
-            {
-                await _store.CommitAsync(new RunCommit { ExpectedVersion = a.Stored.Version, Run = run with { LeaseUntil = Now } }, timeout.Token).ConfigureAwait(false);
-            }
+            await _lifecycle.TryReleaseAsync(a.Stored, WorkerId, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FlowStoreException or OperationCanceledException or HttpRequestException)
         {
@@ -600,7 +557,7 @@ public sealed partial class ProcessRunExecutor
             else
             {
                 var type = outcome.TimedOut ? "System.TimeoutException" : outcome.ExitCode is null ? "Flow.ProcessNotStarted" : "Flow.ProcessExitCode";
-                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(type, outcome.Message), RunState.Failed, cancellationToken, a.Unsent).ConfigureAwait(false);
+                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(type, outcome.Message), crashed: false, cancellationToken, a.Unsent).ConfigureAwait(false);
             }
 
             if (done)
@@ -613,69 +570,32 @@ public sealed partial class ProcessRunExecutor
     }
 
     private async Task<bool> CrashAsync(StoredRun stored, DeploymentRecord deployment, string reason, CancellationToken cancellationToken) =>
-        await FailOrRetryAsync(stored, deployment, new FailureInfo("Flow.RunCrashed", reason), RunState.Crashed, cancellationToken, []).ConfigureAwait(false);
+        await FailOrRetryAsync(stored, deployment, new FailureInfo("Flow.RunCrashed", reason), crashed: true, cancellationToken, []).ConfigureAwait(false);
 
-    private async Task<bool> FailOrRetryAsync(StoredRun stored, DeploymentRecord deployment, FailureInfo failure, RunState failedState, CancellationToken cancellationToken, List<RunLogLine> logs)
+    /// <summary>The deployment's retry policy through the lifecycle; false when the run changed meanwhile.</summary>
+    private async Task<bool> FailOrRetryAsync(StoredRun stored, DeploymentRecord deployment, FailureInfo failure, bool crashed, CancellationToken cancellationToken, List<RunLogLine> logs)
     {
-        var run = stored.Record;
-        var retries = deployment.Entrypoint.Retries;
-        if (run.Attempt > retries || run.CancelRequested)
+        var delay = TimeSpan.FromSeconds(deployment.Entrypoint.RetryDelaySeconds ?? DefaultRetryDelaySeconds);
+        var after = await _lifecycle.TryFailOrRetryAsync(stored, failure, deployment.Entrypoint.Retries, delay, crashed, logs, cancellationToken).ConfigureAwait(false);
+        if (after is not null && after.Record.State.IsFinal())
         {
-            return await TrySettleAsync(stored, failedState, failure.Message, failure, cancellationToken, logs).ConfigureAwait(false);
+            LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), failure.Message);
         }
 
-        var now = Now;
-        var due = now + TimeSpan.FromSeconds(deployment.Entrypoint.RetryDelaySeconds ?? DefaultRetryDelaySeconds);
-        var next = run with { LeaseOwner = null, LeaseUntil = null, HeartbeatAt = now, WakeAt = due, Failure = failure };
-        var transitions = new List<StateTransition>();
-        if (failedState == RunState.Crashed)
-        {
-            Transition(ref next, transitions, RunState.Crashed, failure.Message);
-        }
-
-        Transition(ref next, transitions, RunState.AwaitingRetry, $"Attempt {run.Attempt} {(failedState == RunState.Crashed ? "crashed" : "failed")}: {failure.Message}; retrying at {due:O} ({retries - run.Attempt + 1} retr{(retries - run.Attempt + 1 == 1 ? "y" : "ies")} left)");
-        var lines = logs.Take(_store.MaxItemsPerCommit - transitions.Count).ToList();
-        try
-        {
-            await _store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = next with { LogCount = run.LogCount + lines.Count }, Transitions = transitions, Logs = lines }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConcurrencyException)
-        {
-            return false;
-        }
-
-        logs.RemoveRange(0, lines.Count);
-        await _queue.EnqueueAsync(FlowEngine.RunQueueName(run.Pool), new WorkItem { Kind = WorkItem.RunKind, RunId = run.RunId, RunAttempt = run.Attempt + 1, Reason = "process retry" }, due - now, cancellationToken).ConfigureAwait(false);
-        LogRetry(_logger, run.RunId, run.Attempt, due);
-        return true;
+        return after is not null;
     }
 
-    /// <summary>Moves a run to a final state (releasing its lease); false when it changed meanwhile.</summary>
+    /// <summary>Moves a run to a final state (releasing its lease) through the lifecycle; false when it changed meanwhile.</summary>
     private async Task<bool> TrySettleAsync(StoredRun stored, RunState state, string message, FailureInfo? failure, CancellationToken cancellationToken, List<RunLogLine>? logs = null)
     {
-        var run = stored.Record;
-        var now = Now;
-        var next = run with { LeaseOwner = null, LeaseUntil = null, WakeAt = null, HeartbeatAt = now, EndedAt = now, Failure = failure };
-        var transitions = new List<StateTransition>();
-        if (state == RunState.Cancelled && run.State is not (RunState.Cancelling or RunState.Running or RunState.Pending or RunState.Scheduled or RunState.Paused or RunState.AwaitingRetry))
+        var alreadyFinal = stored.Record.State.IsFinal();
+        var after = await _lifecycle.TrySettleAsync(stored, state, message, null, failure, logs, cancellationToken).ConfigureAwait(false);
+        if (after is not null && !alreadyFinal)
         {
-            return true;
+            LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), message);
         }
 
-        Transition(ref next, transitions, state, message);
-        var lines = (logs ?? []).Take(_store.MaxItemsPerCommit - 1).ToList();
-        try
-        {
-            await _store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = next with { LogCount = run.LogCount + lines.Count }, Transitions = transitions, Logs = lines }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConcurrencyException)
-        {
-            return false;
-        }
-
-        logs?.RemoveRange(0, lines.Count);
-        LogFinished(_logger, run.RunId, state, now - (run.StartedAt ?? run.CreatedAt), message);
-        return true;
+        return after is not null;
     }
 
     [LoggerMessage(800, LogLevel.Information, "Run {RunId}: process {Pid} started (attempt {Attempt})")]
@@ -686,9 +606,6 @@ public sealed partial class ProcessRunExecutor
 
     [LoggerMessage(802, LogLevel.Information, "Run {RunId} finished {State} after {Duration}: {Message}")]
     private static partial void LogFinished(ILogger logger, string runId, RunState state, TimeSpan duration, string message);
-
-    [LoggerMessage(803, LogLevel.Information, "Run {RunId} attempt {Attempt} failed; retrying at {Due}")]
-    private static partial void LogRetry(ILogger logger, string runId, int attempt, DateTimeOffset due);
 
     [LoggerMessage(804, LogLevel.Debug, "Run {RunId} deferred: {Reason}")]
     private static partial void LogDeferred(ILogger logger, string runId, string reason);

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Flow.Engine.Diagnostics;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -27,6 +27,7 @@ internal sealed class EngineCore
         LoggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger("Flow.Engine");
         RunLogger = loggerFactory.CreateLogger("Flow.Run");
+        Lifecycle = new RunLifecycle(store, queue, time, loggerFactory.CreateLogger<RunLifecycle>());
     }
 
     public IFlowStore Store { get; }
@@ -51,7 +52,7 @@ internal sealed class EngineCore
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    public static string RunQueue(string pool) => "runs-" + pool;
+    public static string RunQueue(string pool) => RunLifecycle.RunQueueName(pool);
 
     public static string TaskQueue(string pool) => "tasks-" + pool;
 
@@ -61,24 +62,13 @@ internal sealed class EngineCore
 
     public object? Deserialize(string? json, Type type) => json is null ? null : JsonSerializer.Deserialize(json, type, Json);
 
+    /// <summary>The one door for run state changes (claim, settle, retry, crash, cancel, delivery).</summary>
+    public RunLifecycle Lifecycle { get; }
+
     public Task EnqueueRunAsync(FlowRunRecord run, TimeSpan delay, string reason, CancellationToken cancellationToken) =>
-        Queue.EnqueueAsync(RunQueue(run.Pool), new WorkItem { Kind = WorkItem.RunKind, RunId = run.RunId, RunAttempt = run.Attempt, Reason = reason, TraceParent = FlowTelemetry.CurrentTraceParent() }, Clamp(delay), cancellationToken);
+        Lifecycle.EnqueueAsync(run, delay, reason, cancellationToken);
 
-    /// <summary>
-    /// How early a scheduled run's first work item becomes visible. Queues count delays in whole seconds (Azure rounds up)
-    /// and idle workers poll up to a second apart, so an item due exactly on time is picked up late; one that comes up
-    /// to this much early is held by the episode, in process, until the run's time (see <see cref="MaxInProcessWait"/>).
-    /// </summary>
-    public static TimeSpan ScheduledStartLead { get; } = TimeSpan.FromSeconds(1.5);
-
-    /// <summary>The longest an episode waits in process for a Scheduled run's time instead of giving its item back.</summary>
-    public static TimeSpan MaxInProcessWait { get; } = TimeSpan.FromSeconds(3);
-
-    /// <summary>The delay of a new run's first work item: its scheduled time minus <see cref="ScheduledStartLead"/>, or none.</summary>
-    public static TimeSpan StartDelay(DateTimeOffset scheduledAt, DateTimeOffset now) => Clamp(scheduledAt - now - ScheduledStartLead);
-
-    public static TimeSpan Clamp(TimeSpan delay) =>
-        delay <= TimeSpan.Zero ? TimeSpan.Zero : delay > TimeSpan.FromDays(6.9) ? TimeSpan.FromDays(6.9) : delay;
+    public static TimeSpan Clamp(TimeSpan delay) => RunLifecycle.ClampDelay(delay);
 
     /// <summary>A subflow's run id: derived from the parent, its attempt and the call, so a replayed start finds the same child.</summary>
     public static string ChildRunId(string parentRunId, int attempt, int callId)
@@ -87,26 +77,15 @@ internal sealed class EngineCore
         return id.Length <= 100 ? id : "sub-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(id)))[..40];
     }
 
-    /// <summary>A new time-ordered run id.</summary>
-    public static string NewRunId() => Guid.CreateVersion7().ToString("N");
-
     /// <summary>
-    /// Delivers an inbox item to a run: adds it and, when <paramref name="wake"/>, makes sure an episode
-    /// will see it — without a storm of wake-ups: only the delivery that flips <see cref="FlowRunRecord.WakeRequested"/>
-    /// while no live episode holds the lease sends a wake-up; a live episode sees the item because
-    /// its next commit fails the version check and it reloads.
-    /// Deliveries without a state <paramref name="change"/> to the same run from this process are group-committed:
+    /// Delivers an inbox item to a run through <see cref="RunLifecycle.DeliverAsync"/> (which wakes the run when <paramref name="wake"/>).
+    /// Deliveries to the same run from this process are group-committed:
     /// while one commit is in flight the next ones wait and then go together in one commit, so many workers'
     /// task results do not each fight for the run's version (one read and one commit per group, not per result).
     /// </summary>
     /// <returns>True when delivered; false when the run is gone or final, or the item was already delivered.</returns>
-    public Task<bool> DeliverAsync(string runId, InboxItem item, bool wake, Func<FlowRunRecord, (FlowRunRecord Run, StateTransition? Transition)>? change, CancellationToken cancellationToken)
+    public Task<bool> DeliverAsync(string runId, InboxItem item, bool wake, CancellationToken cancellationToken)
     {
-        if (change is not null)
-        {
-            return CommitDeliveryAsync(runId, [item], wake, change, cancellationToken);
-        }
-
         var pending = new PendingDelivery(item, wake, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
         bool drain;
         lock (_deliveryGate)
@@ -159,7 +138,7 @@ internal sealed class EngineCore
             // The commit is not tied to any one caller's cancellation; each caller only stops waiting for it.
             try
             {
-                var delivered = await CommitDeliveryAsync(runId, group.ConvertAll(p => p.Item), group.Exists(p => p.Wake), null, CancellationToken.None).ConfigureAwait(false);
+                var delivered = await Lifecycle.DeliverAsync(runId, group.ConvertAll(p => p.Item), group.Exists(p => p.Wake), CancellationToken.None).ConfigureAwait(false);
                 group.ForEach(p => p.Done.TrySetResult(delivered));
             }
             catch (DuplicateInboxItemException)
@@ -167,7 +146,7 @@ internal sealed class EngineCore
                 // One of them was delivered before (a repeated task result): one by one, so only that one is refused.
                 foreach (var p in group)
                 {
-                    await CompleteAsync(p.Done, () => CommitDeliveryAsync(runId, [p.Item], p.Wake, null, CancellationToken.None)).ConfigureAwait(false);
+                    await CompleteAsync(p.Done, () => Lifecycle.DeliverAsync(runId, [p.Item], p.Wake, CancellationToken.None)).ConfigureAwait(false);
                 }
             }
             catch (Exception e)
@@ -186,63 +165,6 @@ internal sealed class EngineCore
         catch (Exception e)
         {
             done.TrySetException(e);
-        }
-    }
-
-    /// <summary>One commit adding <paramref name="items"/> to the run's inbox (retried on version conflicts). A single item that was already delivered gives false; with several, <see cref="DuplicateInboxItemException"/> is thrown.</summary>
-    private async Task<bool> CommitDeliveryAsync(string runId, List<InboxItem> items, bool wake, Func<FlowRunRecord, (FlowRunRecord Run, StateTransition? Transition)>? change, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var stored = await Store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
-            {
-                items.ForEach(item => Logs.DeliveryIgnored(Logger, item.Id, runId, "no such run"));
-                return false;
-            }
-
-            var run = stored.Record;
-            if (run.State.IsFinal())
-            {
-                items.ForEach(item => Logs.DeliveryIgnored(Logger, item.Id, runId, "the run is " + run.State));
-                return false;
-            }
-
-            var next = run with { WakeRequested = run.WakeRequested || wake };
-            StateTransition? transition = null;
-            if (change is not null)
-            {
-                (next, transition) = change(next);
-            }
-
-            try
-            {
-                await Store.CommitAsync(new RunCommit
-                {
-                    ExpectedVersion = stored.Version,
-                    Run = next,
-                    InboxToAdd = items,
-                    Transitions = transition is null ? [] : [transition],
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ConcurrencyException) when (attempt < 100)
-            {
-                continue;
-            }
-            catch (DuplicateInboxItemException) when (items.Count == 1)
-            {
-                Logs.DeliveryIgnored(Logger, items[0].Id, runId, "already delivered");
-                return false;
-            }
-
-            var sendWake = wake && !run.WakeRequested && !run.IsLeased(Now);
-            if (sendWake)
-            {
-                await EnqueueRunAsync(next, TimeSpan.Zero, "wake: " + items[0].Kind, cancellationToken).ConfigureAwait(false);
-            }
-
-            items.ForEach(item => Logs.Delivered(Logger, item.Kind.ToString(), item.Id, runId, sendWake));
-            return true;
         }
     }
 
@@ -268,7 +190,7 @@ internal sealed class EngineCore
             Detail = child.RunId,
             StartedAt = child.StartedAt,
             Timestamp = Now,
-        }, wake: true, change: null, cancellationToken);
+        }, wake: true, cancellationToken);
     }
 
     /// <summary>A GUID derived from a name (replay-safe GUIDs, child ids).</summary>

@@ -9,16 +9,20 @@ namespace Flow.Engine.Execution;
 /// <summary>The flow context of one episode: every call becomes a numbered <see cref="Call"/> that replay matches to the journal.</summary>
 internal sealed class EpisodeContext : FlowContext
 {
-    private readonly Episode _episode;
+    private readonly ReplayCore _episode;
     private readonly RunLogger _logger;
     private Random? _random;
     private int _guids;
 
-    public EpisodeContext(Episode episode)
+    public EpisodeContext(ReplayCore episode, IServiceProvider services)
     {
         _episode = episode;
+        Services = services;
         _logger = new RunLogger(episode, 0, () => _episode.IsReplaying);
     }
+
+    /// <summary>The episode's service scope.</summary>
+    public IServiceProvider Services { get; }
 
     public override string RunId => _episode.RunId;
 
@@ -40,7 +44,7 @@ internal sealed class EpisodeContext : FlowContext
 
     public override Random Random => _random ??= new Random(BitConverter.ToInt32(EngineCore.DeterministicGuid($"{RunId}/{Attempt}/random").ToByteArray(), 0));
 
-    public override JsonSerializerOptions SerializerOptions => _episode.Core.Json;
+    public override JsonSerializerOptions SerializerOptions => _episode.Json;
 
     public override Guid NewGuid() => EngineCore.DeterministicGuid($"{RunId}/{Attempt}/guid/{++_guids}");
 
@@ -55,8 +59,8 @@ internal sealed class EpisodeContext : FlowContext
             throw new ArgumentException($"Task '{name}' is an inline lambda and cannot run distributed; register it (AddTask) and call it with CallTaskAsync.");
         }
 
-        var inputJson = _episode.Core.Serialize(input, typeof(TInput));
-        var core = _episode.Core;
+        var inputJson = _episode.Serialize(input, typeof(TInput));
+        var core = _episode;
         var call = _episode.AddCall(id => new TaskCall(id, name, options, inputJson, async context =>
         {
             var result = await body(context, input).ConfigureAwait(false);
@@ -68,10 +72,11 @@ internal sealed class EpisodeContext : FlowContext
 
     public override async Task<TResult> CallTaskAsync<TResult>(string taskName, object? input, TaskOptions? options = null)
     {
-        var core = _episode.Core;
-        if (!core.Registry.TryGetTask(taskName, out var definition))
+        var core = _episode;
+        var registry = core.Settings.Registry;
+        if (!registry.TryGetTask(taskName, out var definition))
         {
-            throw new ArgumentException($"No task named '{taskName}' is registered (registered: {string.Join(", ", core.Registry.Tasks.Select(t => t.Name).Order(StringComparer.Ordinal))}).", nameof(taskName));
+            throw new ArgumentException($"No task named '{taskName}' is registered (registered: {string.Join(", ", registry.Tasks.Select(t => t.Name).Order(StringComparer.Ordinal))}).", nameof(taskName));
         }
 
         options ??= definition.Options;
@@ -91,8 +96,7 @@ internal sealed class EpisodeContext : FlowContext
     public override async Task<TResult> RunSubflowAsync<TResult>(string flowName, object? input, SubflowOptions? options = null)
     {
         FlowNames.Validate(flowName, "flow");
-        var core = _episode.Core;
-        var inputJson = input is null ? "null" : core.Serialize(input, input.GetType());
+        var inputJson = input is null ? "null" : _episode.Serialize(input, input.GetType());
         var call = _episode.AddCall(id => new SubflowCall(id, flowName, inputJson, options));
         var json = await call.Completion.Task.ConfigureAwait(true);
         return Read<TResult>(call, json);
@@ -121,7 +125,7 @@ internal sealed class EpisodeContext : FlowContext
     {
         try
         {
-            return _episode.Core.Deserialize<T>(json);
+            return _episode.Deserialize<T>(json);
         }
         catch (JsonException e)
         {
@@ -133,7 +137,7 @@ internal sealed class EpisodeContext : FlowContext
     {
         if (!_episode.IsReplaying)
         {
-            _episode.AddArtifact(key, kind, data, description, 0);
+            _episode.AddArtifact(key, kind, data, description, 0, _episode.Settings.Time.GetUtcNow());
         }
 
         return Task.CompletedTask;
@@ -143,10 +147,10 @@ internal sealed class EpisodeContext : FlowContext
 /// <summary>The context of one inline (or distributed) task attempt.</summary>
 internal sealed class EpisodeTaskContext : TaskContext
 {
-    private readonly Episode? _episode;
+    private readonly ReplayCore? _episode;
     private readonly Action<string, ArtifactKind, string, string?>? _artifactSink;
 
-    public EpisodeTaskContext(Episode episode, TaskCall call, int attempt, CancellationToken cancellationToken)
+    public EpisodeTaskContext(ReplayCore episode, IServiceProvider services, TaskCall call, int attempt, CancellationToken cancellationToken)
     {
         _episode = episode;
         RunId = episode.RunId;
@@ -157,8 +161,8 @@ internal sealed class EpisodeTaskContext : TaskContext
         IdempotencyKey = $"{episode.RunId}:{episode.Run.Attempt}:{call.Id}";
         CancellationToken = cancellationToken;
         Logger = new RunLogger(episode, call.Id, () => false);
-        TimeProvider = episode.Core.Time;
-        Services = episode.Services;
+        TimeProvider = episode.Settings.Time;
+        Services = services;
     }
 
     public EpisodeTaskContext(string runId, string flowName, string taskName, int runAttempt, int callId, int attempt, ILogger logger, TimeProvider time, IServiceProvider services, Action<string, ArtifactKind, string, string?> artifactSink, CancellationToken cancellationToken)
@@ -200,7 +204,7 @@ internal sealed class EpisodeTaskContext : TaskContext
     {
         if (_episode is not null)
         {
-            _episode.AddArtifact(key, kind, data, description, CallId);
+            _episode.AddArtifact(key, kind, data, description, CallId, TimeProvider.GetUtcNow());
         }
         else
         {
@@ -212,11 +216,11 @@ internal sealed class EpisodeTaskContext : TaskContext
 /// <summary>A logger that writes the run's log lines (silent while replaying) and forwards to the host's logger.</summary>
 internal sealed class RunLogger : ILogger
 {
-    private readonly Episode _episode;
+    private readonly ReplayCore _episode;
     private readonly int _callId;
     private readonly Func<bool> _replaying;
 
-    public RunLogger(Episode episode, int callId, Func<bool> replaying)
+    public RunLogger(ReplayCore episode, int callId, Func<bool> replaying)
     {
         _episode = episode;
         _callId = callId;
@@ -224,7 +228,7 @@ internal sealed class RunLogger : ILogger
     }
 
     public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => _episode.Core.RunLogger.BeginScope(state);
+        where TState : notnull => _episode.Settings.RunLogger.BeginScope(state);
 
     public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
@@ -242,10 +246,10 @@ internal sealed class RunLogger : ILogger
             message += Environment.NewLine + exception;
         }
 
-        _episode.AddLog(logLevel.ToString(), message, _callId);
-        using (_episode.Core.RunLogger.BeginScope(new Dictionary<string, object> { ["RunId"] = _episode.RunId, ["CallId"] = _callId }))
+        _episode.AddLog(logLevel.ToString(), message, _callId, _episode.Settings.Time.GetUtcNow());
+        using (_episode.Settings.RunLogger.BeginScope(new Dictionary<string, object> { ["RunId"] = _episode.RunId, ["CallId"] = _callId }))
         {
-            _episode.Core.RunLogger.Log(logLevel, eventId, state, exception, formatter);
+            _episode.Settings.RunLogger.Log(logLevel, eventId, state, exception, formatter);
         }
     }
 }

@@ -1,4 +1,3 @@
-using Flow.Engine.Diagnostics;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,44 +46,20 @@ internal sealed class TaskExecutor
         var dispatchedOptions = DistributedTaskOptions.Parse(dispatched.Detail);
         var options = dispatchedOptions.ToOptions(definition.Options);
         var input = dispatched.Payload ?? "null";
-        string? cacheKey = null;
-        if (options.Cache is { } cache)
-        {
-            cacheKey = dispatchedOptions.CacheKey ?? EngineCore.CacheKeyHash(name, input);
-            if (!cache.Refresh)
-            {
-                var entry = await _core.GetValidCacheEntryAsync(cacheKey, cancellationToken).ConfigureAwait(false);
-                if (entry is not null)
-                {
-                    await ReportAsync(work, InboxItemKind.TaskCompleted, started, entry.Value, null, nameof(RunState.Cached), cancellationToken).ConfigureAwait(false);
-                    await _core.Queue.CompleteAsync(message, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-            }
-        }
-
+        var cacheKey = options.Cache is null ? null : dispatchedOptions.CacheKey ?? EngineCore.CacheKeyHash(name, input);
         using var extend = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var leaseKeeper = KeepLeaseAsync(message, extend.Token);
-        string? result = null;
-        Exception? error = null;
-        using var timeout = options.Timeout is { } limit ? new CancellationTokenSource(limit, _core.Time) : null;
-        using var linked = timeout is null ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         using var scope = _core.Services.GetService<IServiceScopeFactory>()?.CreateScope();
+        var services = scope?.ServiceProvider ?? _core.Services;
+        TaskAttemptResult outcome;
         try
         {
-            var context = new EpisodeTaskContext(work.RunId, run.Record.FlowName, name, work.RunAttempt, work.CallId, work.Attempt, _core.RunLogger, _core.Time, (scope?.ServiceProvider ?? _core.Services), (_, _, _, _) => { }, linked.Token);
-            var typedInput = _core.Deserialize(input, definition.InputType);
-            var body = definition.Invoke((scope?.ServiceProvider ?? _core.Services), context, typedInput);
-            var value = options.Timeout is { } max ? await body.WaitAsync(max, _core.Time, cancellationToken).ConfigureAwait(false) : await body.ConfigureAwait(false);
-            result = _core.Serialize(value, definition.OutputType);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            error = EngineCore.AttemptError(e, timeout, name, work.Attempt, options.Timeout);
+            outcome = await TaskAttempt.RunAsync(_core, run.Record.FlowName, work.RunId, name, work.Attempt, options, cacheKey, async ct =>
+            {
+                var context = new EpisodeTaskContext(work.RunId, run.Record.FlowName, name, work.RunAttempt, work.CallId, work.Attempt, _core.RunLogger, _core.Time, services, (_, _, _, _) => { }, ct);
+                var value = await definition.Invoke(services, context, _core.Deserialize(input, definition.InputType)).ConfigureAwait(false);
+                return _core.Serialize(value, definition.OutputType);
+            }, cancellationToken, propagateCancellation: true).ConfigureAwait(false);
         }
         finally
         {
@@ -93,32 +68,23 @@ internal sealed class TaskExecutor
         }
 
         message = _leased ?? message;
-        FlowTelemetry.TaskAttemptEnded(System.Diagnostics.Activity.Current, run.Record.FlowName, name, error is null ? RunState.Completed : RunState.Failed, _core.Now - started);
-        if (error is null)
+        if (outcome.Error is not { } error)
         {
-            if (cacheKey is not null)
-            {
-                await _core.TryPutCacheEntryAsync(cacheKey, result, options.Cache!, name, work.RunId, cancellationToken).ConfigureAwait(false);
-            }
-
-            await ReportAsync(work, InboxItemKind.TaskCompleted, started, result, null, nameof(RunState.Completed), cancellationToken).ConfigureAwait(false);
+            var state = outcome.State == RunState.Cached ? nameof(RunState.Cached) : nameof(RunState.Completed);
+            await ReportAsync(work, InboxItemKind.TaskCompleted, outcome.StartedAt, outcome.Result, null, state, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             var failure = FailureInfo.From(error);
             Logs.TaskAttemptFailed(_core.Logger, name, work.CallId, work.RunId, work.Attempt, failure.ToString());
-            var retry = work.Attempt <= options.Retries && EngineCore.ShouldRetry(options, error);
-
-            if (retry)
+            if (TaskAttempt.RetryAt(options, error, work.Attempt, _core.Now) is { } due)
             {
-                var delay = RetryPolicy.Delay(options.RetryDelay, options.RetryJitterFactor, work.Attempt);
-                var due = _core.Now + delay;
-                await ReportAsync(work, InboxItemKind.TaskAttemptFailed, started, null, failure, due.ToString("O", System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-                await _core.Queue.EnqueueAsync(message.Queue, work with { Attempt = work.Attempt + 1, Reason = "retry" }, EngineCore.Clamp(delay), cancellationToken).ConfigureAwait(false);
+                await ReportAsync(work, InboxItemKind.TaskAttemptFailed, outcome.StartedAt, null, failure, due.ToString("O", System.Globalization.CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+                await _core.Queue.EnqueueAsync(message.Queue, work with { Attempt = work.Attempt + 1, Reason = "retry" }, EngineCore.Clamp(due - _core.Now), cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await ReportAsync(work, InboxItemKind.TaskFailed, started, null, failure, null, cancellationToken).ConfigureAwait(false);
+                await ReportAsync(work, InboxItemKind.TaskFailed, outcome.StartedAt, null, failure, null, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -162,5 +128,5 @@ internal sealed class TaskExecutor
             StartedAt = started,
             Timestamp = _core.Now,
             Detail = detail,
-        }, wake: kind != InboxItemKind.TaskAttemptFailed, change: null, cancellationToken);
+        }, wake: kind != InboxItemKind.TaskAttemptFailed, cancellationToken);
 }

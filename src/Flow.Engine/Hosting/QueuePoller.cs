@@ -1,6 +1,8 @@
+// The one poll loop of every queue consumer (the engine's worker, the process worker, the app's run-request poller). It keeps
+// the Storage namespace its users already import.
 namespace Flow.Engine.Storage;
 
-/// <summary>The polling loop shared by the engine's <see cref="FlowWorker"/> and other workers of a work queue (the process worker).</summary>
+/// <summary>The polling loop shared by every consumer of a work queue: the engine's <see cref="FlowWorker"/>, the process worker and the app's run-request poller.</summary>
 public static class QueuePoller
 {
     /// <summary>

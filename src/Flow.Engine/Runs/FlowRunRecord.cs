@@ -1,5 +1,7 @@
 using Flow.Sdk;
 
+// The stored record of the storage contract (every backend reads and writes it), so it keeps the Storage namespace;
+// it lives beside the lifecycle that changes it.
 namespace Flow.Engine.Storage;
 
 /// <summary>
@@ -110,8 +112,3 @@ public sealed record FlowRunRecord
     /// <returns>Whether a live episode holds the run.</returns>
     public bool IsLeased(DateTimeOffset now) => LeaseOwner is not null && LeaseUntil is { } until && until > now;
 }
-
-/// <summary>A run record with the store's version of it, for optimistic concurrency.</summary>
-/// <param name="Record">The record.</param>
-/// <param name="Version">An opaque version (an ETag, a row version); changes with every write.</param>
-public sealed record StoredRun(FlowRunRecord Record, string Version);
