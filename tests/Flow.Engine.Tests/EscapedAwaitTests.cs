@@ -1,6 +1,7 @@
 using Flow.Sdk;
 using Flow.Testing;
 using Flow.TestSupport;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Flow.Engine.Tests;
@@ -36,7 +37,7 @@ public sealed class EscapedAwaitTests
         await using var host = FlowTestHost.Create(
             r => r.AddFlow<Unit, string>("escape", async (ctx, _) =>
             {
-                await Task.Delay(20); // completes on a timer thread: its continuation comes from outside
+                await new ResumeFromThreadPool(); // its continuation comes from outside the flow's context, every time
                 return "got " + await ctx.WaitForEventAsync<string>("approval");
             }),
             o => o.LoggerFactory = logs);
@@ -45,5 +46,27 @@ public sealed class EscapedAwaitTests
         await host.DriveAsync(started.RunId, r => r.State == RunState.Paused, deadline.Token);
 
         Assert.Contains(logs.Entries, e => e.EventId.Id == EscapedAwaitsEvent);
+    }
+
+    /// <summary>
+    /// An await that is never complete when awaited and resumes from a thread-pool thread, as an await of a timer or of I/O
+    /// started outside the flow's context does (its awaiter captures the current scheduler, as a Task's does). Unlike
+    /// <c>await Task.Delay(20)</c>, a thread paused past the delay cannot turn it into a synchronous, unreported await.
+    /// </summary>
+    private readonly struct ResumeFromThreadPool : INotifyCompletion
+    {
+        public bool IsCompleted => false;
+
+        public ResumeFromThreadPool GetAwaiter() => this;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation)
+        {
+            var scheduler = TaskScheduler.Current;
+            ThreadPool.QueueUserWorkItem(_ => Task.Factory.StartNew(continuation, CancellationToken.None, TaskCreationOptions.None, scheduler));
+        }
     }
 }
