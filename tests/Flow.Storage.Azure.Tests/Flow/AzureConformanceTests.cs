@@ -37,10 +37,10 @@ public sealed class AzureWorkQueueConformanceTests(AzuriteFixture azurite) : Wor
     private readonly AzureFlowStorageOptions _options = new() { TablePrefix = "Q" + UniqueNames.Suffix(), QueuePrefix = "q" + UniqueNames.Suffix() + "-" };
 
     protected override Task<IWorkQueue> CreateQueueAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IWorkQueue>(new AzureWorkQueue(new QueueServiceClient(_connection), new TableServiceClient(_connection), _options));
+        Task.FromResult<IWorkQueue>(new AzureWorkQueue(AzureSdkClients.CreateQueueService(_connection), AzureSdkClients.CreateTableService(_connection), _options));
 
     protected override async Task EnqueueRawAsync(IWorkQueue workQueue, string queue, string body, CancellationToken cancellationToken) =>
-        await ((AzureWorkQueue)workQueue).GetQueueClient(queue).SendMessageAsync(body, cancellationToken: cancellationToken);
+        await ((AzureWorkQueue)workQueue).GetQueueClient(queue).SendMessageAsync(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(body)), cancellationToken: cancellationToken);
 
     protected override async ValueTask DisposeAsyncCore()
     {
