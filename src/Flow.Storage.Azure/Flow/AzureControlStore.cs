@@ -2,11 +2,16 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ETag = Azure.ETag;
+using RequestFailedException = Azure.RequestFailedException;
+using SdkTableClient = Azure.Data.Tables.TableClient;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
+using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
 
@@ -15,7 +20,7 @@ namespace Flow.Storage.Azure;
 /// <c>{prefix}Deployments</c> (PartitionKey = flow name, RowKey = deployment name), <c>{prefix}WorkPools</c>
 /// (PartitionKey <c>pool</c>, RowKey = pool name), <c>{prefix}RunRequestsRejected</c> (one partition per day, newest day
 /// first, RowKey = inverted ticks so each day reads newest first) and <c>{prefix}State</c> (PartitionKey = the key up to its
-/// first ':', RowKey = the whole key). Versions are the entities' ETags.
+/// first ':', RowKey = the whole key). Versions are the entities' ETags. Runs on the Azure SDK's <c>TableClient</c>.
 /// </summary>
 /// <remarks>
 /// <para>Every write is one request, except <see cref="AddRejectedRequestAsync"/>, which keeps an id row to replace an
@@ -32,6 +37,8 @@ public sealed class AzureControlStore : IControlStore
     /// <summary>Day partitions start with a digit; the id rows' partition sorts after them and is left out of listings.</summary>
     private const string AfterDayPartitions = ":";
 
+    private static readonly DateTimeOffset MinTableTime = new(1601, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -39,17 +46,17 @@ public sealed class AzureControlStore : IControlStore
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // stored text, never HTML: keep it readable in Storage Explorer
     };
 
-    private readonly TableClient _deployments;
-    private readonly TableClient _pools;
-    private readonly TableClient _rejected;
-    private readonly TableClient _state;
+    private readonly SdkTableClient _deployments;
+    private readonly SdkTableClient _pools;
+    private readonly SdkTableClient _rejected;
+    private readonly SdkTableClient _state;
     private readonly ILogger _logger;
 
     /// <summary>Creates the store.</summary>
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names (from <see cref="AzureFlowStorageOptions.TablePrefix"/>); null for the defaults.</param>
     /// <param name="logger">Where clean-up problems are logged; null for none.</param>
-    public AzureControlStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
+    public AzureControlStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         options ??= new AzureFlowStorageOptions();
@@ -62,16 +69,16 @@ public sealed class AzureControlStore : IControlStore
     }
 
     /// <summary>The deployments table.</summary>
-    public TableClient DeploymentsTable => _deployments;
+    public SdkTableClient DeploymentsTable => _deployments;
 
     /// <summary>The work pools table.</summary>
-    public TableClient WorkPoolsTable => _pools;
+    public SdkTableClient WorkPoolsTable => _pools;
 
     /// <summary>The table of refused run requests.</summary>
-    public TableClient RejectedRequestsTable => _rejected;
+    public SdkTableClient RejectedRequestsTable => _rejected;
 
     /// <summary>The table of state entries.</summary>
-    public TableClient StateTable => _state;
+    public SdkTableClient StateTable => _state;
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken)
@@ -89,7 +96,7 @@ public sealed class AzureControlStore : IControlStore
     {
         var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _deployments.GetEntityIfExistsAsync(flow, deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_deployments, flow, deployment, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(ReadDeployment(row), row.ETag.ToString());
     }
 
@@ -114,7 +121,7 @@ public sealed class AzureControlStore : IControlStore
     {
         var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        return _deployments.DeleteEntityAsync(flow, deployment, cancellationToken: cancellationToken);
+        return DeleteAsync(_deployments, flow, deployment, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -122,14 +129,14 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidatePoolName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _pools.GetEntityIfExistsAsync(PoolPartition, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_pools, PoolPartition, name, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(ReadPool(row), row.ETag.ToString());
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<Versioned<WorkPoolRecord>>> ListWorkPoolsAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(_pools, TableFilter.Equal("PartitionKey", PoolPartition), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_pools, SdkTableClient.CreateQueryFilter($"PartitionKey eq {PoolPartition}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<WorkPoolRecord>(ReadPool(r), r.ETag.ToString())).OrderBy(p => p.Record.Name, StringComparer.Ordinal)];
     }
 
@@ -138,7 +145,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidateWorkPool(pool);
         var record = ControlStoreContract.Normalize(pool);
-        var row = new TableEntity(PoolPartition, record.Name)
+        var row = new SdkTableEntity(PoolPartition, record.Name)
         {
             ["Name"] = record.Name,
             ["Type"] = record.Type,
@@ -147,8 +154,8 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "Description", record.Description);
         SetIfNotNull(row, "ConcurrencyLimit", record.ConcurrencyLimit);
         SetIfNotNull(row, "AllowedCommands", record.AllowedCommands is { } allowed ? JsonSerializer.Serialize(allowed, Json) : null);
-        FlowEntities.SetTime(row, "CreatedAt", record.CreatedAt);
-        FlowEntities.SetTime(row, "UpdatedAt", record.UpdatedAt);
+        SetTime(row, "CreatedAt", record.CreatedAt);
+        SetTime(row, "UpdatedAt", record.UpdatedAt);
         var etag = await WriteAsync(_pools, row, expectedVersion, $"Work pool '{record.Name}'", cancellationToken).ConfigureAwait(false);
         return new(record, etag);
     }
@@ -158,7 +165,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidatePoolName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        return _pools.DeleteEntityAsync(PoolPartition, name, cancellationToken: cancellationToken);
+        return DeleteAsync(_pools, PoolPartition, name, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -167,20 +174,20 @@ public sealed class AzureControlStore : IControlStore
         ControlStoreContract.ValidateRejectedRequest(request);
         cancellationToken.ThrowIfCancellationRequested();
         var record = ControlStoreContract.Normalize(request);
-        var row = new TableEntity(DayPartition(record.RejectedAt), FlowKeys.InvertedTicks(record.RejectedAt) + "-" + record.Id)
+        var row = new SdkTableEntity(DayPartition(record.RejectedAt), FlowKeys.InvertedTicks(record.RejectedAt) + "-" + record.Id)
         {
             ["Id"] = record.Id,
             ["Source"] = record.Source,
             ["Reason"] = record.Reason,
         };
-        FlowEntities.SetTime(row, "RejectedAt", record.RejectedAt);
+        SetTime(row, "RejectedAt", record.RejectedAt);
         SetIfNotNull(row, "Field", record.Field);
         SetIfNotNull(row, "Body", record.Body);
 
-        var earlier = await _rejected.GetEntityIfExistsAsync(RejectedIdPartition, record.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await _rejected.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        var idRow = new TableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
-        await _rejected.UpsertEntityAsync(idRow, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var earlier = await GetIfExistsAsync(_rejected, RejectedIdPartition, record.Id, cancellationToken).ConfigureAwait(false);
+        await _rejected.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var idRow = new SdkTableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
+        await _rejected.UpsertEntityAsync(idRow, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         if (earlier?.GetString("RequestPartition") is { } partition && earlier.GetString("RequestRow") is { } rowKey
             && (partition != row.PartitionKey || rowKey != row.RowKey))
         {
@@ -188,7 +195,7 @@ public sealed class AzureControlStore : IControlStore
             {
                 await _rejected.DeleteEntityAsync(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-            catch (AzureStorageException e)
+            catch (RequestFailedException e)
             {
                 FlowStorageLog.RejectedRequestCleanupFailed(_logger, record.Id, partition, rowKey, e);
             }
@@ -201,7 +208,7 @@ public sealed class AzureControlStore : IControlStore
         ControlStoreContract.ValidateMaxCount(maxCount);
         var result = new List<RejectedRunRequest>(Math.Min(maxCount, 100));
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var filter = TableFilter.LessThan("PartitionKey", AfterDayPartitions);
+        var filter = SdkTableClient.CreateQueryFilter($"PartitionKey lt {AfterDayPartitions}");
         foreach (var row in await QueryAsync(_rejected, filter, maxCount, cancellationToken).ConfigureAwait(false))
         {
             var request = ReadRejected(row);
@@ -219,7 +226,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidateStateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _state.GetEntityIfExistsAsync(StatePartition(key), key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_state, StatePartition(key), key, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(row.GetString("Value") ?? string.Empty, row.ETag.ToString());
     }
 
@@ -227,7 +234,7 @@ public sealed class AzureControlStore : IControlStore
     public async Task<Versioned<string>> PutStateAsync(string key, string value, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateState(key, value);
-        var row = new TableEntity(StatePartition(key), key) { ["Value"] = value };
+        var row = new SdkTableEntity(StatePartition(key), key) { ["Value"] = value };
         var etag = await WriteAsync(_state, row, expectedVersion, $"State entry '{key}'", cancellationToken).ConfigureAwait(false);
         return new(value, etag);
     }
@@ -242,10 +249,10 @@ public sealed class AzureControlStore : IControlStore
     /// <summary>The partition of a state key: its part before the first ':' (<c>scheduler</c> for <c>scheduler:cursor:etl.daily</c>), or the whole key.</summary>
     internal static string StatePartition(string key) => key.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? key[..colon] : key;
 
-    private static TableEntity DeploymentRow(DeploymentRecord d)
+    private static SdkTableEntity DeploymentRow(DeploymentRecord d)
     {
         var slash = d.Name.IndexOf('/', StringComparison.Ordinal);
-        var row = new TableEntity(d.Name[..slash], d.Name[(slash + 1)..])
+        var row = new SdkTableEntity(d.Name[..slash], d.Name[(slash + 1)..])
         {
             ["Name"] = d.Name,
             ["FlowName"] = d.FlowName,
@@ -267,12 +274,12 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "RetryDelaySeconds", d.Entrypoint.RetryDelaySeconds);
         SetIfNotNull(row, "TimeoutSeconds", d.Entrypoint.TimeoutSeconds);
         SetIfNotNull(row, "Source", d.Source);
-        FlowEntities.SetTime(row, "CreatedAt", d.CreatedAt);
-        FlowEntities.SetTime(row, "UpdatedAt", d.UpdatedAt);
+        SetTime(row, "CreatedAt", d.CreatedAt);
+        SetTime(row, "UpdatedAt", d.UpdatedAt);
         return row;
     }
 
-    private static DeploymentRecord ReadDeployment(TableEntity row) => ControlStoreContract.Normalize(new DeploymentRecord
+    private static DeploymentRecord ReadDeployment(SdkTableEntity row) => ControlStoreContract.Normalize(new DeploymentRecord
     {
         Name = row.GetString("Name") ?? row.PartitionKey + "/" + row.RowKey,
         FlowName = row.GetString("FlowName") ?? row.PartitionKey,
@@ -296,11 +303,11 @@ public sealed class AzureControlStore : IControlStore
         CollisionStrategy = Enum.TryParse<CollisionStrategy>(row.GetString("CollisionStrategy"), out var strategy) ? strategy : CollisionStrategy.Enqueue,
         Schedules = FromJson<DeploymentSchedule[]>(row, "Schedules") ?? [],
         Source = row.GetString("Source"),
-        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
-        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
+        CreatedAt = GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = GetTime(row, "UpdatedAt") ?? default,
     });
 
-    private static WorkPoolRecord ReadPool(TableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
+    private static WorkPoolRecord ReadPool(SdkTableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
     {
         Name = row.GetString("Name") ?? row.RowKey,
         Type = row.GetString("Type") ?? WorkPoolRecord.InAppType,
@@ -308,25 +315,25 @@ public sealed class AzureControlStore : IControlStore
         ConcurrencyLimit = row.GetInt32("ConcurrencyLimit"),
         Paused = row.GetBoolean("Paused") ?? false,
         AllowedCommands = FromJson<string[]>(row, "AllowedCommands"),
-        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
-        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
+        CreatedAt = GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = GetTime(row, "UpdatedAt") ?? default,
     });
 
-    private static RejectedRunRequest ReadRejected(TableEntity row) => new()
+    private static RejectedRunRequest ReadRejected(SdkTableEntity row) => new()
     {
         Id = row.GetString("Id") ?? row.RowKey,
         Source = row.GetString("Source") ?? string.Empty,
-        RejectedAt = FlowEntities.GetTime(row, "RejectedAt") ?? default,
+        RejectedAt = GetTime(row, "RejectedAt") ?? default,
         Reason = row.GetString("Reason") ?? string.Empty,
         Field = row.GetString("Field"),
         Body = row.GetString("Body"),
     };
 
-    private static T? FromJson<T>(TableEntity row, string name)
+    private static T? FromJson<T>(SdkTableEntity row, string name)
         where T : class =>
         row.GetString(name) is { } text ? JsonSerializer.Deserialize<T>(text, Json) : null;
 
-    private static void SetIfNotNull(TableEntity row, string name, object? value)
+    private static void SetIfNotNull(SdkTableEntity row, string name, object? value)
     {
         if (value is not null)
         {
@@ -335,7 +342,7 @@ public sealed class AzureControlStore : IControlStore
     }
 
     /// <summary>Writes a row under a write condition (<see cref="IControlStore"/> remarks) and returns its new ETag.</summary>
-    private static async Task<string> WriteAsync(TableClient table, TableEntity row, string? expectedVersion, string what, CancellationToken cancellationToken)
+    private static async Task<string> WriteAsync(SdkTableClient table, SdkTableEntity row, string? expectedVersion, string what, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (expectedVersion is { Length: > 0 } && !IsTableETag(expectedVersion))
@@ -346,15 +353,15 @@ public sealed class AzureControlStore : IControlStore
 
         try
         {
-            var etag = expectedVersion switch
+            var response = expectedVersion switch
             {
-                null => await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+                null => await table.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
                 IControlStore.MustNotExist => await table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false),
-                _ => await table.UpdateEntityAsync(row, new ETag(expectedVersion), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+                _ => await table.UpdateEntityAsync(row, new ETag(expectedVersion), SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
             };
-            return etag.ToString();
+            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException($"The Table service answered the write of {what} without an ETag.");
         }
-        catch (StorageRequestException e) when (expectedVersion is not null && (e.IsConflict || e.IsPreconditionFailed || e.IsNotFound))
+        catch (RequestFailedException e) when (expectedVersion is not null && e.Status is 409 or 412 or 404)
         {
             throw new ConcurrencyException(
                 expectedVersion.Length == 0 ? $"{what} already exists; nothing was written." : $"{what} is not at version {expectedVersion} (or does not exist); nothing was written.",
@@ -367,11 +374,11 @@ public sealed class AzureControlStore : IControlStore
         version.StartsWith("W/\"datetime'", StringComparison.Ordinal) && version.EndsWith("'\"", StringComparison.Ordinal)
         && !version.AsSpan(1).ContainsAny('\r', '\n');
 
-    private static async Task<List<TableEntity>> QueryAsync(TableClient table, string? filter, int maxCount, CancellationToken cancellationToken)
+    private static async Task<List<SdkTableEntity>> QueryAsync(SdkTableClient table, string? filter, int maxCount, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var rows = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync(filter, maxPerPage: Math.Min(1000, maxCount), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var rows = new List<SdkTableEntity>();
+        await foreach (var row in table.QueryAsync<SdkTableEntity>(filter, maxPerPage: Math.Min(1000, maxCount), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             rows.Add(row);
             if (rows.Count == maxCount)
@@ -382,4 +389,34 @@ public sealed class AzureControlStore : IControlStore
 
         return rows;
     }
+
+    private static async Task<SdkTableEntity?> GetIfExistsAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var response = await table.GetEntityIfExistsAsync<SdkTableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    // The SDK answers a delete of a missing entity with its 404 response instead of an exception.
+    private static async Task<bool> DeleteAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        (await table.DeleteEntityAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false)).Status != 404;
+
+    // Times as the rest of Flow's tables store them (FlowEntities): Edm.DateTime, or ISO text before 1601.
+    private static void SetTime(SdkTableEntity row, string name, DateTimeOffset? value)
+    {
+        if (value is not { } given || given == default)
+        {
+            return;
+        }
+
+        var time = StorageContract.NormalizeTime(given);
+        row[name] = time < MinTableTime ? time.ToString("O", CultureInfo.InvariantCulture) : time;
+    }
+
+    private static DateTimeOffset? GetTime(SdkTableEntity row, string name) => row.TryGetValue(name, out var value) ? value switch
+    {
+        DateTimeOffset time => time,
+        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+        string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        _ => null,
+    } : null;
 }

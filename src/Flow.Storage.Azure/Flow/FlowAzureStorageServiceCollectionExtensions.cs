@@ -32,7 +32,7 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => AzureSdkClients.CreateTableService(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => AzureSdkClients.CreateQueueService(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
-        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
+        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());
