@@ -103,12 +103,12 @@ public sealed class AzureWorkQueue : IWorkQueue
         var wire = QueueMessageCodec.ToBase64Wire(JsonSerializer.Serialize(item, Json), nameof(item));
         try
         {
-            await client.SendMessageAsync(wire, delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+            await client.SendMessageAsync(wire, WholeSeconds(delay), NeverExpires, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
-            await client.SendMessageAsync(wire, delay, NeverExpires, cancellationToken).ConfigureAwait(false);
+            await client.SendMessageAsync(wire, WholeSeconds(delay), NeverExpires, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -119,7 +119,7 @@ public sealed class AzureWorkQueue : IWorkQueue
         SdkQueueMessage[] messages;
         try
         {
-            messages = (await GetQueueClient(queue).ReceiveMessagesAsync(maxItems, leaseDuration, cancellationToken).ConfigureAwait(false)).Value;
+            messages = (await GetQueueClient(queue).ReceiveMessagesAsync(maxItems, WholeSeconds(leaseDuration), cancellationToken).ConfigureAwait(false)).Value;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -164,7 +164,7 @@ public sealed class AzureWorkQueue : IWorkQueue
         StorageContract.ValidateDelay(delay);
         try
         {
-            await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: delay, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: WholeSeconds(delay), cancellationToken: cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (RequestFailedException e) when (IsLeaseLost(e))
@@ -279,7 +279,7 @@ public sealed class AzureWorkQueue : IWorkQueue
     {
         try
         {
-            var receipt = (await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: leaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            var receipt = (await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: WholeSeconds(leaseDuration), cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
             return item with { Receipt = receipt.PopReceipt, LeaseUntil = receipt.NextVisibleOn };
         }
         catch (RequestFailedException e) when (IsLeaseLost(e))
@@ -308,6 +308,10 @@ public sealed class AzureWorkQueue : IWorkQueue
             await poison.SendMessageAsync(wire, null, NeverExpires, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    // The service counts visibility in whole seconds and the SDK truncates: round up, so a 0.6 s delay or lease is 1 s, not 0.
+    private static TimeSpan WholeSeconds(TimeSpan value) =>
+        TimeSpan.FromSeconds((value.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond);
 
     private static bool IsLeaseLost(RequestFailedException e) =>
         e.Status == 404 || (e.Status == 400 && string.Equals(e.ErrorCode, "PopReceiptMismatch", StringComparison.Ordinal));

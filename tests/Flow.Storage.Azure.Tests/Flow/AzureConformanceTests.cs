@@ -7,7 +7,7 @@ namespace Flow.Storage.Azure.Tests;
 /// <summary>The store conformance suite on <see cref="AzureFlowStore"/> in Azurite: every store on tables of its own.</summary>
 public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : FlowStoreConformanceTests
 {
-    private readonly TableServiceClient _tables = new(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly global::Azure.Data.Tables.TableServiceClient _tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString, "test"));
     private readonly List<AzureFlowStorageOptions> _created = [];
 
     protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : Flo
         {
             foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable })
             {
-                await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+                await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
         }
     }

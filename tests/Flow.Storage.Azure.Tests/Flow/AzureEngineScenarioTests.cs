@@ -24,12 +24,12 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
 
     // The store keeps no time of its own; the queue stamps dead letters with the scenario's fake clock.
     protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
-        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _sdkTables, _options, null, clock));
+        (new AzureFlowStore(_sdkTables, _options), new AzureWorkQueue(_queues, _sdkTables, _options, null, clock));
 
     public async ValueTask InitializeAsync()
     {
         using var deadline = TestDeadline.Create();
-        await new AzureFlowStore(_tables, _options).InitializeAsync(deadline.Token);
+        await new AzureFlowStore(_sdkTables, _options).InitializeAsync(deadline.Token);
     }
 
     public async ValueTask DisposeAsync()

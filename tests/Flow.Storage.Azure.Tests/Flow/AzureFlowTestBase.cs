@@ -18,9 +18,9 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             QueuePrefix = "f" + UniqueNames.Suffix() + "-",
             MaxPayloadBytes = maxPayloadBytes,
         };
-        Store = new AzureFlowStore(Tables, Options);
         SdkQueues = AzureSdkClients.CreateQueueService(Connection);
         SdkTables = AzureSdkClients.CreateTableService(Connection);
+        Store = new AzureFlowStore(SdkTables, Options);
         Queue = new AzureWorkQueue(SdkQueues, SdkTables, Options);
         Deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
     }

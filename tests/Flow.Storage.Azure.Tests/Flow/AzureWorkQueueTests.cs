@@ -98,6 +98,19 @@ public sealed class AzureWorkQueueTests(AzuriteFixture azurite) : AzureFlowTestB
         Assert.Equal(1, await Queue.GetApproximateCountAsync("runs-lost", Ct));
     }
 
+    [Fact]
+    public async Task AbandonAsync_SubSecondDelay_HidesTheMessageForAWholeSecondRatherThanNone()
+    {
+        await Queue.EnsureQueueAsync("runs-short", Ct);
+        await Queue.EnqueueAsync("runs-short", new WorkItem { Kind = WorkItem.RunKind, RunId = "run-4" }, TimeSpan.Zero, Ct);
+        var item = Assert.Single(await Queue.DequeueAsync("runs-short", 1, TimeSpan.FromSeconds(30), Ct));
+
+        Assert.True(await Queue.AbandonAsync(item, TimeSpan.FromMilliseconds(400), Ct));
+
+        // The service counts whole seconds; the SDK would truncate 0.4 s to 0 and hand the message straight back.
+        Assert.Empty(await Queue.DequeueAsync("runs-short", 1, TimeSpan.FromSeconds(30), Ct));
+    }
+
     // The poison copy is stored as the Functions host stores it: base64 of the UTF-8 text.
     private static string Base64Text(string stored) => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(stored));
 }
