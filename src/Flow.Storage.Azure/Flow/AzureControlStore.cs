@@ -37,8 +37,6 @@ public sealed class AzureControlStore : IControlStore
     /// <summary>Day partitions start with a digit; the id rows' partition sorts after them and is left out of listings.</summary>
     private const string AfterDayPartitions = ":";
 
-    private static readonly DateTimeOffset MinTableTime = new(1601, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -154,8 +152,8 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "Description", record.Description);
         SetIfNotNull(row, "ConcurrencyLimit", record.ConcurrencyLimit);
         SetIfNotNull(row, "AllowedCommands", record.AllowedCommands is { } allowed ? JsonSerializer.Serialize(allowed, Json) : null);
-        SetTime(row, "CreatedAt", record.CreatedAt);
-        SetTime(row, "UpdatedAt", record.UpdatedAt);
+        FlowEntities.SetTime(row, "CreatedAt", record.CreatedAt);
+        FlowEntities.SetTime(row, "UpdatedAt", record.UpdatedAt);
         var etag = await WriteAsync(_pools, row, expectedVersion, $"Work pool '{record.Name}'", cancellationToken).ConfigureAwait(false);
         return new(record, etag);
     }
@@ -180,7 +178,7 @@ public sealed class AzureControlStore : IControlStore
             ["Source"] = record.Source,
             ["Reason"] = record.Reason,
         };
-        SetTime(row, "RejectedAt", record.RejectedAt);
+        FlowEntities.SetTime(row, "RejectedAt", record.RejectedAt);
         SetIfNotNull(row, "Field", record.Field);
         SetIfNotNull(row, "Body", record.Body);
 
@@ -274,8 +272,8 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "RetryDelaySeconds", d.Entrypoint.RetryDelaySeconds);
         SetIfNotNull(row, "TimeoutSeconds", d.Entrypoint.TimeoutSeconds);
         SetIfNotNull(row, "Source", d.Source);
-        SetTime(row, "CreatedAt", d.CreatedAt);
-        SetTime(row, "UpdatedAt", d.UpdatedAt);
+        FlowEntities.SetTime(row, "CreatedAt", d.CreatedAt);
+        FlowEntities.SetTime(row, "UpdatedAt", d.UpdatedAt);
         return row;
     }
 
@@ -303,8 +301,8 @@ public sealed class AzureControlStore : IControlStore
         CollisionStrategy = Enum.TryParse<CollisionStrategy>(row.GetString("CollisionStrategy"), out var strategy) ? strategy : CollisionStrategy.Enqueue,
         Schedules = FromJson<DeploymentSchedule[]>(row, "Schedules") ?? [],
         Source = row.GetString("Source"),
-        CreatedAt = GetTime(row, "CreatedAt") ?? default,
-        UpdatedAt = GetTime(row, "UpdatedAt") ?? default,
+        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
     });
 
     private static WorkPoolRecord ReadPool(SdkTableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
@@ -315,15 +313,15 @@ public sealed class AzureControlStore : IControlStore
         ConcurrencyLimit = row.GetInt32("ConcurrencyLimit"),
         Paused = row.GetBoolean("Paused") ?? false,
         AllowedCommands = FromJson<string[]>(row, "AllowedCommands"),
-        CreatedAt = GetTime(row, "CreatedAt") ?? default,
-        UpdatedAt = GetTime(row, "UpdatedAt") ?? default,
+        CreatedAt = FlowEntities.GetTime(row, "CreatedAt") ?? default,
+        UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
     });
 
     private static RejectedRunRequest ReadRejected(SdkTableEntity row) => new()
     {
         Id = row.GetString("Id") ?? row.RowKey,
         Source = row.GetString("Source") ?? string.Empty,
-        RejectedAt = GetTime(row, "RejectedAt") ?? default,
+        RejectedAt = FlowEntities.GetTime(row, "RejectedAt") ?? default,
         Reason = row.GetString("Reason") ?? string.Empty,
         Field = row.GetString("Field"),
         Body = row.GetString("Body"),
@@ -399,24 +397,4 @@ public sealed class AzureControlStore : IControlStore
     // The SDK answers a delete of a missing entity with its 404 response instead of an exception.
     private static async Task<bool> DeleteAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
         (await table.DeleteEntityAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false)).Status != 404;
-
-    // Times as the rest of Flow's tables store them (FlowEntities): Edm.DateTime, or ISO text before 1601.
-    private static void SetTime(SdkTableEntity row, string name, DateTimeOffset? value)
-    {
-        if (value is not { } given || given == default)
-        {
-            return;
-        }
-
-        var time = StorageContract.NormalizeTime(given);
-        row[name] = time < MinTableTime ? time.ToString("O", CultureInfo.InvariantCulture) : time;
-    }
-
-    private static DateTimeOffset? GetTime(SdkTableEntity row, string name) => row.TryGetValue(name, out var value) ? value switch
-    {
-        DateTimeOffset time => time,
-        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
-        string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-        _ => null,
-    } : null;
 }
