@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Core.Pipeline;
 
 namespace Flow.Storage.Azure;
 
@@ -31,6 +32,18 @@ public sealed class StorageClientOptions : ClientOptions
     /// Functions queue trigger and the official SDKs' Functions-compatible settings expect.
     /// </summary>
     public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;
+
+    /// <summary>The policies added with <see cref="AddPolicy"/>, in order; the SDK clients built by <see cref="AzureSdkClients"/> get them too.</summary>
+    internal List<(HttpPipelinePolicy Policy, HttpPipelinePosition Position)> AddedPolicies { get; } = [];
+
+    /// <summary>Adds a policy to the pipeline of every client built from these options.</summary>
+    /// <param name="policy">The policy.</param>
+    /// <param name="position">Where in the pipeline it goes.</param>
+    public new void AddPolicy(HttpPipelinePolicy policy, HttpPipelinePosition position)
+    {
+        base.AddPolicy(policy, position);
+        AddedPolicies.Add((policy, position));
+    }
 }
 
 /// <summary>How queue message text is encoded on the wire.</summary>

@@ -163,7 +163,7 @@ public sealed class InputLimitTests(AzuriteFixture azurite)
         var work = app.Service<AzureWorkQueue>();
         await deadline.PollUntilAsync(async ct => await app.Service<FlowEngine>().Queue.GetApproximateCountAsync("run-requests", ct) == 0, "the queue to be empty");
         var poison = await work.GetPoisonQueueClient("run-requests").GetPropertiesAsync(deadline);
-        Assert.Equal(0, poison.ApproximateMessagesCount);
+        Assert.Equal(0, poison.Value.ApproximateMessagesCount);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ internal static class RunSeeder
 
     public static async Task<JsonObject> SeedAsync(string connectionString, int count, int parallelism, CancellationToken cancellationToken)
     {
-        var store = new AzureFlowStore(new TableServiceClient(StorageConnection.Parse(connectionString)));
+        var store = new AzureFlowStore(AzureSdkClients.CreateTableService(StorageConnection.Parse(connectionString)));
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var newest = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
         var created = 0;

@@ -79,10 +79,9 @@ internal sealed class BenchStorage
     {
         var http = new CallLog();
         var connection = StorageConnection.Parse(azure.ConnectionString, "--connection-string");
-        var tables = new TableServiceClient(connection, CountingOptions(http, "table"));
-        var queues = new QueueServiceClient(connection, CountingOptions(http, "queue"));
+        var tables = AzureSdkClients.CreateTableService(connection, CountingOptions(http, "table"));
         var options = new AzureFlowStorageOptions { TablePrefix = "B" + azure.Prefix, QueuePrefix = "b" + azure.Prefix + "-" };
-        return new BenchStorage(new AzureFlowStore(tables, options), new AzureWorkQueue(queues, tables, options), new CallLog(), http);
+        return new BenchStorage(new AzureFlowStore(tables, options), new AzureWorkQueue(AzureSdkClients.CreateQueueService(connection, CountingOptions(http, "queue")), tables, options), new CallLog(), http);
     }
 
     /// <summary>Flow's PostgreSQL store and queue on one data source per connection string; every SQL statement they send is counted.</summary>

@@ -2,11 +2,16 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Azure;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ETag = Azure.ETag;
+using RequestFailedException = Azure.RequestFailedException;
+using SdkTableClient = Azure.Data.Tables.TableClient;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
+using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
 
@@ -15,7 +20,7 @@ namespace Flow.Storage.Azure;
 /// <c>{prefix}Deployments</c> (PartitionKey = flow name, RowKey = deployment name), <c>{prefix}WorkPools</c>
 /// (PartitionKey <c>pool</c>, RowKey = pool name), <c>{prefix}RunRequestsRejected</c> (one partition per day, newest day
 /// first, RowKey = inverted ticks so each day reads newest first) and <c>{prefix}State</c> (PartitionKey = the key up to its
-/// first ':', RowKey = the whole key). Versions are the entities' ETags.
+/// first ':', RowKey = the whole key). Versions are the entities' ETags. Runs on the Azure SDK's <c>TableClient</c>.
 /// </summary>
 /// <remarks>
 /// <para>Every write is one request, except <see cref="AddRejectedRequestAsync"/>, which keeps an id row to replace an
@@ -39,17 +44,17 @@ public sealed class AzureControlStore : IControlStore
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // stored text, never HTML: keep it readable in Storage Explorer
     };
 
-    private readonly TableClient _deployments;
-    private readonly TableClient _pools;
-    private readonly TableClient _rejected;
-    private readonly TableClient _state;
+    private readonly SdkTableClient _deployments;
+    private readonly SdkTableClient _pools;
+    private readonly SdkTableClient _rejected;
+    private readonly SdkTableClient _state;
     private readonly ILogger _logger;
 
     /// <summary>Creates the store.</summary>
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names (from <see cref="AzureFlowStorageOptions.TablePrefix"/>); null for the defaults.</param>
     /// <param name="logger">Where clean-up problems are logged; null for none.</param>
-    public AzureControlStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
+    public AzureControlStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         options ??= new AzureFlowStorageOptions();
@@ -62,16 +67,16 @@ public sealed class AzureControlStore : IControlStore
     }
 
     /// <summary>The deployments table.</summary>
-    public TableClient DeploymentsTable => _deployments;
+    public SdkTableClient DeploymentsTable => _deployments;
 
     /// <summary>The work pools table.</summary>
-    public TableClient WorkPoolsTable => _pools;
+    public SdkTableClient WorkPoolsTable => _pools;
 
     /// <summary>The table of refused run requests.</summary>
-    public TableClient RejectedRequestsTable => _rejected;
+    public SdkTableClient RejectedRequestsTable => _rejected;
 
     /// <summary>The table of state entries.</summary>
-    public TableClient StateTable => _state;
+    public SdkTableClient StateTable => _state;
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken)
@@ -89,7 +94,7 @@ public sealed class AzureControlStore : IControlStore
     {
         var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _deployments.GetEntityIfExistsAsync(flow, deployment, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_deployments, flow, deployment, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(ReadDeployment(row), row.ETag.ToString());
     }
 
@@ -114,7 +119,7 @@ public sealed class AzureControlStore : IControlStore
     {
         var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        return _deployments.DeleteEntityAsync(flow, deployment, cancellationToken: cancellationToken);
+        return DeleteAsync(_deployments, flow, deployment, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -122,14 +127,14 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidatePoolName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _pools.GetEntityIfExistsAsync(PoolPartition, name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_pools, PoolPartition, name, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(ReadPool(row), row.ETag.ToString());
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<Versioned<WorkPoolRecord>>> ListWorkPoolsAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(_pools, TableFilter.Equal("PartitionKey", PoolPartition), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_pools, SdkTableClient.CreateQueryFilter($"PartitionKey eq {PoolPartition}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<WorkPoolRecord>(ReadPool(r), r.ETag.ToString())).OrderBy(p => p.Record.Name, StringComparer.Ordinal)];
     }
 
@@ -138,7 +143,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidateWorkPool(pool);
         var record = ControlStoreContract.Normalize(pool);
-        var row = new TableEntity(PoolPartition, record.Name)
+        var row = new SdkTableEntity(PoolPartition, record.Name)
         {
             ["Name"] = record.Name,
             ["Type"] = record.Type,
@@ -158,7 +163,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidatePoolName(name);
         cancellationToken.ThrowIfCancellationRequested();
-        return _pools.DeleteEntityAsync(PoolPartition, name, cancellationToken: cancellationToken);
+        return DeleteAsync(_pools, PoolPartition, name, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -167,7 +172,7 @@ public sealed class AzureControlStore : IControlStore
         ControlStoreContract.ValidateRejectedRequest(request);
         cancellationToken.ThrowIfCancellationRequested();
         var record = ControlStoreContract.Normalize(request);
-        var row = new TableEntity(DayPartition(record.RejectedAt), FlowKeys.InvertedTicks(record.RejectedAt) + "-" + record.Id)
+        var row = new SdkTableEntity(DayPartition(record.RejectedAt), FlowKeys.InvertedTicks(record.RejectedAt) + "-" + record.Id)
         {
             ["Id"] = record.Id,
             ["Source"] = record.Source,
@@ -177,10 +182,10 @@ public sealed class AzureControlStore : IControlStore
         SetIfNotNull(row, "Field", record.Field);
         SetIfNotNull(row, "Body", record.Body);
 
-        var earlier = await _rejected.GetEntityIfExistsAsync(RejectedIdPartition, record.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await _rejected.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-        var idRow = new TableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
-        await _rejected.UpsertEntityAsync(idRow, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var earlier = await GetIfExistsAsync(_rejected, RejectedIdPartition, record.Id, cancellationToken).ConfigureAwait(false);
+        await _rejected.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var idRow = new SdkTableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
+        await _rejected.UpsertEntityAsync(idRow, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         if (earlier?.GetString("RequestPartition") is { } partition && earlier.GetString("RequestRow") is { } rowKey
             && (partition != row.PartitionKey || rowKey != row.RowKey))
         {
@@ -188,7 +193,7 @@ public sealed class AzureControlStore : IControlStore
             {
                 await _rejected.DeleteEntityAsync(partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
-            catch (AzureStorageException e)
+            catch (RequestFailedException e)
             {
                 FlowStorageLog.RejectedRequestCleanupFailed(_logger, record.Id, partition, rowKey, e);
             }
@@ -201,7 +206,7 @@ public sealed class AzureControlStore : IControlStore
         ControlStoreContract.ValidateMaxCount(maxCount);
         var result = new List<RejectedRunRequest>(Math.Min(maxCount, 100));
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var filter = TableFilter.LessThan("PartitionKey", AfterDayPartitions);
+        var filter = SdkTableClient.CreateQueryFilter($"PartitionKey lt {AfterDayPartitions}");
         foreach (var row in await QueryAsync(_rejected, filter, maxCount, cancellationToken).ConfigureAwait(false))
         {
             var request = ReadRejected(row);
@@ -219,7 +224,7 @@ public sealed class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidateStateKey(key);
         cancellationToken.ThrowIfCancellationRequested();
-        var row = await _state.GetEntityIfExistsAsync(StatePartition(key), key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await GetIfExistsAsync(_state, StatePartition(key), key, cancellationToken).ConfigureAwait(false);
         return row is null ? null : new(row.GetString("Value") ?? string.Empty, row.ETag.ToString());
     }
 
@@ -227,7 +232,7 @@ public sealed class AzureControlStore : IControlStore
     public async Task<Versioned<string>> PutStateAsync(string key, string value, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateState(key, value);
-        var row = new TableEntity(StatePartition(key), key) { ["Value"] = value };
+        var row = new SdkTableEntity(StatePartition(key), key) { ["Value"] = value };
         var etag = await WriteAsync(_state, row, expectedVersion, $"State entry '{key}'", cancellationToken).ConfigureAwait(false);
         return new(value, etag);
     }
@@ -242,10 +247,10 @@ public sealed class AzureControlStore : IControlStore
     /// <summary>The partition of a state key: its part before the first ':' (<c>scheduler</c> for <c>scheduler:cursor:etl.daily</c>), or the whole key.</summary>
     internal static string StatePartition(string key) => key.IndexOf(':', StringComparison.Ordinal) is > 0 and var colon ? key[..colon] : key;
 
-    private static TableEntity DeploymentRow(DeploymentRecord d)
+    private static SdkTableEntity DeploymentRow(DeploymentRecord d)
     {
         var slash = d.Name.IndexOf('/', StringComparison.Ordinal);
-        var row = new TableEntity(d.Name[..slash], d.Name[(slash + 1)..])
+        var row = new SdkTableEntity(d.Name[..slash], d.Name[(slash + 1)..])
         {
             ["Name"] = d.Name,
             ["FlowName"] = d.FlowName,
@@ -272,7 +277,7 @@ public sealed class AzureControlStore : IControlStore
         return row;
     }
 
-    private static DeploymentRecord ReadDeployment(TableEntity row) => ControlStoreContract.Normalize(new DeploymentRecord
+    private static DeploymentRecord ReadDeployment(SdkTableEntity row) => ControlStoreContract.Normalize(new DeploymentRecord
     {
         Name = row.GetString("Name") ?? row.PartitionKey + "/" + row.RowKey,
         FlowName = row.GetString("FlowName") ?? row.PartitionKey,
@@ -300,7 +305,7 @@ public sealed class AzureControlStore : IControlStore
         UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
     });
 
-    private static WorkPoolRecord ReadPool(TableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
+    private static WorkPoolRecord ReadPool(SdkTableEntity row) => ControlStoreContract.Normalize(new WorkPoolRecord
     {
         Name = row.GetString("Name") ?? row.RowKey,
         Type = row.GetString("Type") ?? WorkPoolRecord.InAppType,
@@ -312,7 +317,7 @@ public sealed class AzureControlStore : IControlStore
         UpdatedAt = FlowEntities.GetTime(row, "UpdatedAt") ?? default,
     });
 
-    private static RejectedRunRequest ReadRejected(TableEntity row) => new()
+    private static RejectedRunRequest ReadRejected(SdkTableEntity row) => new()
     {
         Id = row.GetString("Id") ?? row.RowKey,
         Source = row.GetString("Source") ?? string.Empty,
@@ -322,11 +327,11 @@ public sealed class AzureControlStore : IControlStore
         Body = row.GetString("Body"),
     };
 
-    private static T? FromJson<T>(TableEntity row, string name)
+    private static T? FromJson<T>(SdkTableEntity row, string name)
         where T : class =>
         row.GetString(name) is { } text ? JsonSerializer.Deserialize<T>(text, Json) : null;
 
-    private static void SetIfNotNull(TableEntity row, string name, object? value)
+    private static void SetIfNotNull(SdkTableEntity row, string name, object? value)
     {
         if (value is not null)
         {
@@ -335,7 +340,7 @@ public sealed class AzureControlStore : IControlStore
     }
 
     /// <summary>Writes a row under a write condition (<see cref="IControlStore"/> remarks) and returns its new ETag.</summary>
-    private static async Task<string> WriteAsync(TableClient table, TableEntity row, string? expectedVersion, string what, CancellationToken cancellationToken)
+    private static async Task<string> WriteAsync(SdkTableClient table, SdkTableEntity row, string? expectedVersion, string what, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (expectedVersion is { Length: > 0 } && !IsTableETag(expectedVersion))
@@ -346,15 +351,15 @@ public sealed class AzureControlStore : IControlStore
 
         try
         {
-            var etag = expectedVersion switch
+            var response = expectedVersion switch
             {
-                null => await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+                null => await table.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
                 IControlStore.MustNotExist => await table.AddEntityAsync(row, cancellationToken).ConfigureAwait(false),
-                _ => await table.UpdateEntityAsync(row, new ETag(expectedVersion), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
+                _ => await table.UpdateEntityAsync(row, new ETag(expectedVersion), SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false),
             };
-            return etag.ToString();
+            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException($"The Table service answered the write of {what} without an ETag.");
         }
-        catch (StorageRequestException e) when (expectedVersion is not null && (e.IsConflict || e.IsPreconditionFailed || e.IsNotFound))
+        catch (RequestFailedException e) when (expectedVersion is not null && e.Status is 409 or 412 or 404)
         {
             throw new ConcurrencyException(
                 expectedVersion.Length == 0 ? $"{what} already exists; nothing was written." : $"{what} is not at version {expectedVersion} (or does not exist); nothing was written.",
@@ -367,11 +372,11 @@ public sealed class AzureControlStore : IControlStore
         version.StartsWith("W/\"datetime'", StringComparison.Ordinal) && version.EndsWith("'\"", StringComparison.Ordinal)
         && !version.AsSpan(1).ContainsAny('\r', '\n');
 
-    private static async Task<List<TableEntity>> QueryAsync(TableClient table, string? filter, int maxCount, CancellationToken cancellationToken)
+    private static async Task<List<SdkTableEntity>> QueryAsync(SdkTableClient table, string? filter, int maxCount, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var rows = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync(filter, maxPerPage: Math.Min(1000, maxCount), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var rows = new List<SdkTableEntity>();
+        await foreach (var row in table.QueryAsync<SdkTableEntity>(filter, maxPerPage: Math.Min(1000, maxCount), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             rows.Add(row);
             if (rows.Count == maxCount)
@@ -382,4 +387,14 @@ public sealed class AzureControlStore : IControlStore
 
         return rows;
     }
+
+    private static async Task<SdkTableEntity?> GetIfExistsAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    {
+        var response = await table.GetEntityIfExistsAsync<SdkTableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    // The SDK answers a delete of a missing entity with its 404 response instead of an exception.
+    private static async Task<bool> DeleteAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
+        (await table.DeleteEntityAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false)).Status != 404;
 }

@@ -5,6 +5,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Flow.Engine.Storage;
 using Flow.Sdk;
+using RequestFailedException = Azure.RequestFailedException;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
 
@@ -66,10 +69,10 @@ public sealed partial class AzureFlowStore
 
         var filter = TableFilter.And([.. clauses]);
         var runs = new List<FlowRunRecord>(query.PageSize);
-        var stale = new List<TableEntity>();
+        var stale = new List<SdkTableEntity>();
         string? lastKey = null;
         var more = false;
-        await foreach (var page in _index.QueryAsync(filter, maxPerPage: Math.Min(1000, query.PageSize + 1), cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
+        await foreach (var page in _index.QueryAsync<SdkTableEntity>(filter, maxPerPage: Math.Min(1000, query.PageSize + 1), cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
         {
             var rows = page.Values;
             for (var i = 0; i < rows.Count && !more;)
@@ -139,7 +142,7 @@ public sealed partial class AzureFlowStore
 
     private static string Inverted(long ticks) => (DateTimeOffset.MaxValue.UtcTicks - ticks).ToString("D19", CultureInfo.InvariantCulture);
 
-    private static Verdict Judge(TableEntity row, StoredRun? stored, RunQuery query)
+    private static Verdict Judge(SdkTableEntity row, StoredRun? stored, RunQuery query)
     {
         if (stored is null)
         {
@@ -185,7 +188,7 @@ public sealed partial class AzureFlowStore
     }
 
     /// <summary>Whether the service wrote the row over an hour ago. Compares with the service's own Timestamp, so it reads the real clock, not an injected one.</summary>
-    private static bool IsOld(TableEntity row) => row.Timestamp is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
+    private static bool IsOld(SdkTableEntity row) => row.Timestamp is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
 
     private async Task<ConcurrentDictionary<string, StoredRun?>> ReadRunsAsync(IEnumerable<string> runIds, CancellationToken cancellationToken)
     {
@@ -198,9 +201,9 @@ public sealed partial class AzureFlowStore
         return result;
     }
 
-    private static List<TableEntity> CreationIndexRows(FlowRunRecord run)
+    private static List<SdkTableEntity> CreationIndexRows(FlowRunRecord run)
     {
-        List<TableEntity> rows =
+        List<SdkTableEntity> rows =
         [
             IndexRow(FlowKeys.RecentPartition, FlowKeys.IndexRow(run), run, null),
             IndexRow(FlowKeys.FlowPartition(run.FlowName), FlowKeys.IndexRow(run), run, null),
@@ -225,9 +228,9 @@ public sealed partial class AzureFlowStore
         }
     }
 
-    private static TableEntity IndexRow(string partition, string rowKey, FlowRunRecord run, int? enteredAt)
+    private static SdkTableEntity IndexRow(string partition, string rowKey, FlowRunRecord run, int? enteredAt)
     {
-        var row = new TableEntity(partition, rowKey)
+        var row = new SdkTableEntity(partition, rowKey)
         {
             ["RunId"] = run.RunId,
             ["FlowName"] = run.FlowName,
@@ -260,19 +263,19 @@ public sealed partial class AzureFlowStore
         var newRows = StateIndexRows(run, run.State, run.TransitionCount).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)).ToList();
         var enteredOld = run.TransitionCount - commit.Transitions.Count;
         var oldRows = commit.Transitions[0].From is { } left && enteredOld >= 1
-            ? StateIndexRows(run, left, enteredOld).Select(key => new TableEntity(key.PartitionKey, key.RowKey)).ToList()
+            ? StateIndexRows(run, left, enteredOld).Select(key => new SdkTableEntity(key.PartitionKey, key.RowKey)).ToList()
             : [];
         return new IndexChange(newRows, oldRows);
     }
 
-    private async Task<bool> WriteIndexRowAsync(string runId, TableEntity row, CancellationToken cancellationToken)
+    private async Task<bool> WriteIndexRowAsync(string runId, SdkTableEntity row, CancellationToken cancellationToken)
     {
         try
         {
-            await _index.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _index.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (AzureStorageException e)
+        catch (RequestFailedException e)
         {
             FlowStorageLog.IndexWriteFailed(_logger, runId, row.PartitionKey, row.RowKey, e);
             return false;
@@ -280,19 +283,19 @@ public sealed partial class AzureFlowStore
     }
 
     /// <summary>Deletes index rows, each only if unchanged since read (when it carries an ETag); best-effort.</summary>
-    private async Task DeleteIndexRowsAsync(string? runId, IEnumerable<TableEntity> rows, CancellationToken cancellationToken)
+    private async Task DeleteIndexRowsAsync(string? runId, IEnumerable<SdkTableEntity> rows, CancellationToken cancellationToken)
     {
         await Task.WhenAll(rows.Select(async row =>
         {
             var id = runId ?? row.GetString("RunId") ?? "?";
             try
             {
-                if (await _index.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken).ConfigureAwait(false) && runId is null)
+                if ((await _index.DeleteEntityAsync(row.PartitionKey, row.RowKey, row.ETag, cancellationToken).ConfigureAwait(false)).Status != 404 && runId is null)
                 {
                     FlowStorageLog.StaleIndexRowRemoved(_logger, id, row.PartitionKey, row.RowKey);
                 }
             }
-            catch (AzureStorageException e)
+            catch (RequestFailedException e)
             {
                 FlowStorageLog.IndexDeleteFailed(_logger, id, row.PartitionKey, row.RowKey, e);
             }
@@ -302,7 +305,7 @@ public sealed partial class AzureFlowStore
     [GeneratedRegex(@"^[0-9]{19}-[A-Za-z0-9_.-]{1,107}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IndexRowKey();
 
-    private readonly record struct IndexChange(IReadOnlyList<TableEntity> NewRows, IReadOnlyList<TableEntity> OldRows);
+    private readonly record struct IndexChange(IReadOnlyList<SdkTableEntity> NewRows, IReadOnlyList<SdkTableEntity> OldRows);
 
     private enum Verdict
     {

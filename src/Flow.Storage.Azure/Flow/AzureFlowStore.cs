@@ -1,10 +1,17 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Azure;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ETag = Azure.ETag;
+using RequestFailedException = Azure.RequestFailedException;
+using SdkTableClient = Azure.Data.Tables.TableClient;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
+using SdkTableTransactionAction = Azure.Data.Tables.TableTransactionAction;
+using SdkTableTransactionActionType = Azure.Data.Tables.TableTransactionActionType;
+using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
 
@@ -26,9 +33,9 @@ public sealed partial class AzureFlowStore : IFlowStore
     public const int MaxItems = 99;
 
     private const int MaxRememberedInboxItems = 10_000;
-    private readonly TableClient _runs;
-    private readonly TableClient _index;
-    private readonly TableClient _cache;
+    private readonly SdkTableClient _runs;
+    private readonly SdkTableClient _index;
+    private readonly SdkTableClient _cache;
     private readonly AzureFlowStorageOptions _options;
     private readonly ILogger _logger;
     private readonly KnownChunks _known = new();
@@ -40,7 +47,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names and limits; null for the defaults.</param>
     /// <param name="logger">Where index and clean-up problems are logged; null for none.</param>
-    public AzureFlowStore(TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null)
+    public AzureFlowStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         _options = options ?? new AzureFlowStorageOptions();
@@ -58,13 +65,13 @@ public sealed partial class AzureFlowStore : IFlowStore
     public int MaxPayloadBytes => _options.MaxPayloadBytes;
 
     /// <summary>The table holding one partition per run.</summary>
-    public TableClient RunsTable => _runs;
+    public SdkTableClient RunsTable => _runs;
 
     /// <summary>The table of index rows used for listing.</summary>
-    public TableClient RunIndexTable => _index;
+    public SdkTableClient RunIndexTable => _index;
 
     /// <summary>The task result cache table.</summary>
-    public TableClient CacheTable => _cache;
+    public SdkTableClient CacheTable => _cache;
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken) =>
@@ -91,15 +98,15 @@ public sealed partial class AzureFlowStore : IFlowStore
 
         // Index rows first: a run that exists is always in `recent` (and its flow's and state's partitions).
         var indexRows = CreationIndexRows(run);
-        await Task.WhenAll(indexRows.Select(r => _index.UpsertEntityAsync(r, TableUpdateMode.Replace, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(indexRows.Select(r => _index.UpsertEntityAsync(r, SdkTableUpdateMode.Replace, cancellationToken))).ConfigureAwait(false);
         await LargeText.WriteAsync(_runs, run.RunId, chunks, _known, cancellationToken).ConfigureAwait(false);
         try
         {
             var results = await _runs.SubmitTransactionAsync(
-                [new(TableTransactionActionType.Add, runRow), new(TableTransactionActionType.UpsertReplace, transitionRow)], cancellationToken).ConfigureAwait(false);
-            return (new StoredRun(run, results[0].ETag.ToString()), true);
+                [new(SdkTableTransactionActionType.Add, runRow), new(SdkTableTransactionActionType.UpsertReplace, transitionRow)], cancellationToken).ConfigureAwait(false);
+            return (new StoredRun(run, VersionOf(results.Value[0])), true);
         }
-        catch (StorageRequestException e) when (e.IsConflict && e.FailedOperationIndex is null or 0)
+        catch (RequestFailedException e) when (e.Status == 409 && FailedIndex(e) is null or 0)
         {
             // Someone created it between our read and our insert: theirs stands; drop the index rows that are not theirs.
             var winner = await GetRunAsync(run.RunId, cancellationToken).ConfigureAwait(false)
@@ -131,43 +138,43 @@ public sealed partial class AzureFlowStore : IFlowStore
         var plan = new TextPlan();
         var operations = new List<Operation>(commit.ItemCount + 1)
         {
-            new(new(TableTransactionActionType.UpdateReplace, FlowEntities.Run(run, plan), new ETag(commit.ExpectedVersion)), OperationKind.Run, null),
+            new(new(SdkTableTransactionActionType.UpdateReplace, FlowEntities.Run(run, plan), new ETag(commit.ExpectedVersion)), OperationKind.Run, null),
         };
         foreach (var ev in commit.Events)
         {
-            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Event(run.RunId, run.Attempt, ev, plan)), OperationKind.Other, null));
+            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, FlowEntities.Event(run.RunId, run.Attempt, ev, plan)), OperationKind.Other, null));
         }
 
         foreach (var transition in commit.Transitions)
         {
-            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Transition(run.RunId, transition, plan)), OperationKind.Other, null));
+            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, FlowEntities.Transition(run.RunId, transition, plan)), OperationKind.Other, null));
         }
 
         foreach (var item in commit.InboxToAdd)
         {
-            operations.Add(new(new(TableTransactionActionType.Add, FlowEntities.Inbox(run.RunId, item, plan)), OperationKind.InboxAdd, item.Id));
+            operations.Add(new(new(SdkTableTransactionActionType.Add, FlowEntities.Inbox(run.RunId, item, plan)), OperationKind.InboxAdd, item.Id));
         }
 
         foreach (var id in commit.InboxToRemove.Distinct(StringComparer.Ordinal))
         {
-            operations.Add(new(new(TableTransactionActionType.Delete, new TableEntity(run.RunId, FlowKeys.Inbox(id))), OperationKind.InboxRemove, id));
+            operations.Add(new(new(SdkTableTransactionActionType.Delete, new SdkTableEntity(run.RunId, FlowKeys.Inbox(id))), OperationKind.InboxRemove, id));
         }
 
         for (var i = 0; i < commit.Logs.Count; i++)
         {
             var number = run.LogCount - commit.Logs.Count + 1 + i;
-            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Log(run.RunId, number, commit.Logs[i], plan)), OperationKind.Other, null));
+            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, FlowEntities.Log(run.RunId, number, commit.Logs[i], plan)), OperationKind.Other, null));
         }
 
         foreach (var artifact in commit.Artifacts)
         {
-            operations.Add(new(new(TableTransactionActionType.UpsertReplace, FlowEntities.Artifact(run.RunId, artifact, plan)), OperationKind.Other, null));
+            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, FlowEntities.Artifact(run.RunId, artifact, plan)), OperationKind.Other, null));
         }
 
         var chunks = plan.Finish(_known);
         var stateChange = StateIndexChange(commit);
         Task? indexWrite = null;
-        IReadOnlyList<TableTransactionResult> results;
+        IReadOnlyList<global::Azure.Response> results;
         try
         {
             if (chunks.Count > 0)
@@ -210,7 +217,7 @@ public sealed partial class AzureFlowStore : IFlowStore
             await DeleteConsumedInboxChunksAsync(run.RunId, commit.InboxToRemove, cancellationToken).ConfigureAwait(false);
         }
 
-        return new StoredRun(run, results[0].ETag.ToString());
+        return new StoredRun(run, VersionOf(results[0]));
     }
 
     /// <inheritdoc />
@@ -296,9 +303,9 @@ public sealed partial class AzureFlowStore : IFlowStore
             TableFilter.Equal("PartitionKey", runId),
             TableFilter.GreaterThanOrEqual("RowKey", continuationToken is null ? FlowKeys.LogPrefix : continuationToken + FlowKeys.AfterChunks),
             TableFilter.LessThan("RowKey", Successor(FlowKeys.LogPrefix)));
-        var lines = new List<TableEntity>(pageSize + 1);
-        var chunks = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await foreach (var row in _runs.QueryAsync(filter, maxPerPage: Math.Min(1000, pageSize + 1), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var lines = new List<SdkTableEntity>(pageSize + 1);
+        var chunks = new Dictionary<string, SdkTableEntity>(StringComparer.Ordinal);
+        await foreach (var row in _runs.QueryAsync<SdkTableEntity>(filter, maxPerPage: Math.Min(1000, pageSize + 1), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (FlowKeys.IsChunk(row.RowKey))
             {
@@ -351,7 +358,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         var entity = FlowEntities.Cache(partition, row, entry, plan);
         var chunks = plan.Finish(_known);
         await LargeText.WriteAsync(_cache, partition, chunks, _known, cancellationToken).ConfigureAwait(false);
-        await _cache.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _cache.UpsertEntityAsync(entity, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -365,27 +372,27 @@ public sealed partial class AzureFlowStore : IFlowStore
         return (hash[..3], hash);
     }
 
-    private async Task<IReadOnlyList<TableTransactionResult>> SubmitAsync(string runId, List<Operation> operations, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<global::Azure.Response>> SubmitAsync(string runId, List<Operation> operations, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                return await _runs.SubmitTransactionAsync(operations.Select(o => o.Action), cancellationToken).ConfigureAwait(false);
+                return (await _runs.SubmitTransactionAsync(operations.Select(o => o.Action), cancellationToken).ConfigureAwait(false)).Value;
             }
-            catch (StorageRequestException e) when (e.IsPreconditionFailed || (e.IsNotFound && e.FailedOperationIndex is null or 0))
+            catch (RequestFailedException e) when (e.Status == 412 || (e.Status == 404 && FailedIndex(e) is null or 0))
             {
                 throw new ConcurrencyException($"Run '{runId}' changed since version {operations[0].Action.ETag} (or no longer exists); nothing was written.", e);
             }
-            catch (StorageRequestException e) when (e.FailedOperationIndex is { } index && index < operations.Count && operations[index] is var failed)
+            catch (RequestFailedException e) when (FailedIndex(e) is { } index && index < operations.Count && operations[index] is var failed)
             {
-                if (e.IsNotFound && failed.Kind == OperationKind.InboxRemove)
+                if (e.Status == 404 && failed.Kind == OperationKind.InboxRemove)
                 {
                     operations.RemoveAt(index); // consuming an item that is already gone is fine; the transaction applied nothing
                     continue;
                 }
 
-                if (e.IsConflict && failed.Kind == OperationKind.InboxAdd)
+                if (e.Status == 409 && failed.Kind == OperationKind.InboxAdd)
                 {
                     throw new DuplicateInboxItemException($"Run '{runId}' already has inbox item '{failed.Id}'; nothing was written.", e);
                 }
@@ -395,9 +402,10 @@ public sealed partial class AzureFlowStore : IFlowStore
         }
     }
 
-    private async Task<TableEntity?> ReadRowAsync(TableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
+    private async Task<SdkTableEntity?> ReadRowAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken)
     {
-        var row = await table.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await table.GetEntityIfExistsAsync<SdkTableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = response.HasValue ? response.Value : null;
         if (row is not null)
         {
             await LargeText.ResolveAsync(table, [row], null, _known, cancellationToken).ConfigureAwait(false);
@@ -406,7 +414,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         return row;
     }
 
-    private async Task<List<TableEntity>> ReadPrefixAsync(string runId, string prefix, CancellationToken cancellationToken)
+    private async Task<List<SdkTableEntity>> ReadPrefixAsync(string runId, string prefix, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runId);
         if (!FlowKeys.IsValidRunId(runId))
@@ -419,11 +427,11 @@ public sealed partial class AzureFlowStore : IFlowStore
         return rows;
     }
 
-    private static async Task<(List<TableEntity> Rows, Dictionary<string, TableEntity> Chunks)> QueryPartitionAsync(TableClient table, string filter, CancellationToken cancellationToken)
+    private static async Task<(List<SdkTableEntity> Rows, Dictionary<string, SdkTableEntity> Chunks)> QueryPartitionAsync(SdkTableClient table, string filter, CancellationToken cancellationToken)
     {
-        var rows = new List<TableEntity>();
-        var chunks = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        var rows = new List<SdkTableEntity>();
+        var chunks = new Dictionary<string, SdkTableEntity>(StringComparer.Ordinal);
+        await foreach (var row in table.QueryAsync<SdkTableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (FlowKeys.IsChunk(row.RowKey))
             {
@@ -438,7 +446,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         return (rows, chunks);
     }
 
-    private void RememberInboxChunks(string runId, string id, TableEntity row)
+    private void RememberInboxChunks(string runId, string id, SdkTableEntity row)
     {
         if (_inboxChunks.Count >= MaxRememberedInboxItems)
         {
@@ -464,7 +472,7 @@ public sealed partial class AzureFlowStore : IFlowStore
                 // Not loaded by this process: look for chunk rows of the item (usually none).
                 var owner = FlowKeys.Inbox(id) + FlowKeys.ChunkMark;
                 var filter = TableFilter.And(TableFilter.Equal("PartitionKey", runId), TableFilter.GreaterThanOrEqual("RowKey", owner), TableFilter.LessThan("RowKey", owner + FlowKeys.ChunkMark));
-                await foreach (var row in _runs.QueryAsync(filter, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+                await foreach (var row in _runs.QueryAsync<SdkTableEntity>(filter, select: ["PartitionKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
                 {
                     rowKeys.Add(row.RowKey);
                 }
@@ -472,7 +480,7 @@ public sealed partial class AzureFlowStore : IFlowStore
 
             await Task.WhenAll(rowKeys.Select(rk => _runs.DeleteEntityAsync(runId, rk, cancellationToken: cancellationToken))).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AzureStorageException or RequestFailedException)
+        catch (RequestFailedException e)
         {
             FlowStorageLog.ChunkCleanupFailed(_logger, runId, e);
         }
@@ -489,11 +497,18 @@ public sealed partial class AzureFlowStore : IFlowStore
         {
             await LargeText.DeleteAsync(_runs, chunks, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AzureStorageException or RequestFailedException)
+        catch (RequestFailedException e)
         {
             FlowStorageLog.ChunkCleanupFailed(_logger, runId, e);
         }
     }
+
+    /// <summary>The index of the transaction action the service refused, when it said.</summary>
+    private static int? FailedIndex(RequestFailedException e) => (e as global::Azure.Data.Tables.TableTransactionFailedException)?.FailedTransactionActionIndex;
+
+    /// <summary>A run's version: the ETag the service gave the run row's write.</summary>
+    private static string VersionOf(global::Azure.Response response) =>
+        response.Headers.ETag?.ToString() ?? throw new FlowStoreException("The Table service answered a write of a run row without an ETag.");
 
     /// <summary>The smallest string greater than every string starting with <paramref name="prefix"/>.</summary>
     private static string Successor(string prefix) => string.Concat(prefix.AsSpan(0, prefix.Length - 1), ((char)(prefix[^1] + 1)).ToString());
@@ -506,5 +521,5 @@ public sealed partial class AzureFlowStore : IFlowStore
         Other,
     }
 
-    private sealed record Operation(TableTransactionAction Action, OperationKind Kind, string? Id);
+    private sealed record Operation(SdkTableTransactionAction Action, OperationKind Kind, string? Id);
 }

@@ -3,8 +3,17 @@ using System.Text;
 using System.Text.Json;
 using Flow.Engine;
 using Flow.Engine.Storage;
+using Flow.Storage.Azure.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using RequestFailedException = Azure.RequestFailedException;
+using SdkQueueClient = Azure.Storage.Queues.QueueClient;
+using SdkQueueMessage = Azure.Storage.Queues.Models.QueueMessage;
+using SdkQueueServiceClient = Azure.Storage.Queues.QueueServiceClient;
+using SdkTableClient = Azure.Data.Tables.TableClient;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
+using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
 
@@ -14,6 +23,9 @@ namespace Flow.Storage.Azure;
 /// Functions queue trigger expects. Dead letters go where the Functions host puts them, the queue
 /// <c>{queue}-poison</c>, and their reasons to the table <c>{TablePrefix}DeadLetters</c> (PartitionKey = logical
 /// queue name, RowKey = ISO-8601 time + message id, so oldest first). Thread-safe.
+/// Runs on the Azure SDK's <see cref="SdkQueueClient"/> with the SDK's <c>QueueMessageEncoding.None</c> (as <see cref="AzureSdkClients"/>
+/// builds it): the work queue puts base64 of the UTF-8 JSON on the wire itself, and reads a message that is not base64 as plain text,
+/// as the Functions host does.
 /// </summary>
 public sealed class AzureWorkQueue : IWorkQueue
 {
@@ -32,19 +44,22 @@ public sealed class AzureWorkQueue : IWorkQueue
     // How long a message being dead-lettered stays hidden while it is copied to the poison queue and recorded.
     private static readonly TimeSpan DeadLetterHold = TimeSpan.FromMinutes(1);
 
-    private readonly QueueServiceClient _queues;
-    private readonly TableClient _deadLetters;
+    // A time-to-live of -1 s: the message never expires (the SDK's default would be 7 days).
+    private static readonly TimeSpan NeverExpires = TimeSpan.FromSeconds(-1);
+
+    private readonly SdkQueueServiceClient _queues;
+    private readonly SdkTableClient _deadLetters;
     private readonly AzureFlowStorageOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the work queue.</summary>
-    /// <param name="queues">The account's Queue service (base64 message encoding).</param>
+    /// <param name="queues">The account's Queue service, with the SDK's default message encoding (<c>None</c>): the work queue encodes.</param>
     /// <param name="tables">The account's Table service, for the dead-letter table.</param>
     /// <param name="options">Names and prefixes; null for the defaults.</param>
     /// <param name="logger">Where problems are logged; null for none.</param>
     /// <param name="timeProvider">The clock for dead-letter times; null for the system clock.</param>
-    public AzureWorkQueue(QueueServiceClient queues, TableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureWorkQueue>? logger = null, TimeProvider? timeProvider = null)
+    public AzureWorkQueue(SdkQueueServiceClient queues, SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureWorkQueue>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(queues);
         ArgumentNullException.ThrowIfNull(tables);
@@ -57,17 +72,17 @@ public sealed class AzureWorkQueue : IWorkQueue
     }
 
     /// <summary>The dead-letter table.</summary>
-    public TableClient DeadLettersTable => _deadLetters;
+    public SdkTableClient DeadLettersTable => _deadLetters;
 
     /// <summary>The Azure queue that carries a logical queue.</summary>
     /// <param name="queue">The logical queue name.</param>
     /// <returns>The Azure queue's client.</returns>
-    public QueueClient GetQueueClient(string queue) => _queues.GetQueueClient(AzureName(queue));
+    public SdkQueueClient GetQueueClient(string queue) => _queues.GetQueueClient(AzureName(queue));
 
     /// <summary>The poison queue of a logical queue.</summary>
     /// <param name="queue">The logical queue name.</param>
     /// <returns>The Azure queue's client.</returns>
-    public QueueClient GetPoisonQueueClient(string queue) => _queues.GetQueueClient(AzureName(queue) + PoisonSuffix);
+    public SdkQueueClient GetPoisonQueueClient(string queue) => _queues.GetQueueClient(AzureName(queue) + PoisonSuffix);
 
     /// <inheritdoc />
     public async Task EnsureQueueAsync(string queue, CancellationToken cancellationToken)
@@ -85,15 +100,15 @@ public sealed class AzureWorkQueue : IWorkQueue
         ArgumentNullException.ThrowIfNull(item);
         StorageContract.ValidateDelay(delay);
         var client = GetQueueClient(queue);
-        var text = JsonSerializer.Serialize(item, Json);
+        var wire = QueueMessageCodec.ToBase64Wire(JsonSerializer.Serialize(item, Json), nameof(item));
         try
         {
-            await client.SendMessageAsync(text, delay, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await client.SendMessageAsync(wire, WholeSeconds(delay), NeverExpires, cancellationToken).ConfigureAwait(false);
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             await EnsureQueueAsync(queue, cancellationToken).ConfigureAwait(false);
-            await client.SendMessageAsync(text, delay, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await client.SendMessageAsync(wire, WholeSeconds(delay), NeverExpires, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -101,17 +116,22 @@ public sealed class AzureWorkQueue : IWorkQueue
     public async Task<IReadOnlyList<LeasedWorkItem>> DequeueAsync(string queue, int maxItems, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         StorageContract.ValidateDequeue(queue, maxItems, leaseDuration);
-        IReadOnlyList<QueueMessage> messages;
+        SdkQueueMessage[] messages;
         try
         {
-            messages = await GetQueueClient(queue).ReceiveMessagesAsync(maxItems, leaseDuration, cancellationToken).ConfigureAwait(false);
+            messages = (await GetQueueClient(queue).ReceiveMessagesAsync(maxItems, WholeSeconds(leaseDuration), cancellationToken).ConfigureAwait(false)).Value;
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             return [];
         }
 
-        return [.. messages.Select(m => new LeasedWorkItem(queue, Parse(m.MessageText), m.MessageId, m.PopReceipt, (int)Math.Min(int.MaxValue, m.DequeueCount), m.NextVisibleTime, m.MessageText))];
+        var fallbackUntil = _time.GetUtcNow() + leaseDuration;
+        return [.. messages.Select(m =>
+        {
+            var text = QueueMessageCodec.FromBase64Wire(m.Body.ToString());
+            return new LeasedWorkItem(queue, Parse(text), m.MessageId, m.PopReceipt, (int)Math.Min(int.MaxValue, m.DequeueCount), m.NextVisibleOn ?? fallbackUntil, text);
+        })];
     }
 
     /// <inheritdoc />
@@ -131,7 +151,7 @@ public sealed class AzureWorkQueue : IWorkQueue
             await GetQueueClient(item.Queue).DeleteMessageAsync(item.MessageId, item.Receipt, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (StorageRequestException e) when (IsLeaseLost(e))
+        catch (RequestFailedException e) when (IsLeaseLost(e))
         {
             return false;
         }
@@ -144,10 +164,10 @@ public sealed class AzureWorkQueue : IWorkQueue
         StorageContract.ValidateDelay(delay);
         try
         {
-            await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, delay, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: WholeSeconds(delay), cancellationToken: cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (StorageRequestException e) when (IsLeaseLost(e))
+        catch (RequestFailedException e) when (IsLeaseLost(e))
         {
             return false;
         }
@@ -162,7 +182,7 @@ public sealed class AzureWorkQueue : IWorkQueue
         // Prove the lease first (and hold the message a while longer): a lost lease dead-letters nothing.
         var held = await RenewAsync(item, DeadLetterHold, cancellationToken).ConfigureAwait(false);
         var now = StorageContract.NormalizeTime(_time.GetUtcNow());
-        var row = new TableEntity(item.Queue, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture) + "-" + FlowKeys.Escape(item.MessageId))
+        var row = new SdkTableEntity(item.Queue, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture) + "-" + FlowKeys.Escape(item.MessageId))
         {
             ["Queue"] = item.Queue,
             ["MessageId"] = item.MessageId,
@@ -175,12 +195,12 @@ public sealed class AzureWorkQueue : IWorkQueue
         await SendToPoisonAsync(item, cancellationToken).ConfigureAwait(false);
         try
         {
-            await _deadLetters.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _deadLetters.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             await _deadLetters.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            await _deadLetters.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _deadLetters.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
 
         if (!await CompleteAsync(held, cancellationToken).ConfigureAwait(false))
@@ -197,7 +217,7 @@ public sealed class AzureWorkQueue : IWorkQueue
         var result = new List<DeadLetter>();
         try
         {
-            await foreach (var row in _deadLetters.QueryAsync(TableFilter.Equal("PartitionKey", queue), maxPerPage: Math.Min(1000, maxItems), cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var row in _deadLetters.QueryAsync<SdkTableEntity>(SdkTableClient.CreateQueryFilter($"PartitionKey eq {queue}"), maxPerPage: Math.Min(1000, maxItems), cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 result.Add(new DeadLetter(
                     queue,
@@ -211,7 +231,7 @@ public sealed class AzureWorkQueue : IWorkQueue
                 }
             }
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             return [];
         }
@@ -224,10 +244,10 @@ public sealed class AzureWorkQueue : IWorkQueue
     {
         try
         {
-            var properties = await GetQueueClient(queue).GetPropertiesAsync(cancellationToken).ConfigureAwait(false);
-            return (int)Math.Min(int.MaxValue, properties.ApproximateMessagesCount);
+            var properties = (await GetQueueClient(queue).GetPropertiesAsync(cancellationToken).ConfigureAwait(false)).Value;
+            return properties.ApproximateMessagesCount;
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             return 0;
         }
@@ -259,10 +279,10 @@ public sealed class AzureWorkQueue : IWorkQueue
     {
         try
         {
-            var receipt = await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, leaseDuration, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return item with { Receipt = receipt.PopReceipt, LeaseUntil = receipt.NextVisibleTime };
+            var receipt = (await GetQueueClient(item.Queue).UpdateMessageAsync(item.MessageId, item.Receipt, visibilityTimeout: WholeSeconds(leaseDuration), cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+            return item with { Receipt = receipt.PopReceipt, LeaseUntil = receipt.NextVisibleOn };
         }
-        catch (StorageRequestException e) when (IsLeaseLost(e))
+        catch (RequestFailedException e) when (IsLeaseLost(e))
         {
             throw new LeaseLostException($"The lease on message {item.MessageId} of queue '{item.Queue}' was lost: it was completed, or its lease ran out and someone else took it.", e);
         }
@@ -277,22 +297,27 @@ public sealed class AzureWorkQueue : IWorkQueue
         var body = ((Encoding.UTF8.GetByteCount(item.RawBody) + 2L) / 3 * 4) > 64 * 1024
             ? Utf8Text.TruncateNoting(item.RawBody, MaxPoisonTextBytes)
             : item.RawBody;
+        var wire = QueueMessageCodec.ToBase64Wire(body, nameof(item));
         try
         {
-            await poison.SendMessageAsync(body, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await poison.SendMessageAsync(wire, null, NeverExpires, cancellationToken).ConfigureAwait(false);
         }
-        catch (StorageRequestException e) when (e.IsNotFound)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
             await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await poison.SendMessageAsync(body, null, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            await poison.SendMessageAsync(wire, null, NeverExpires, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static bool IsLeaseLost(StorageRequestException e) =>
-        e.IsNotFound || (e.Status == 400 && string.Equals(e.ErrorCode, "PopReceiptMismatch", StringComparison.Ordinal));
+    // The service counts visibility in whole seconds and the SDK truncates: round up, so a 0.6 s delay or lease is 1 s, not 0.
+    private static TimeSpan WholeSeconds(TimeSpan value) =>
+        TimeSpan.FromSeconds((value.Ticks + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond);
+
+    private static bool IsLeaseLost(RequestFailedException e) =>
+        e.Status == 404 || (e.Status == 400 && string.Equals(e.ErrorCode, "PopReceiptMismatch", StringComparison.Ordinal));
 
     // A message's text is at most 64 KiB encoded: as a string (32K characters) or, beyond that, as UTF-8 bytes.
-    private static void SetText(TableEntity row, string name, string value)
+    private static void SetText(SdkTableEntity row, string name, string value)
     {
         if (value.Length <= 32 * 1024)
         {
@@ -304,6 +329,6 @@ public sealed class AzureWorkQueue : IWorkQueue
         row[name + "Utf8"] = bytes.Length <= 64 * 1024 ? bytes : bytes[..(64 * 1024)];
     }
 
-    private static string GetText(TableEntity row, string name) =>
+    private static string GetText(SdkTableEntity row, string name) =>
         row.GetString(name) ?? (row.GetBinary(name + "Utf8") is { } bytes ? Encoding.UTF8.GetString(bytes) : string.Empty);
 }

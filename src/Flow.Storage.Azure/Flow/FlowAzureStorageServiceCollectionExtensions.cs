@@ -28,12 +28,12 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.AddOptions<AzureFlowStorageOptions>().Bind(configuration.GetSection(AzureFlowStorageOptions.SectionName));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => StorageConnectionFactory.FromConfiguration(configuration, Options(sp).ConnectionSetting));
-        services.TryAddSingleton(sp => new TableServiceClient(sp.GetRequiredService<StorageConnection>()));
-        services.TryAddSingleton(sp => new QueueServiceClient(sp.GetRequiredService<StorageConnection>()));
-        services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
-        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
+        services.TryAddSingleton(sp => AzureSdkClients.CreateTableService(sp.GetRequiredService<StorageConnection>()));
+        services.TryAddSingleton(sp => AzureSdkClients.CreateQueueService(sp.GetRequiredService<StorageConnection>()));
+        services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
+        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
-            sp.GetRequiredService<QueueServiceClient>(), sp.GetRequiredService<TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());
         services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<AzureControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<AzureWorkQueue>());

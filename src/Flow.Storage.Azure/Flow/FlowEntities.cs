@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flow.Engine.Storage;
 using Flow.Sdk;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
 
 namespace Flow.Storage.Azure;
 
@@ -14,9 +15,9 @@ internal static class FlowEntities
 {
     private static readonly DateTimeOffset MinTableTime = new(1601, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static TableEntity Run(FlowRunRecord run, TextPlan plan)
+    public static SdkTableEntity Run(FlowRunRecord run, TextPlan plan)
     {
-        var e = new TableEntity(run.RunId, FlowKeys.RunRow);
+        var e = new SdkTableEntity(run.RunId, FlowKeys.RunRow);
         plan.Operation(32);
         plan.Text(e, "FlowName", run.FlowName);
         plan.Text(e, "Pool", run.Pool);
@@ -53,7 +54,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static FlowRunRecord Run(TableEntity e) => new()
+    public static FlowRunRecord Run(SdkTableEntity e) => new()
     {
         RunId = e.PartitionKey,
         FlowName = e.GetString("FlowName") ?? string.Empty,
@@ -86,9 +87,9 @@ internal static class FlowEntities
         FlowVersion = e.GetString("FlowVersion"),
     };
 
-    public static TableEntity Transition(string runId, StateTransition t, TextPlan plan)
+    public static SdkTableEntity Transition(string runId, StateTransition t, TextPlan plan)
     {
-        var e = new TableEntity(runId, FlowKeys.Transition(t.Index));
+        var e = new SdkTableEntity(runId, FlowKeys.Transition(t.Index));
         plan.Operation(6);
         e["Index"] = t.Index;
         e["From"] = t.From?.ToString();
@@ -99,7 +100,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static StateTransition Transition(TableEntity e) => new(
+    public static StateTransition Transition(SdkTableEntity e) => new(
         e.GetInt32("Index") ?? 0,
         e.GetString("From") is { } from ? Enum.Parse<RunState>(from) : null,
         Enum.Parse<RunState>(e.GetString("To") ?? nameof(RunState.Pending)),
@@ -107,9 +108,9 @@ internal static class FlowEntities
         e.GetString("Message"),
         e.GetInt32("Attempt") ?? 1);
 
-    public static TableEntity Event(string runId, int runAttempt, JournalEvent ev, TextPlan plan)
+    public static SdkTableEntity Event(string runId, int runAttempt, JournalEvent ev, TextPlan plan)
     {
-        var e = new TableEntity(runId, FlowKeys.Journal(runAttempt, ev.Index));
+        var e = new SdkTableEntity(runId, FlowKeys.Journal(runAttempt, ev.Index));
         plan.Operation(16);
         e["RunAttempt"] = runAttempt;
         e["Index"] = ev.Index;
@@ -127,7 +128,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static JournalEvent Event(TableEntity e) => new()
+    public static JournalEvent Event(SdkTableEntity e) => new()
     {
         Index = e.GetInt32("Index") ?? 0,
         Kind = Enum.Parse<JournalEventKind>(e.GetString("Kind") ?? nameof(JournalEventKind.Marker)),
@@ -143,9 +144,9 @@ internal static class FlowEntities
         Detail = e.GetString("Detail"),
     };
 
-    public static TableEntity Inbox(string runId, InboxItem item, TextPlan plan)
+    public static SdkTableEntity Inbox(string runId, InboxItem item, TextPlan plan)
     {
-        var e = new TableEntity(runId, FlowKeys.Inbox(item.Id));
+        var e = new SdkTableEntity(runId, FlowKeys.Inbox(item.Id));
         plan.Operation(14);
         e["Id"] = item.Id;
         e["Kind"] = item.Kind.ToString();
@@ -161,7 +162,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static InboxItem Inbox(TableEntity e) => new()
+    public static InboxItem Inbox(SdkTableEntity e) => new()
     {
         Id = e.GetString("Id") ?? e.RowKey[FlowKeys.InboxPrefix.Length..],
         Kind = Enum.Parse<InboxItemKind>(e.GetString("Kind") ?? nameof(InboxItemKind.Event)),
@@ -176,9 +177,9 @@ internal static class FlowEntities
         Detail = e.GetString("Detail"),
     };
 
-    public static TableEntity Log(string runId, int number, RunLogLine line, TextPlan plan)
+    public static SdkTableEntity Log(string runId, int number, RunLogLine line, TextPlan plan)
     {
-        var e = new TableEntity(runId, FlowKeys.Log(number));
+        var e = new SdkTableEntity(runId, FlowKeys.Log(number));
         plan.Operation(6);
         e["Number"] = number;
         SetTime(e, "Time", line.Timestamp);
@@ -189,16 +190,16 @@ internal static class FlowEntities
         return e;
     }
 
-    public static RunLogLine Log(TableEntity e) => new(
+    public static RunLogLine Log(SdkTableEntity e) => new(
         GetTime(e, "Time") ?? default,
         e.GetString("Level") ?? "Information",
         e.GetString("Message") ?? string.Empty,
         e.GetInt32("CallId") ?? 0,
         e.GetInt32("Attempt") ?? 1);
 
-    public static TableEntity Artifact(string runId, RunArtifact artifact, TextPlan plan)
+    public static SdkTableEntity Artifact(string runId, RunArtifact artifact, TextPlan plan)
     {
-        var e = new TableEntity(runId, FlowKeys.Artifact(artifact.Key));
+        var e = new SdkTableEntity(runId, FlowKeys.Artifact(artifact.Key));
         plan.Operation(6);
         plan.Text(e, "Key", artifact.Key);
         e["Type"] = artifact.Type.ToString();
@@ -209,7 +210,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static RunArtifact Artifact(TableEntity e) => new(
+    public static RunArtifact Artifact(SdkTableEntity e) => new(
         e.GetString("Key") ?? string.Empty,
         Enum.Parse<ArtifactType>(e.GetString("Type") ?? nameof(ArtifactType.Markdown)),
         e.GetString("Data") ?? string.Empty,
@@ -217,9 +218,9 @@ internal static class FlowEntities
         GetTime(e, "CreatedAt") ?? default,
         e.GetInt32("CallId") ?? 0);
 
-    public static TableEntity Cache(string partitionKey, string rowKey, CacheEntry entry, TextPlan plan)
+    public static SdkTableEntity Cache(string partitionKey, string rowKey, CacheEntry entry, TextPlan plan)
     {
-        var e = new TableEntity(partitionKey, rowKey);
+        var e = new SdkTableEntity(partitionKey, rowKey);
         plan.Operation(6);
         plan.Text(e, "Key", entry.Key);
         plan.Text(e, "Value", entry.Value, contentAddressed: true);
@@ -230,7 +231,7 @@ internal static class FlowEntities
         return e;
     }
 
-    public static CacheEntry Cache(TableEntity e) => new(
+    public static CacheEntry Cache(SdkTableEntity e) => new(
         e.GetString("Key") ?? string.Empty,
         e.GetString("Value") ?? string.Empty,
         e.GetString("TaskName") ?? string.Empty,
@@ -242,7 +243,7 @@ internal static class FlowEntities
     /// Stores a time as a table DateTime, normalized as the contract says (UTC, whole microseconds); the default value
     /// is left out and a time before 1601 (which tables cannot hold) is kept as ISO-8601 text.
     /// </summary>
-    public static void SetTime(TableEntity e, string name, DateTimeOffset? value)
+    public static void SetTime(SdkTableEntity e, string name, DateTimeOffset? value)
     {
         if (value is not { } given || given == default)
         {
@@ -254,14 +255,15 @@ internal static class FlowEntities
         e[name] = time < MinTableTime ? time.ToString("O", CultureInfo.InvariantCulture) : time;
     }
 
-    public static DateTimeOffset? GetTime(TableEntity e, string name) => e[name] switch
+    public static DateTimeOffset? GetTime(SdkTableEntity e, string name) => (e.TryGetValue(name, out var value) ? value : null) switch
     {
         DateTimeOffset time => time,
+        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
         string text => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
         _ => null,
     };
 
-    private static void Failure(TableEntity e, FailureInfo? failure, TextPlan plan, bool contentAddressed)
+    private static void Failure(SdkTableEntity e, FailureInfo? failure, TextPlan plan, bool contentAddressed)
     {
         if (failure is null)
         {
@@ -273,7 +275,7 @@ internal static class FlowEntities
         plan.Text(e, "FailureStackTrace", failure.StackTrace, contentAddressed);
     }
 
-    private static FailureInfo? Failure(TableEntity e) =>
+    private static FailureInfo? Failure(SdkTableEntity e) =>
         e.GetString("FailureType") is { } type ? new FailureInfo(type, e.GetString("FailureMessage") ?? string.Empty, e.GetString("FailureStackTrace")) : null;
 
 }

@@ -4,6 +4,10 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Flow.Engine.Storage;
+using SdkTableClient = Azure.Data.Tables.TableClient;
+using SdkTableEntity = Azure.Data.Tables.TableEntity;
+using SdkTableTransactionAction = Azure.Data.Tables.TableTransactionAction;
+using SdkTableTransactionActionType = Azure.Data.Tables.TableTransactionActionType;
 
 namespace Flow.Storage.Azure;
 
@@ -11,7 +15,7 @@ namespace Flow.Storage.Azure;
 /// <param name="Ref">The chunk rows' RowKey prefix (<c>{owner}~{property}-{id}</c>); row i is <c>{Ref}-{i:D4}</c>.</param>
 /// <param name="ContentAddressed">True when the id is a hash of the value: rewriting is idempotent and the rows are never deleted.</param>
 /// <param name="Rows">The chunk rows.</param>
-internal sealed record ChunkSet(string Ref, bool ContentAddressed, IReadOnlyList<TableEntity> Rows);
+internal sealed record ChunkSet(string Ref, bool ContentAddressed, IReadOnlyList<SdkTableEntity> Rows);
 
 /// <summary>
 /// Decides which text properties of a set of rows stay inline (readable strings) and which move to chunk rows, so
@@ -41,7 +45,7 @@ internal sealed class TextPlan
     public void Operation(int properties = 12) => _estimate += OperationOverhead + (properties * PropertyOverhead);
 
     /// <summary>Sets a text property (null: not stored) and remembers it for the plan.</summary>
-    public void Text(TableEntity entity, string property, string? value, bool contentAddressed = false)
+    public void Text(SdkTableEntity entity, string property, string? value, bool contentAddressed = false)
     {
         if (value is null)
         {
@@ -115,7 +119,7 @@ internal sealed class TextPlan
         return n;
     }
 
-    private sealed record Slot(TableEntity Entity, string Property, string Value, int WireBytes, bool ContentAddressed);
+    private sealed record Slot(SdkTableEntity Entity, string Property, string Value, int WireBytes, bool ContentAddressed);
 }
 
 /// <summary>
@@ -174,7 +178,7 @@ internal static class LargeText
     private const int RowWireOverhead = 1_200;
     private static readonly string[] DataProperties = [.. Enumerable.Range(0, PropertiesPerRow).Select(i => "D" + i.ToString("D2", CultureInfo.InvariantCulture))];
 
-    public static ChunkSet Split(TableEntity owner, string property, string value, bool contentAddressed, KnownChunks known)
+    public static ChunkSet Split(SdkTableEntity owner, string property, string value, bool contentAddressed, KnownChunks known)
     {
         var bytes = Encoding.UTF8.GetBytes(value);
         var id = contentAddressed ? known.ContentId(value, bytes) : Guid.NewGuid().ToString("N")[..12];
@@ -184,10 +188,10 @@ internal static class LargeText
         owner[property + BytesSuffix] = bytes.Length;
         owner[property + RowsSuffix] = rowCount;
 
-        var rows = new List<TableEntity>(rowCount);
+        var rows = new List<SdkTableEntity>(rowCount);
         for (var r = 0; r < rowCount; r++)
         {
-            var row = new TableEntity(owner.PartitionKey, RowKey(chunkRef, r));
+            var row = new SdkTableEntity(owner.PartitionKey, RowKey(chunkRef, r));
             var offset = r * BytesPerRow;
             for (var p = 0; p < PropertiesPerRow && offset < bytes.Length; p++, offset += BytesPerProperty)
             {
@@ -201,7 +205,7 @@ internal static class LargeText
     }
 
     /// <summary>Writes chunk rows (one partition) in as few transactions as fit, concurrently; skips content-addressed sets known to exist.</summary>
-    public static async Task WriteAsync(TableClient table, string partitionKey, IReadOnlyList<ChunkSet> sets, KnownChunks known, CancellationToken cancellationToken)
+    public static async Task WriteAsync(SdkTableClient table, string partitionKey, IReadOnlyList<ChunkSet> sets, KnownChunks known, CancellationToken cancellationToken)
     {
         var pending = sets.Where(s => !(s.ContentAddressed && known.Exists(partitionKey, s.Ref))).ToList();
         if (pending.Count == 0)
@@ -209,8 +213,8 @@ internal static class LargeText
             return;
         }
 
-        var batches = new List<List<TableTransactionAction>>();
-        List<TableTransactionAction>? current = null;
+        var batches = new List<List<SdkTableTransactionAction>>();
+        List<SdkTableTransactionAction>? current = null;
         long size = 0;
         foreach (var row in pending.SelectMany(s => s.Rows))
         {
@@ -222,7 +226,7 @@ internal static class LargeText
                 size = 0;
             }
 
-            current.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row));
+            current.Add(new SdkTableTransactionAction(SdkTableTransactionActionType.UpsertReplace, row));
             size += wire;
         }
 
@@ -234,12 +238,12 @@ internal static class LargeText
     }
 
     /// <summary>Deletes the rows of chunk sets that are not content-addressed (best-effort; missing rows are fine).</summary>
-    public static Task DeleteAsync(TableClient table, IEnumerable<ChunkSet> sets, CancellationToken cancellationToken) =>
+    public static Task DeleteAsync(SdkTableClient table, IEnumerable<ChunkSet> sets, CancellationToken cancellationToken) =>
         Task.WhenAll(sets.Where(s => !s.ContentAddressed).SelectMany(s => s.Rows)
             .Select(r => table.DeleteEntityAsync(r.PartitionKey, r.RowKey, cancellationToken: cancellationToken)));
 
     /// <summary>The chunk row keys an owner row points to.</summary>
-    public static IEnumerable<string> ChunkRowKeys(TableEntity owner)
+    public static IEnumerable<string> ChunkRowKeys(SdkTableEntity owner)
     {
         foreach (var (name, value) in owner)
         {
@@ -257,7 +261,7 @@ internal static class LargeText
     /// Puts the text of every chunked property of <paramref name="owners"/> back in place, from the chunk rows a query
     /// already returned (<paramref name="fetched"/>) or, for any not there, from a range query per value.
     /// </summary>
-    public static async Task ResolveAsync(TableClient table, IEnumerable<TableEntity> owners, IReadOnlyDictionary<string, TableEntity>? fetched, KnownChunks known, CancellationToken cancellationToken)
+    public static async Task ResolveAsync(SdkTableClient table, IEnumerable<SdkTableEntity> owners, IReadOnlyDictionary<string, SdkTableEntity>? fetched, KnownChunks known, CancellationToken cancellationToken)
     {
         foreach (var owner in owners)
         {
@@ -279,7 +283,7 @@ internal static class LargeText
 
             foreach (var (property, chunkRef, byteCount, rowCount) in pointers)
             {
-                var rows = new TableEntity?[rowCount];
+                var rows = new SdkTableEntity?[rowCount];
                 for (var r = 0; r < rowCount; r++)
                 {
                     rows[r] = fetched?.GetValueOrDefault(RowKey(chunkRef, r));
@@ -291,7 +295,7 @@ internal static class LargeText
                         TableFilter.Equal("PartitionKey", owner.PartitionKey),
                         TableFilter.GreaterThanOrEqual("RowKey", chunkRef + "-"),
                         TableFilter.LessThan("RowKey", chunkRef + "."));
-                    await foreach (var row in table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+                    await foreach (var row in table.QueryAsync<SdkTableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
                     {
                         if (int.TryParse(row.RowKey.AsSpan(chunkRef.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r < rowCount)
                         {
@@ -311,7 +315,7 @@ internal static class LargeText
         }
     }
 
-    private static string Assemble(TableEntity owner, string property, TableEntity?[] rows, int byteCount)
+    private static string Assemble(SdkTableEntity owner, string property, SdkTableEntity?[] rows, int byteCount)
     {
         var buffer = new byte[byteCount];
         var offset = 0;

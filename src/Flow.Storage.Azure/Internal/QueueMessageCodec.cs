@@ -48,6 +48,42 @@ internal static class QueueMessageCodec
         return encoding == QueueMessageEncoding.Base64 ? Base64Length(utf8) : utf8;
     }
 
+    /// <summary>
+    /// The message text as it goes on the wire for <see cref="QueueMessageEncoding.Base64"/>: base64 of its UTF-8 bytes, what the
+    /// Functions queue trigger, Storage Explorer and the official SDKs' base64 setting read. Checks the 64 KiB limit first.
+    /// </summary>
+    /// <param name="text">The message text.</param>
+    /// <param name="paramName">The argument named in the error.</param>
+    /// <returns>The base64 text.</returns>
+    /// <exception cref="ArgumentException">The encoded text is larger than 64 KiB.</exception>
+    public static string ToBase64Wire(string text, string paramName)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        CheckSize(Base64Length(bytes.Length), $"base64 of {bytes.Length} UTF-8 bytes", paramName);
+        return Convert.ToBase64String(bytes);
+    }
+
+    /// <summary>
+    /// Reads wire text the way the Functions host does for base64 queues: the UTF-8 decoding of the base64 body, or, when the
+    /// stored text is not base64 (a message added as plain text in Storage Explorer), the text as stored.
+    /// </summary>
+    /// <param name="wire">The message text as stored.</param>
+    /// <returns>The message text.</returns>
+    public static string FromBase64Wire(string wire)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, wire.Length));
+        try
+        {
+            return wire.Length > 0 && Convert.TryFromBase64String(wire, buffer, out var written)
+                ? Encoding.UTF8.GetString(buffer, 0, written)
+                : wire;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public static PooledBody EncodeText(string text, QueueMessageEncoding encoding, string paramName)
     {
         if (encoding == QueueMessageEncoding.Base64)

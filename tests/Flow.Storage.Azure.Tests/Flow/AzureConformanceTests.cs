@@ -7,7 +7,7 @@ namespace Flow.Storage.Azure.Tests;
 /// <summary>The store conformance suite on <see cref="AzureFlowStore"/> in Azurite: every store on tables of its own.</summary>
 public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : FlowStoreConformanceTests
 {
-    private readonly TableServiceClient _tables = new(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly global::Azure.Data.Tables.TableServiceClient _tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString, "test"));
     private readonly List<AzureFlowStorageOptions> _created = [];
 
     protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : Flo
         {
             foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable })
             {
-                await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+                await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
         }
     }
@@ -37,10 +37,10 @@ public sealed class AzureWorkQueueConformanceTests(AzuriteFixture azurite) : Wor
     private readonly AzureFlowStorageOptions _options = new() { TablePrefix = "Q" + UniqueNames.Suffix(), QueuePrefix = "q" + UniqueNames.Suffix() + "-" };
 
     protected override Task<IWorkQueue> CreateQueueAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IWorkQueue>(new AzureWorkQueue(new QueueServiceClient(_connection), new TableServiceClient(_connection), _options));
+        Task.FromResult<IWorkQueue>(new AzureWorkQueue(AzureSdkClients.CreateQueueService(_connection), AzureSdkClients.CreateTableService(_connection), _options));
 
     protected override async Task EnqueueRawAsync(IWorkQueue workQueue, string queue, string body, CancellationToken cancellationToken) =>
-        await ((AzureWorkQueue)workQueue).GetQueueClient(queue).SendMessageAsync(body, cancellationToken: cancellationToken);
+        await ((AzureWorkQueue)workQueue).GetQueueClient(queue).SendMessageAsync(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(body)), cancellationToken: cancellationToken);
 
     protected override async ValueTask DisposeAsyncCore()
     {

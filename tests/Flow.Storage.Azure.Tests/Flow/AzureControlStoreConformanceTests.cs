@@ -7,7 +7,7 @@ namespace Flow.Storage.Azure.Tests;
 /// <summary>The control store conformance suite on <see cref="AzureControlStore"/> in Azurite: every store on tables of its own.</summary>
 public sealed class AzureControlStoreConformanceTests(AzuriteFixture azurite) : ControlStoreConformanceTests
 {
-    private readonly TableServiceClient _tables = new(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly global::Azure.Data.Tables.TableServiceClient _tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString, "test"));
     private readonly List<AzureFlowStorageOptions> _created = [];
 
     protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public sealed class AzureControlStoreConformanceTests(AzuriteFixture azurite) : 
         {
             foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable })
             {
-                await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+                await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
         }
     }

@@ -9,7 +9,7 @@ public sealed class AzureControlStoreLayoutTests(AzuriteFixture azurite) : Azure
     [Fact]
     public async Task PutAndAdd_EveryRecordKind_IsStoredWithReadableKeysAndProperties()
     {
-        var store = new AzureControlStore(Tables, Options);
+        var store = new AzureControlStore(SdkTables, Options);
         await store.InitializeAsync(Ct);
         var deployment = new DeploymentRecord
         {

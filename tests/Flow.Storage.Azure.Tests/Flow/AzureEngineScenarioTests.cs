@@ -9,25 +9,27 @@ namespace Flow.Storage.Azure.Tests;
 public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifetime
 {
     private readonly TableServiceClient _tables;
-    private readonly QueueServiceClient _queues;
+    private readonly global::Azure.Storage.Queues.QueueServiceClient _queues;
+    private readonly global::Azure.Data.Tables.TableServiceClient _sdkTables;
     private readonly AzureFlowStorageOptions _options;
 
     public AzureEngineScenarioTests(AzuriteFixture azurite)
     {
         var connection = StorageConnection.Parse(azurite.ConnectionString, "test");
         _tables = new TableServiceClient(connection);
-        _queues = new QueueServiceClient(connection);
+        _queues = AzureSdkClients.CreateQueueService(connection);
+        _sdkTables = AzureSdkClients.CreateTableService(connection);
         _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
     }
 
     // The store keeps no time of its own; the queue stamps dead letters with the scenario's fake clock.
     protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
-        (new AzureFlowStore(_tables, _options), new AzureWorkQueue(_queues, _tables, _options, null, clock));
+        (new AzureFlowStore(_sdkTables, _options), new AzureWorkQueue(_queues, _sdkTables, _options, null, clock));
 
     public async ValueTask InitializeAsync()
     {
         using var deadline = TestDeadline.Create();
-        await new AzureFlowStore(_tables, _options).InitializeAsync(deadline.Token);
+        await new AzureFlowStore(_sdkTables, _options).InitializeAsync(deadline.Token);
     }
 
     public async ValueTask DisposeAsync()

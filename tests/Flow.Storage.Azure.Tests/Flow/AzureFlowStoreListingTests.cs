@@ -11,7 +11,7 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
     public async Task ListRunsAsync_RunRowWithoutIndexRows_IsNotListed()
     {
         var stored = await CreateAsync(NewRun("run-indexed"));
-        await Store.RunsTable.AddEntityAsync(new TableEntity("run-unindexed", "run") { ["FlowName"] = "etl", ["State"] = "Pending" }, Ct);
+        await Store.RunsTable.AddEntityAsync(new global::Azure.Data.Tables.TableEntity("run-unindexed", "run") { ["FlowName"] = "etl", ["State"] = "Pending" }, Ct);
 
         var page = await Store.ListRunsAsync(new RunQuery(), Ct);
 
@@ -29,7 +29,7 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         Assert.Empty(await RawRowsAsync(Store.RunIndexTable, "state-Pending"));
 
         // As if the delete after the commit had been lost.
-        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, TableUpdateMode.Replace, Ct);
+        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, global::Azure.Data.Tables.TableUpdateMode.Replace, Ct);
 
         var pending = await Store.ListRunsAsync(new RunQuery { State = RunState.Pending }, Ct);
         var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
@@ -45,7 +45,7 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var stored = await CreateAsync(NewRun("run-inflight"));
         var next = stored.Record with { State = RunState.Running, TransitionCount = 2 };
         await Store.RunIndexTable.UpsertEntityAsync(
-            new TableEntity("state-Running", FlowKeys.StateIndexRow(next, 2)) { ["RunId"] = "run-inflight", ["EnteredAt"] = 2, ["State"] = "Running" }, TableUpdateMode.Replace, Ct);
+            new global::Azure.Data.Tables.TableEntity("state-Running", FlowKeys.StateIndexRow(next, 2)) { ["RunId"] = "run-inflight", ["EnteredAt"] = 2, ["State"] = "Running" }, global::Azure.Data.Tables.TableUpdateMode.Replace, Ct);
 
         var running = await Store.ListRunsAsync(new RunQuery { State = RunState.Running }, Ct);
 
@@ -144,7 +144,7 @@ public sealed class AzureFlowStoreListingTests(AzuriteFixture azurite) : AzureFl
         var stored = await CreateAsync(NewRun("run-dep-moved") with { Deployment = "etl/daily" });
         var pendingRow = Assert.Single(await RawRowsAsync(Store.RunIndexTable, "deployment-etl%2Fdaily~Pending"));
         await TransitionAsync(stored, RunState.Running);
-        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, TableUpdateMode.Replace, Ct); // as if the delete had been lost
+        await Store.RunIndexTable.UpsertEntityAsync(pendingRow, global::Azure.Data.Tables.TableUpdateMode.Replace, Ct); // as if the delete had been lost
 
         var pending = await Store.ListRunsAsync(new RunQuery { Deployment = "etl/daily", State = RunState.Pending }, Ct);
         var running = await Store.ListRunsAsync(new RunQuery { Deployment = "etl/daily", State = RunState.Running }, Ct);

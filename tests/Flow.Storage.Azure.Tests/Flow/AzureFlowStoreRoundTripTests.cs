@@ -15,7 +15,7 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
     public AzureFlowStoreRoundTripTests(AzuriteFixture azurite)
         : base(azurite)
     {
-        var tables = new TableServiceClient(Connection, new StorageClientOptions { Transport = new HttpClientTransport(new HttpClient(_counter)) });
+        var tables = AzureSdkClients.CreateTableService(Connection, new StorageClientOptions { Transport = new HttpClientTransport(new HttpClient(_counter)) });
         _counted = new AzureFlowStore(tables, Options);
     }
 

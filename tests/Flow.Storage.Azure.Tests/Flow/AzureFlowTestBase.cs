@@ -18,8 +18,10 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             QueuePrefix = "f" + UniqueNames.Suffix() + "-",
             MaxPayloadBytes = maxPayloadBytes,
         };
-        Store = new AzureFlowStore(Tables, Options);
-        Queue = new AzureWorkQueue(Queues, Tables, Options);
+        SdkQueues = AzureSdkClients.CreateQueueService(Connection);
+        SdkTables = AzureSdkClients.CreateTableService(Connection);
+        Store = new AzureFlowStore(SdkTables, Options);
+        Queue = new AzureWorkQueue(SdkQueues, SdkTables, Options);
         Deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
     }
 
@@ -28,6 +30,12 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
     protected TableServiceClient Tables { get; }
 
     protected QueueServiceClient Queues { get; }
+
+    /// <summary>The account's Queue service on the Azure SDK (message encoding None: what is sent is what is stored).</summary>
+    protected global::Azure.Storage.Queues.QueueServiceClient SdkQueues { get; }
+
+    /// <summary>The account's Table service on the Azure SDK.</summary>
+    protected global::Azure.Data.Tables.TableServiceClient SdkTables { get; }
 
     protected AzureFlowStorageOptions Options { get; }
 
@@ -112,6 +120,17 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             Run = run with { JournalLength = run.JournalLength + events.Count },
             Events = events,
         }, Ct);
+    }
+
+    protected async Task<List<global::Azure.Data.Tables.TableEntity>> RawRowsAsync(global::Azure.Data.Tables.TableClient table, string partitionKey)
+    {
+        var rows = new List<global::Azure.Data.Tables.TableEntity>();
+        await foreach (var row in table.QueryAsync<global::Azure.Data.Tables.TableEntity>(global::Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}"), cancellationToken: Ct))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
     }
 
     protected async Task<List<TableEntity>> RawRowsAsync(TableClient table, string partitionKey)
