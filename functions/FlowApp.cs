@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -96,6 +97,12 @@ public static class FlowApp
 
         // Workers touch the storage only once start-up has reached it (an outage is retried there, not fatal here).
         AfterStartup.Wrap(builder.Services, typeof(FlowWorker), typeof(ProcessWorker));
+        // The OpenAPI document describes types with these options: Flow.Client's (integers are integers, enums are strings).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = FlowJson.Options.NumberHandling;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        });
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Flow API";
@@ -127,7 +134,7 @@ public static class FlowApp
                 gate.Problem ?? (gate.IsReady && storage.Failure is { } down ? "storage: " + down : null),
                 gate.IsReady && storage.Failure is not null ? ["storage"] : null),
             ApiJson.Options))
-            .WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
+            .Produces<HealthReport>().WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
         app.MapOpenApi("/api/openapi.json");
         if (functionsMode || appOptions.Has("api"))
         {
@@ -169,12 +176,3 @@ public static class FlowApp
         });
     }
 }
-
-/// <summary>The body of GET /api/health.</summary>
-/// <param name="Status"><c>healthy</c> once start-up is done (storage reachable, deployments applied), <c>starting</c> before, <c>degraded</c> while a dependency fails after start-up.</param>
-/// <param name="Version">The app's informational version.</param>
-/// <param name="Mode"><c>functions</c> under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set), else <c>standalone</c>.</param>
-/// <param name="Roles">The roles standalone (<c>api,scheduler,worker</c>), or <c>functions-host</c>.</param>
-/// <param name="Problem">What keeps start-up from finishing, or what fails while degraded, if anything.</param>
-/// <param name="Failing">The failing dependencies (<c>storage</c>) while degraded.</param>
-internal sealed record HealthReport(string Status, string Version, string Mode, string Roles, string? Problem, IReadOnlyList<string>? Failing = null);
