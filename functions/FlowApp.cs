@@ -21,7 +21,7 @@ public static class FlowApp
 {
     /// <summary>Builds the app.</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, configuration overrides).</param>
-    /// <param name="flows">Registers the app's flows (samples are added when <c>Flow:App:Samples</c> is true).</param>
+    /// <param name="flows">Registers the app's flows (besides the modules of <c>Flow:App:FlowAssemblies</c>).</param>
     /// <param name="configure">Changes the builder before it is built (tests add configuration here).</param>
     /// <returns>The app, not yet started.</returns>
     /// <exception cref="InvalidOperationException">A setting is invalid; the message names it.</exception>
@@ -57,11 +57,12 @@ public static class FlowApp
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(appOptions.MaxRequestBodyBytes, 4 * 1024 * 1024));
 
+        var modules = FlowModules.Load(appOptions.FlowAssemblies);
         var flow = builder.Services.AddFlow(registry =>
         {
-            if (appOptions.Samples)
+            foreach (var module in modules)
             {
-                Flow.Samples.SampleFlows.Register(registry);
+                module.Register(registry);
             }
 
             flows?.Invoke(registry);
@@ -148,31 +149,6 @@ public static class FlowApp
             Invocations.Map(app);
         }
 
-        if (appOptions.Samples)
-        {
-            MapSamples(app);
-        }
-
         return app;
-    }
-
-    private static void MapSamples(WebApplication app)
-    {
-        // The ETL sample fetches its orders over HTTP; without a configured source it uses this app's own sample data.
-        app.MapGet("/api/samples/orders", () => Results.Json(Flow.Samples.SampleFlows.Orders(), ApiJson.Options))
-            .WithTags("Samples").WithSummary("Sample orders for the daily-etl flow (read-only, no authentication).");
-        var configured = app.Configuration["Flow:Samples:SourceUrl"];
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var address = app.Urls.FirstOrDefault();
-            if (configured is { Length: > 0 })
-            {
-                Flow.Samples.SampleFlows.DefaultSourceUrl = configured;
-            }
-            else if (address is not null)
-            {
-                Flow.Samples.SampleFlows.DefaultSourceUrl = address.TrimEnd('/') + "/api/samples/orders";
-            }
-        });
     }
 }

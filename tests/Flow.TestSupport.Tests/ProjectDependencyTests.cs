@@ -22,9 +22,8 @@ public sealed class ProjectDependencyTests
         ["Flow.Storage.Backends"] = ["Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Process"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Cli"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
-        // Flow.Samples: the app still registers the sample flows itself (Flow:App:Samples); issue 12 moves that out of the app.
         // Flow.FunctionFolders: a build-time tool (ReferenceOutputAssembly=false) the app's build runs to write runs-POOL folders.
-        ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.Samples", "Flow.FunctionFolders"],
+        ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.FunctionFolders"],
         ["Flow.FunctionFolders"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
     };
 
