@@ -92,7 +92,10 @@ cmd_start() {
     dotnet build functions/Flow.Functions.csproj -c "$CONFIGURATION" --nologo -v quiet
     log "building the flow CLI ($CONFIGURATION): src/Flow.Cli/bin/$CONFIGURATION/net10.0/flow"
     dotnet build src/Flow.Cli/Flow.Cli.csproj -c "$CONFIGURATION" --nologo -v quiet
+    log "building the sample flows ($CONFIGURATION): samples/Flow.Samples, loaded through Flow__App__FlowAssemblies__0"
+    dotnet build samples/Flow.Samples/Flow.Samples.csproj -c "$CONFIGURATION" --nologo -v quiet
   fi
+  local samples="$ROOT/samples/Flow.Samples/bin/$CONFIGURATION/net10.0/Flow.Samples.dll"
   [[ -f "$dll" ]] || die "$dll is missing: build it with dotnet build functions/Flow.Functions.csproj -c $CONFIGURATION"
 
   trap cleanup EXIT
@@ -128,10 +131,10 @@ cmd_start() {
     storage="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;BlobEndpoint=http://127.0.0.1:$BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$QUEUE_PORT/devstoreaccount1;TableEndpoint=http://127.0.0.1:$TABLE_PORT/devstoreaccount1;"
   fi
 
-  # Local development: the sample flows and their deployments file, anonymous API access from loopback only
+  # Local development: the sample flows (their own assembly, loaded by configuration) and their deployments file, anonymous API access from loopback only
   # (set Flow__App__ApiKey to require a key here too).
   AzureWebJobsStorage="$storage" \
-    Flow__App__Samples="${Flow__App__Samples:-true}" \
+    Flow__App__FlowAssemblies__0="${Flow__App__FlowAssemblies__0:-$samples}" \
     Flow__App__DeploymentsFile="${Flow__App__DeploymentsFile:-$ROOT/samples/flow.yaml}" \
     Flow__App__AllowAnonymousLoopback="${Flow__App__AllowAnonymousLoopback:-true}" \
     dotnet "$dll" --urls "http://127.0.0.1:$FLOW_PORT" </dev/null &

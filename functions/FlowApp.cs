@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -20,7 +21,7 @@ public static class FlowApp
 {
     /// <summary>Builds the app.</summary>
     /// <param name="args">Command-line arguments (<c>--urls</c>, configuration overrides).</param>
-    /// <param name="flows">Registers the app's flows (samples are added when <c>Flow:App:Samples</c> is true).</param>
+    /// <param name="flows">Registers the app's flows (besides the modules of <c>Flow:App:FlowAssemblies</c>).</param>
     /// <param name="configure">Changes the builder before it is built (tests add configuration here).</param>
     /// <returns>The app, not yet started.</returns>
     /// <exception cref="InvalidOperationException">A setting is invalid; the message names it.</exception>
@@ -56,11 +57,12 @@ public static class FlowApp
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(appOptions.MaxRequestBodyBytes, 4 * 1024 * 1024));
 
+        var modules = FlowModules.Load(appOptions.FlowAssemblies);
         var flow = builder.Services.AddFlow(registry =>
         {
-            if (appOptions.Samples)
+            foreach (var module in modules)
             {
-                Flow.Samples.SampleFlows.Register(registry);
+                module.Register(registry);
             }
 
             flows?.Invoke(registry);
@@ -96,6 +98,12 @@ public static class FlowApp
 
         // Workers touch the storage only once start-up has reached it (an outage is retried there, not fatal here).
         AfterStartup.Wrap(builder.Services, typeof(FlowWorker), typeof(ProcessWorker));
+        // The OpenAPI document describes types with these options: Flow.Client's (integers are integers, enums are strings).
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = FlowJson.Options.NumberHandling;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        });
         builder.Services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Flow API";
@@ -127,7 +135,7 @@ public static class FlowApp
                 gate.Problem ?? (gate.IsReady && storage.Failure is { } down ? "storage: " + down : null),
                 gate.IsReady && storage.Failure is not null ? ["storage"] : null),
             ApiJson.Options))
-            .WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
+            .Produces<HealthReport>().WithTags("Health").WithSummary("Liveness and readiness; no authentication.");
         app.MapOpenApi("/api/openapi.json");
         if (functionsMode || appOptions.Has("api"))
         {
@@ -141,40 +149,6 @@ public static class FlowApp
             Invocations.Map(app);
         }
 
-        if (appOptions.Samples)
-        {
-            MapSamples(app);
-        }
-
         return app;
     }
-
-    private static void MapSamples(WebApplication app)
-    {
-        // The ETL sample fetches its orders over HTTP; without a configured source it uses this app's own sample data.
-        app.MapGet("/api/samples/orders", () => Results.Json(Flow.Samples.SampleFlows.Orders(), ApiJson.Options))
-            .WithTags("Samples").WithSummary("Sample orders for the daily-etl flow (read-only, no authentication).");
-        var configured = app.Configuration["Flow:Samples:SourceUrl"];
-        app.Lifetime.ApplicationStarted.Register(() =>
-        {
-            var address = app.Urls.FirstOrDefault();
-            if (configured is { Length: > 0 })
-            {
-                Flow.Samples.SampleFlows.DefaultSourceUrl = configured;
-            }
-            else if (address is not null)
-            {
-                Flow.Samples.SampleFlows.DefaultSourceUrl = address.TrimEnd('/') + "/api/samples/orders";
-            }
-        });
-    }
 }
-
-/// <summary>The body of GET /api/health.</summary>
-/// <param name="Status"><c>healthy</c> once start-up is done (storage reachable, deployments applied), <c>starting</c> before, <c>degraded</c> while a dependency fails after start-up.</param>
-/// <param name="Version">The app's informational version.</param>
-/// <param name="Mode"><c>functions</c> under the Functions host (FUNCTIONS_CUSTOMHANDLER_PORT set), else <c>standalone</c>.</param>
-/// <param name="Roles">The roles standalone (<c>api,scheduler,worker</c>), or <c>functions-host</c>.</param>
-/// <param name="Problem">What keeps start-up from finishing, or what fails while degraded, if anything.</param>
-/// <param name="Failing">The failing dependencies (<c>storage</c>) while degraded.</param>
-internal sealed record HealthReport(string Status, string Version, string Mode, string Roles, string? Problem, IReadOnlyList<string>? Failing = null);

@@ -22,8 +22,11 @@ public sealed class FlowAppOptions
     /// <summary>A deployments file (YAML or JSON) applied at start, relative to the working directory; none when empty.</summary>
     public string? DeploymentsFile { get; set; }
 
-    /// <summary>Registers the sample flows (the ETL pipeline) and their daily deployment.</summary>
-    public bool Samples { get; set; }
+    /// <summary>
+    /// Assemblies with flows to load at start (paths, relative to the working directory): each public <c>IFlowModule</c> in them
+    /// registers its flows and tasks. The plug-in point for flows kept in their own project; <c>./flow.sh start</c> loads the samples.
+    /// </summary>
+    public IReadOnlyList<string> FlowAssemblies { get; set; } = [];
 
     /// <summary>Standalone: how often the scheduler ticks. Default 5 seconds.</summary>
     public TimeSpan SchedulerTickInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -3,7 +3,7 @@ using Flow.Storage.Azure;
 using Flow.Storage.Postgres;
 using Microsoft.Extensions.Options;
 
-// Your flows: register them here (the samples come with Flow:App:Samples=true).
+// Your flows: register them here, or keep them in their own project and name its assembly in Flow:App:FlowAssemblies.
 //   var app = FlowApp.Build(args, flows => flows.AddFlow<MyFlow>());
 WebApplication app;
 try

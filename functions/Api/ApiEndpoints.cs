@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -18,8 +19,8 @@ internal static class ApiEndpoints
         MapPools(api.MapGroup("/work-pools").WithTags("Work pools"));
         MapRuns(api.MapGroup("/runs").WithTags("Runs"));
         api.MapGet("/flows", (FlowEngine engine) => Results.Json(
-            engine.Registry.Flows.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new { name = f.Name, input = f.InputType.Name, output = f.OutputType.Name }), ApiJson.Options))
-            .WithTags("Flows").WithSummary("The flows registered in this app.");
+            engine.Registry.Flows.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new FlowInfoView { Name = f.Name, Input = f.InputType.Name, Output = f.OutputType.Name }), ApiJson.Options))
+            .Produces<FlowInfoView[]>().WithTags("Flows").WithSummary("The flows registered in this app.");
         api.MapGet("/run-requests/rejected", async (IControlStore store, int? count, CancellationToken ct) =>
         {
             if (count is < 1 or > 1000)
@@ -27,15 +28,15 @@ internal static class ApiEndpoints
                 return Problems.Field("count", "must be 1-1000");
             }
 
-            return Results.Json(await store.ListRejectedRequestsAsync(count ?? 100, ct), ApiJson.Options);
-        }).WithTags("Run requests").WithSummary("Run requests from the flow-run-requests queue that were refused, newest first, with the reason.");
+            return Results.Json((await store.ListRejectedRequestsAsync(count ?? 100, ct)).Select(Views.Rejected), ApiJson.Options);
+        }).Produces<RejectedRunRequestView[]>().ProducesValidationProblem().WithTags("Run requests").WithSummary("Run requests from the flow-run-requests queue that were refused, newest first, with the reason.");
     }
 
     private static void MapDeployments(RouteGroupBuilder group)
     {
         group.MapGet("/", async (DeploymentService service, CancellationToken ct) =>
-            Results.Json((await service.ListAsync(ct)).Select(DeploymentView.From), ApiJson.Options))
-            .WithSummary("Lists deployments.");
+            Results.Json((await service.ListAsync(ct)).Select(Views.Deployment), ApiJson.Options))
+            .Produces<DeploymentView[]>().WithSummary("Lists deployments.");
 
         group.MapPost("/apply", async (HttpRequest request, DeploymentService service, IOptions<FlowAppOptions> options, CancellationToken ct) =>
         {
@@ -52,8 +53,8 @@ internal static class ApiEndpoints
                 await ScheduleNowAsync(request, result, ct);
             }
 
-            return Results.Json(results.Select(r => new { name = r.Name, outcome = r.Outcome, deployment = DeploymentView.From(r.Deployment) }), ApiJson.Options);
-        }).WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
+            return Results.Json(results.Select(Views.Applied), ApiJson.Options);
+        }).Produces<ApplyResultView[]>().ProducesValidationProblem().WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
 
         group.MapPut("/{flow}/{name}", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
@@ -70,15 +71,15 @@ internal static class ApiEndpoints
 
             var result = await service.ApplyAsync(spec with { Flow = flow, Name = name }, "api", ct);
             await ScheduleNowAsync(request, result, ct);
-            var view = DeploymentView.From(result.Deployment);
+            var view = Views.Deployment(result.Deployment);
             return result.Outcome == "created"
                 ? Results.Json(view, ApiJson.Options, statusCode: 201)
                 : Results.Json(view, ApiJson.Options);
-        }).WithSummary("Creates or updates a deployment (idempotent).");
+        }).Produces<DeploymentView>().Produces<DeploymentView>(201).ProducesValidationProblem().WithSummary("Creates or updates a deployment (idempotent).");
 
         group.MapGet("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(DeploymentView.From(await service.GetAsync(ControlNames.Deployment(flow, name), ct)), ApiJson.Options))
-            .WithSummary("Reads a deployment.");
+            Results.Json(Views.Deployment(await service.GetAsync(ControlNames.Deployment(flow, name), ct)), ApiJson.Options))
+            .Produces<DeploymentView>().ProducesProblem(404).WithSummary("Reads a deployment.");
 
         group.MapDelete("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
         {
@@ -87,15 +88,15 @@ internal static class ApiEndpoints
         }).WithSummary("Deletes a deployment (its runs stay).");
 
         group.MapPost("/{flow}/{name}/pause", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(DeploymentView.From(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct)), ApiJson.Options))
-            .WithSummary("Pauses a deployment: its schedules stop creating runs.");
+            Results.Json(Views.Deployment(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct)), ApiJson.Options))
+            .Produces<DeploymentView>().ProducesProblem(404).WithSummary("Pauses a deployment: its schedules stop creating runs.");
 
         group.MapPost("/{flow}/{name}/resume", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
             var deployment = await service.SetPausedAsync(ControlNames.Deployment(flow, name), false, ct);
             await ScheduleNowAsync(request, new ApplyResult(deployment.Name, "updated", deployment), ct);
-            return Results.Json(DeploymentView.From(deployment), ApiJson.Options);
-        }).WithSummary("Resumes a paused deployment.");
+            return Results.Json(Views.Deployment(deployment), ApiJson.Options);
+        }).Produces<DeploymentView>().ProducesProblem(404).WithSummary("Resumes a paused deployment.");
 
         group.MapPost("/{flow}/{name}/runs", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
@@ -106,9 +107,9 @@ internal static class ApiEndpoints
             }
 
             var result = await service.TriggerAsync(ControlNames.Deployment(flow, name), trigger ?? new TriggerRequest(), ct);
-            var links = new RunLinks(result.Run.RunId);
+            var links = RunLinks.For(result.Run.RunId);
             return Results.Json(new TriggerResponse(result.Run.RunId, result.Run.State, result.Created, links.Self, links.Cancel), ApiJson.Options, statusCode: 202);
-        }).WithSummary("Triggers a run: 202 with the run id and its status and cancel URLs. The same idempotency key gives the same run.");
+        }).Produces<TriggerResponse>(202).ProducesValidationProblem().ProducesProblem(404).WithSummary("Triggers a run: 202 with the run id and its status and cancel URLs. The same idempotency key gives the same run.");
 
         group.MapGet("/{flow}/{name}/schedule", async (string flow, string name, string? count, string? from, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
@@ -119,21 +120,21 @@ internal static class ApiEndpoints
             }
 
             var occurrences = await service.PreviewAsync(ControlNames.Deployment(flow, name), query.Count, query.From, ct);
-            return Results.Json(occurrences.Select(o => new
+            return Results.Json(occurrences.Select(o => new ScheduleOccurrenceView
             {
-                schedule = o.ScheduleId,
-                time = o.Time.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
-                utc = o.Time.UtcDateTime,
-                utcOffset = o.Time.Offset.ToString(o.Time.Offset < TimeSpan.Zero ? "\\-hh\\:mm" : "\\+hh\\:mm", CultureInfo.InvariantCulture),
+                Schedule = o.ScheduleId,
+                Time = o.Time.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture),
+                Utc = o.Time.UtcDateTime,
+                UtcOffset = o.Time.Offset.ToString(o.Time.Offset < TimeSpan.Zero ? "\\-hh\\:mm" : "\\+hh\\:mm", CultureInfo.InvariantCulture),
             }), ApiJson.Options);
-        }).WithSummary("Previews the next occurrences of the deployment's active schedules (after `from`, an ISO 8601 time, default now; `count` 1-1000, default 10), with their UTC offsets. Other query parameters are refused.");
+        }).Produces<ScheduleOccurrenceView[]>().ProducesValidationProblem().ProducesProblem(404).WithSummary("Previews the next occurrences of the deployment's active schedules (after `from`, an ISO 8601 time, default now; `count` 1-1000, default 10), with their UTC offsets. Other query parameters are refused.");
     }
 
     private static void MapPools(RouteGroupBuilder group)
     {
         group.MapGet("/", async (IControlStore store, CancellationToken ct) =>
-            Results.Json((await store.ListWorkPoolsAsync(ct)).Select(p => p.Record), ApiJson.Options))
-            .WithSummary("Lists work pools.");
+            Results.Json((await store.ListWorkPoolsAsync(ct)).Select(p => Views.Pool(p.Record)), ApiJson.Options))
+            .Produces<WorkPoolView[]>().WithSummary("Lists work pools.");
         group.MapPut("/{name}", async (string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
             var (spec, error) = await Problems.ReadJsonAsync<WorkPoolSpec>(request, required: false, ct);
@@ -143,14 +144,17 @@ internal static class ApiEndpoints
             }
 
             var (pool, created) = await service.PutPoolAsync(name, spec ?? new WorkPoolSpec(), ct);
-            return Results.Json(pool, ApiJson.Options, statusCode: created ? 201 : 200);
-        }).WithSummary("Creates or updates a work pool.");
+            return Results.Json(Views.Pool(pool), ApiJson.Options, statusCode: created ? 201 : 200);
+        }).Produces<WorkPoolView>().Produces<WorkPoolView>(201).ProducesValidationProblem().WithSummary("Creates or updates a work pool.");
         group.MapGet("/{name}", async (string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.GetPoolAsync(name, ct), ApiJson.Options)).WithSummary("Reads a work pool.");
+            Results.Json(Views.Pool(await service.GetPoolAsync(name, ct)), ApiJson.Options))
+            .Produces<WorkPoolView>().ProducesProblem(404).WithSummary("Reads a work pool.");
         group.MapPost("/{name}/pause", async (string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.SetPoolPausedAsync(name, true, ct), ApiJson.Options)).WithSummary("Pauses a work pool: its runs wait.");
+            Results.Json(Views.Pool(await service.SetPoolPausedAsync(name, true, ct)), ApiJson.Options))
+            .Produces<WorkPoolView>().ProducesProblem(404).WithSummary("Pauses a work pool: its runs wait.");
         group.MapPost("/{name}/resume", async (string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(await service.SetPoolPausedAsync(name, false, ct), ApiJson.Options)).WithSummary("Resumes a work pool.");
+            Results.Json(Views.Pool(await service.SetPoolPausedAsync(name, false, ct)), ApiJson.Options))
+            .Produces<WorkPoolView>().ProducesProblem(404).WithSummary("Resumes a work pool.");
     }
 
     private static void MapRuns(RouteGroupBuilder group)
@@ -202,12 +206,12 @@ internal static class ApiEndpoints
             }
 
             var now = time.GetUtcNow();
-            return Results.Json(new
+            return Results.Json(new RunPageView
             {
-                runs = page.Runs.Select(r => RunView.From(r, now, control.Value.LateAfter)),
-                continuationToken = page.ContinuationToken,
+                Runs = [.. page.Runs.Select(r => Views.Run(r, now, control.Value.LateAfter))],
+                ContinuationToken = page.ContinuationToken,
             }, ApiJson.Options);
-        }).WithSummary("Lists runs, newest first; filter by deployment, flow, state and creation time; paged with continuationToken.");
+        }).Produces<RunPageView>().ProducesValidationProblem().WithSummary("Lists runs, newest first; filter by deployment, flow, state and creation time; paged with continuationToken.");
 
         group.MapGet("/{id}", async (string id, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
         {
@@ -219,12 +223,12 @@ internal static class ApiEndpoints
 
             var history = await engine.Store.GetStateHistoryAsync(id, ct);
             var journal = await engine.Store.LoadJournalAsync(stored, ct);
-            return Results.Json(RunView.From(stored, time.GetUtcNow(), control.Value.LateAfter, history, TaskRunView.FromJournal(journal.Events)), ApiJson.Options);
-        }).WithSummary("Reads a run: state, state history, task runs with attempts and timings, parameters, result or failure.");
+            return Results.Json(Views.Run(stored, time.GetUtcNow(), control.Value.LateAfter, history, Views.TaskRuns(journal.Events)), ApiJson.Options);
+        }).Produces<RunView>().ProducesProblem(404).WithSummary("Reads a run: state, state history, task runs with attempts and timings, parameters, result or failure.");
 
         group.MapPost("/{id}/cancel", async (string id, HttpRequest request, FlowEngine engine, CancellationToken ct) =>
         {
-            var (body, error) = await Problems.ReadJsonAsync<CancelRequest>(request, required: false, ct);
+            var (body, error) = await Problems.ReadJsonAsync<CancelRunRequest>(request, required: false, ct);
             if (error is not null)
             {
                 return error;
@@ -242,16 +246,16 @@ internal static class ApiEndpoints
             }
 
             var requested = await engine.RequestCancelAsync(id, body?.Reason ?? "Cancelled through the API", ct);
-            return Results.Json(new { id, cancelRequested = true, alreadyRequested = !requested }, ApiJson.Options, statusCode: 202);
-        }).WithSummary("Requests cancellation (Cancelling, then Cancelled).");
+            return Results.Json(new CancelRunView { Id = id, CancelRequested = true, AlreadyRequested = !requested }, ApiJson.Options, statusCode: 202);
+        }).Produces<CancelRunView>(202).ProducesProblem(404).ProducesProblem(409).WithSummary("Requests cancellation (Cancelling, then Cancelled).");
 
         group.MapPost("/{id}/resume", (string id, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
             SendEventAsync(id, FlowContext.ResumeEventName, request, engine, options, ct))
-            .WithSummary("Resumes a run paused by FlowContext.PauseAsync; the JSON body (optional) is the input the flow receives.");
+            .Produces<EventDeliveryView>(202).ProducesProblem(404).ProducesProblem(409).WithSummary("Resumes a run paused by FlowContext.PauseAsync; the JSON body (optional) is the input the flow receives.");
 
         group.MapPost("/{id}/events/{name}", (string id, string name, HttpRequest request, FlowEngine engine, IOptions<FlowAppOptions> options, CancellationToken ct) =>
             SendEventAsync(id, name, request, engine, options, ct))
-            .WithSummary("Sends an event to a run (resumes a flow waiting for it). Idempotency-Key header: the same key is delivered once.");
+            .Produces<EventDeliveryView>(202).ProducesProblem(404).ProducesProblem(409).WithSummary("Sends an event to a run (resumes a flow waiting for it). Idempotency-Key header: the same key is delivered once.");
 
         group.MapGet("/{id}/logs", async (string id, int? pageSize, string? continuationToken, FlowEngine engine, CancellationToken ct) =>
         {
@@ -268,13 +272,13 @@ internal static class ApiEndpoints
             try
             {
                 var page = await engine.Store.GetLogsAsync(id, pageSize ?? 200, continuationToken, ct);
-                return Results.Json(new { lines = page.Lines, continuationToken = page.ContinuationToken }, ApiJson.Options);
+                return Results.Json(new LogPageView { Lines = [.. page.Lines.Select(Views.LogLine)], ContinuationToken = page.ContinuationToken }, ApiJson.Options);
             }
             catch (ArgumentException e) when (continuationToken is not null)
             {
                 return Problems.Field("continuationToken", "not a token from this log: " + e.Message);
             }
-        }).WithSummary("Reads a run's log lines, oldest first, paged.");
+        }).Produces<LogPageView>().ProducesValidationProblem().ProducesProblem(404).WithSummary("Reads a run's log lines, oldest first, paged.");
 
         group.MapGet("/{id}/artifacts", async (string id, FlowEngine engine, CancellationToken ct) =>
         {
@@ -284,8 +288,8 @@ internal static class ApiEndpoints
             }
 
             var artifacts = await engine.Store.GetArtifactsAsync(id, ct);
-            return Results.Json(artifacts.Select(a => new { key = a.Key, type = a.Type, description = a.Description, createdAt = a.CreatedAt, data = a.Type == ArtifactType.Table ? RunView.Parse(a.Data) : JsonSerializer.SerializeToElement(a.Data) }), ApiJson.Options);
-        }).WithSummary("Reads a run's artifacts (tables, markdown, links).");
+            return Results.Json(artifacts.Select(Views.Artifact), ApiJson.Options);
+        }).Produces<ArtifactView[]>().ProducesProblem(404).WithSummary("Reads a run's artifacts (tables, markdown, links).");
     }
 
     /// <summary>
@@ -354,7 +358,7 @@ internal static class ApiEndpoints
         }
 
         var delivered = await engine.RaiseEventAsync(id, name, payload, eventId.Length > 0 ? eventId : null, ct);
-        return Results.Json(new { id, @event = name, delivered }, ApiJson.Options, statusCode: 202);
+        return Results.Json(new EventDeliveryView { Id = id, Event = name, Delivered = delivered }, ApiJson.Options, statusCode: 202);
     }
 
     internal static async Task<FlowRunRecord?> GetRunAsync(FlowEngine engine, string id, CancellationToken ct)
@@ -386,12 +390,6 @@ internal static class ApiEndpoints
 
 /// <summary>The filters of GET /api/runs.</summary>
 internal sealed record RunListQuery(string? Deployment, string? Flow, string? State, string? From, string? To, int? PageSize, string? ContinuationToken);
-
-/// <summary>The body of POST /api/runs/{id}/cancel.</summary>
-internal sealed record CancelRequest(string? Reason);
-
-/// <summary>The answer to a trigger.</summary>
-internal sealed record TriggerResponse(string Id, RunState State, bool Created, string StatusUrl, string CancelUrl);
 
 /// <summary>The API's log messages.</summary>
 internal static partial class ApiLog

@@ -39,7 +39,7 @@ internal static class DashboardEndpoints
             }
 
             var journal = await engine.Store.LoadJournalAsync(run, ct);
-            var stateName = RunView.From(run, time.GetUtcNow(), control.Value.LateAfter).StateName;
+            var stateName = Views.StateName(run, time.GetUtcNow(), control.Value.LateAfter);
             return Results.Json(RunTimeline.Build(run, journal.Events, stateName), ApiJson.Options);
         }).WithTags("Runs")
             .WithSummary("A run's timeline in one request: task runs with each attempt, retry waits, cache hits, subflows (child run ids), timers and event waits.")
@@ -112,7 +112,7 @@ internal static class DashboardEndpoints
                         continue;
                     }
 
-                    var state = RunView.From(run, now, control.Value.LateAfter).StateName;
+                    var state = Views.StateName(run, now, control.Value.LateAfter);
                     buckets[index][state] = buckets[index].GetValueOrDefault(state) + 1;
                     totals[state] = totals.GetValueOrDefault(state) + 1;
                     seen++;

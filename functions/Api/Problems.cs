@@ -1,6 +1,5 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -20,7 +19,7 @@ internal static partial class Problems
     public static readonly JsonSerializerOptions RequestJson = JsonInputErrors.MakeStrict(new(JsonSerializerDefaults.Web));
 
     public static IResult Problem(int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null, string? type = null) =>
-        Results.Json(new ProblemBody(type ?? "about:blank", title, status, detail, errors), ApiJson.Options, ContentType, status);
+        Results.Json(new ProblemDetailsView { Type = type ?? "about:blank", Title = title, Status = status, Detail = detail, Errors = errors }, ApiJson.Options, ContentType, status);
 
     public static IResult Validation(IReadOnlyDictionary<string, string[]> errors, string? detail = null) =>
         Problem(400, "The request is invalid", detail ?? string.Join("; ", errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}"))), errors, "https://flow.dev/problems/validation");
@@ -195,25 +194,8 @@ internal static partial class Problems
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
 }
 
-/// <summary>A problem details body.</summary>
-internal sealed record ProblemBody(string Type, string Title, int Status, string Detail, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors);
-
-/// <summary>JSON options of responses.</summary>
+/// <summary>JSON options of responses: Flow.Client's conventions, so the client reads what the API writes.</summary>
 internal static class ApiJson
 {
-    public static readonly JsonSerializerOptions Options = Create();
-
-    private static JsonSerializerOptions Create()
-    {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
-        {
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-
-            // Readable JSON: '+' in times and apostrophes in messages stay as they are (not \u002B, \u0027). Responses are
-            // application/json, never HTML, so the HTML-sensitive characters need no escaping.
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
-        options.Converters.Add(new JsonStringEnumConverter());
-        return options;
-    }
+    public static JsonSerializerOptions Options => FlowJson.Options;
 }

@@ -1,47 +1,24 @@
 using System.Text.Json;
+using System.Xml;
+using Flow.Client;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 
 namespace Flow.Functions.Api;
 
-/// <summary>A run as the API shows it.</summary>
-internal sealed record RunView
+/// <summary>Maps the engine's and control plane's records to the API's response types (<see cref="Flow.Client"/>).</summary>
+internal static class Views
 {
-    public required string Id { get; init; }
-    public required string Flow { get; init; }
-    public string? Deployment { get; init; }
-    public required string Pool { get; init; }
-    public required RunState State { get; init; }
-
-    /// <summary>The state's display name: the state, or <c>Late</c> for a run not started within the grace period after its scheduled time.</summary>
-    public required string StateName { get; init; }
-    public string? StateMessage { get; init; }
-    public DateTimeOffset StateTime { get; init; }
-    public int Attempt { get; init; }
-    public JsonElement? Parameters { get; init; }
-    public JsonElement? Result { get; init; }
-    public FailureInfo? Failure { get; init; }
-    public IReadOnlyDictionary<string, string>? Tags { get; init; }
-    public string? ParentRunId { get; init; }
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset ScheduledAt { get; init; }
-    public DateTimeOffset? StartedAt { get; init; }
-    public DateTimeOffset? EndedAt { get; init; }
-    public string? FlowVersion { get; init; }
-    public bool CancelRequested { get; init; }
-    public required RunLinks Links { get; init; }
-    public IReadOnlyList<StateTransition>? History { get; init; }
-    public IReadOnlyList<TaskRunView>? TaskRuns { get; init; }
-
-    public static RunView From(FlowRunRecord run, DateTimeOffset now, TimeSpan lateAfter, IReadOnlyList<StateTransition>? history = null, IReadOnlyList<TaskRunView>? tasks = null) => new()
+    /// <summary>A run as the API shows it.</summary>
+    public static RunView Run(FlowRunRecord run, DateTimeOffset now, TimeSpan lateAfter, IReadOnlyList<StateTransition>? history = null, IReadOnlyList<TaskRunView>? tasks = null) => new()
     {
         Id = run.RunId,
         Flow = run.FlowName,
         Deployment = run.Deployment,
         Pool = run.Pool,
         State = run.State,
-        StateName = run.State is RunState.Scheduled or RunState.Pending && run.StartedAt is null && now - run.ScheduledAt > lateAfter ? "Late" : run.State.ToString(),
+        StateName = StateName(run, now, lateAfter),
         StateMessage = run.StateMessage,
         StateTime = run.StateTime,
         Attempt = run.Attempt,
@@ -56,12 +33,25 @@ internal sealed record RunView
         EndedAt = run.EndedAt,
         FlowVersion = run.FlowVersion,
         CancelRequested = run.CancelRequested,
-        Links = new RunLinks(run.RunId),
-        History = history,
+        Links = RunLinks.For(run.RunId),
+        History = history?.Select(h => new StateTransitionView
+        {
+            Index = h.Index,
+            From = h.From,
+            To = h.To,
+            Timestamp = h.Timestamp,
+            Message = h.Message,
+            Attempt = h.Attempt,
+        }).ToList(),
         TaskRuns = tasks,
     };
 
-    internal static JsonElement? Parse(string? json)
+    /// <summary>The state's display name: the state, or <c>Late</c> for a run not started within the grace period after its scheduled time.</summary>
+    public static string StateName(FlowRunRecord run, DateTimeOffset now, TimeSpan lateAfter) =>
+        run.State is RunState.Scheduled or RunState.Pending && run.StartedAt is null && now - run.ScheduledAt > lateAfter ? "Late" : run.State.ToString();
+
+    /// <summary>Stored JSON as a JSON value; text that is not JSON becomes a JSON string.</summary>
+    public static JsonElement? Parse(string? json)
     {
         if (json is null)
         {
@@ -78,42 +68,9 @@ internal sealed record RunView
             return JsonSerializer.SerializeToElement(json);
         }
     }
-}
-
-/// <summary>Where to look at and act on a run.</summary>
-internal sealed record RunLinks
-{
-    public RunLinks(string runId)
-    {
-        var id = Uri.EscapeDataString(runId);
-        Self = $"/api/runs/{id}";
-        Cancel = $"/api/runs/{id}/cancel";
-        Logs = $"/api/runs/{id}/logs";
-        Artifacts = $"/api/runs/{id}/artifacts";
-    }
-
-    public string Self { get; }
-    public string Cancel { get; }
-    public string Logs { get; }
-    public string Artifacts { get; }
-}
-
-/// <summary>One task call of a run, with its attempts, from the current attempt's journal.</summary>
-internal sealed record TaskRunView
-{
-    public int CallId { get; init; }
-    public required string Name { get; init; }
-    public required string State { get; init; }
-    public int Attempts { get; init; }
-    public DateTimeOffset? StartedAt { get; init; }
-    public DateTimeOffset? EndedAt { get; init; }
-    public double? DurationMs { get; init; }
-    public bool Cached { get; init; }
-    public FailureInfo? Failure { get; init; }
-    public required IReadOnlyList<TaskAttemptView> AttemptHistory { get; init; }
 
     /// <summary>Folds the journal's task events into task runs, in call order.</summary>
-    public static IReadOnlyList<TaskRunView> FromJournal(IReadOnlyList<JournalEvent> events)
+    public static IReadOnlyList<TaskRunView> TaskRuns(IReadOnlyList<JournalEvent> events)
     {
         var calls = new SortedDictionary<int, List<JournalEvent>>();
         foreach (var e in events)
@@ -155,59 +112,84 @@ internal sealed record TaskRunView
 
         return result;
     }
-}
 
-/// <summary>One attempt of a task call.</summary>
-internal sealed record TaskAttemptView(int Attempt, string Outcome, DateTimeOffset? StartedAt, DateTimeOffset EndedAt, FailureInfo? Failure);
-
-/// <summary>A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back.</summary>
-internal sealed record DeploymentView
-{
-    public required string FullName { get; init; }
-    public required string Name { get; init; }
-    public required string Flow { get; init; }
-    public required object Entrypoint { get; init; }
-    public required string Pool { get; init; }
-    public JsonElement? Parameters { get; init; }
-    public IReadOnlyDictionary<string, string>? Tags { get; init; }
-    public string? Version { get; init; }
-    public string? Description { get; init; }
-    public bool Paused { get; init; }
-    public int? ConcurrencyLimit { get; init; }
-    public required string CollisionStrategy { get; init; }
-    public required IReadOnlyList<object> Schedules { get; init; }
-    public string? Source { get; init; }
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; init; }
-
-    public static DeploymentView From(DeploymentRecord d) => new()
+    /// <summary>A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back.</summary>
+    public static DeploymentView Deployment(DeploymentRecord d) => new()
     {
         FullName = d.Name,
         Name = d.Name[(d.Name.IndexOf('/', StringComparison.Ordinal) + 1)..],
         Flow = d.FlowName,
         Entrypoint = d.Entrypoint.Kind == DeploymentEntrypoint.FlowKind
-            ? new { kind = d.Entrypoint.Kind }
-            : new { kind = d.Entrypoint.Kind, command = d.Entrypoint.Command, workingDirectory = d.Entrypoint.WorkingDirectory, environment = d.Entrypoint.Environment?.ToDictionary(e => e.Key, e => e.Value.StartsWith("secret:", StringComparison.Ordinal) ? e.Value : "***") },
+            ? new DeploymentEntrypointView { Kind = d.Entrypoint.Kind }
+            : new DeploymentEntrypointView
+            {
+                Kind = d.Entrypoint.Kind,
+                Command = d.Entrypoint.Command,
+                WorkingDirectory = d.Entrypoint.WorkingDirectory,
+                Environment = d.Entrypoint.Environment?.ToDictionary(e => e.Key, e => e.Value.StartsWith("secret:", StringComparison.Ordinal) ? e.Value : "***"),
+            },
         Pool = d.Pool,
-        Parameters = RunView.Parse(d.Parameters),
+        Parameters = Parse(d.Parameters),
         Tags = d.Tags.Count == 0 ? null : d.Tags,
         Version = d.Version,
         Description = d.Description,
         Paused = d.Paused,
         ConcurrencyLimit = d.ConcurrencyLimit,
         CollisionStrategy = d.CollisionStrategy == ControlPlane.CollisionStrategy.CancelNew ? "cancel-new" : "enqueue",
-        Schedules = [.. d.Schedules.Select(s => (object)new
+        Schedules = [.. d.Schedules.Select(s => new DeploymentScheduleView
         {
-            id = s.Id,
-            cron = s.Cron,
-            timezone = s.TimeZone,
-            interval = s.Interval is { } i ? System.Xml.XmlConvert.ToString(i) : null,
-            anchor = s.Anchor,
-            parameters = RunView.Parse(s.Parameters),
-            active = s.Active,
+            Id = s.Id,
+            Cron = s.Cron,
+            Timezone = s.TimeZone,
+            Interval = s.Interval is { } i ? XmlConvert.ToString(i) : null,
+            Anchor = s.Anchor,
+            Parameters = Parse(s.Parameters),
+            Active = s.Active,
         })],
         Source = d.Source,
         CreatedAt = d.CreatedAt,
         UpdatedAt = d.UpdatedAt,
+    };
+
+    /// <summary>What applying one deployment did.</summary>
+    public static ApplyResultView Applied(ApplyResult result) =>
+        new() { Name = result.Name, Outcome = result.Outcome, Deployment = Deployment(result.Deployment) };
+
+    /// <summary>A work pool as the API shows it.</summary>
+    public static WorkPoolView Pool(WorkPoolRecord p) => new()
+    {
+        Name = p.Name,
+        Type = p.Type,
+        Description = p.Description,
+        ConcurrencyLimit = p.ConcurrencyLimit,
+        Paused = p.Paused,
+        AllowedCommands = p.AllowedCommands,
+        CreatedAt = p.CreatedAt,
+        UpdatedAt = p.UpdatedAt,
+    };
+
+    /// <summary>A refused run request as the API shows it.</summary>
+    public static RejectedRunRequestView Rejected(RejectedRunRequest r) => new()
+    {
+        Id = r.Id,
+        Source = r.Source,
+        RejectedAt = r.RejectedAt,
+        Reason = r.Reason,
+        Field = r.Field,
+        Body = r.Body,
+    };
+
+    /// <summary>A log line as the API shows it.</summary>
+    public static LogLineView LogLine(RunLogLine line) =>
+        new() { Timestamp = line.Timestamp, Level = line.Level, Message = line.Message, CallId = line.CallId, Attempt = line.Attempt };
+
+    /// <summary>An artifact as the API shows it: a table's data as JSON, other data as a string.</summary>
+    public static ArtifactView Artifact(RunArtifact a) => new()
+    {
+        Key = a.Key,
+        Type = a.Type.ToString(),
+        Description = a.Description,
+        CreatedAt = a.CreatedAt,
+        Data = a.Type == ArtifactType.Table ? Parse(a.Data) : JsonSerializer.SerializeToElement(a.Data),
     };
 }

@@ -5,7 +5,7 @@ using Flow.Sdk;
 namespace Flow.Samples;
 
 /// <summary>The parameters of <see cref="DailyEtl"/>.</summary>
-/// <param name="Url">Where to fetch the orders (a JSON array of <see cref="Order"/>); the app's own sample data when null.</param>
+/// <param name="Url">Where to fetch the orders (a JSON array of <see cref="Order"/>); when null, <c>Flow__Samples__SourceUrl</c>, else the built-in sample orders.</param>
 public sealed record EtlParameters(string? Url = null);
 
 /// <summary>One order as the source API returns it.</summary>
@@ -71,6 +71,11 @@ public sealed class FetchOrders : FlowTask<string, Order[]>
     public override async Task<Order[]> RunAsync(TaskContext context, string input)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrEmpty(input))
+        {
+            return [.. SampleFlows.Orders()];
+        }
+
         return await Http.GetFromJsonAsync(new Uri(input), SampleJson.Default.OrderArray, context.CancellationToken).ConfigureAwait(false) ?? [];
     }
 }
@@ -78,8 +83,11 @@ public sealed class FetchOrders : FlowTask<string, Order[]>
 /// <summary>Registers the samples.</summary>
 public static class SampleFlows
 {
-    /// <summary>The default source of <see cref="DailyEtl"/>: set by the app to its own <c>/api/samples/orders</c>.</summary>
-    public static string DefaultSourceUrl { get; set; } = "http://127.0.0.1:7071/api/samples/orders";
+    /// <summary>
+    /// The default source of <see cref="DailyEtl"/>: the environment variable <c>Flow__Samples__SourceUrl</c> (the configuration key
+    /// <c>Flow:Samples:SourceUrl</c>), else empty, which means the built-in <see cref="Orders"/>.
+    /// </summary>
+    public static string DefaultSourceUrl { get; set; } = Environment.GetEnvironmentVariable("Flow__Samples__SourceUrl") ?? string.Empty;
 
     /// <summary>Adds the sample flows and tasks.</summary>
     /// <param name="registry">The registry.</param>
@@ -89,7 +97,7 @@ public static class SampleFlows
         registry.AddFlow<DailyEtl>().AddTask<FetchOrders>().AddFlow<ProcessBatch>();
     }
 
-    /// <summary>The sample orders the app serves: the same 120 orders every time.</summary>
+    /// <summary>The built-in sample orders: the same 120 orders every time.</summary>
     /// <returns>The orders.</returns>
     public static IReadOnlyList<Order> Orders()
     {

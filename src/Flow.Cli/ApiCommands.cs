@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Flow.Client;
+using Flow.Sdk;
 using Spectre.Console;
 
 namespace Flow.Cli;
@@ -19,18 +21,17 @@ internal static class ApiCommands
         var ls = new Command("ls", "List deployments.");
         ls.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
-            var list = await api.GetAsync("deployments", ct).ConfigureAwait(false);
+            var list = await api.ListDeploymentsAsync(ct).ConfigureAwait(false);
             if (json)
             {
                 return list;
             }
 
             var table = new Table().AddColumns("deployment", "pool", "paused", "schedules", "source");
-            foreach (var d in list.EnumerateArray())
+            foreach (var d in list)
             {
-                var schedules = string.Join("; ", d.GetProperty("schedules").EnumerateArray().Select(s =>
-                    s.TryGetProperty("cron", out var c) ? $"cron {c.GetString()} {(s.TryGetProperty("timezone", out var z) ? z.GetString() : "UTC")}" : $"every {s.GetProperty("interval").GetString()}"));
-                table.AddRow(Markup.Escape(d.GetProperty("fullName").GetString()!), Markup.Escape(d.GetProperty("pool").GetString()!), d.GetProperty("paused").GetBoolean() ? "yes" : "no", Markup.Escape(schedules), Markup.Escape(RunOutput.Text(d, "source")));
+                var schedules = string.Join("; ", d.Schedules.Select(s => s.Cron is { } c ? $"cron {c} {s.Timezone ?? "UTC"}" : $"every {s.Interval}"));
+                table.AddRow(Markup.Escape(d.FullName), Markup.Escape(d.Pool), d.Paused ? "yes" : "no", Markup.Escape(schedules), Markup.Escape(d.Source ?? string.Empty));
             }
 
             AnsiConsole.Write(table);
@@ -48,15 +49,15 @@ internal static class ApiCommands
             }
 
             var text = await File.ReadAllTextAsync(path.FullName, ct).ConfigureAwait(false);
-            var results = await api.PostAsync("deployments/apply", text, ct, path.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase) ? "application/json" : "application/yaml").ConfigureAwait(false);
+            var results = await api.ApplyDeploymentsAsync(text, ct).ConfigureAwait(false);
             if (json)
             {
                 return results;
             }
 
-            foreach (var r in results.EnumerateArray())
+            foreach (var r in results)
             {
-                Console.WriteLine($"{r.GetProperty("name").GetString()}: {r.GetProperty("outcome").GetString()}");
+                Console.WriteLine($"{r.Name}: {r.Outcome}");
             }
 
             return null;
@@ -70,7 +71,6 @@ internal static class ApiCommands
         run.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
             var deploymentName = p.GetValue(name)!;
-            var body = new JsonObject();
             var values = new JsonObject();
             foreach (var pair in p.GetValue(parameters) ?? [])
             {
@@ -83,14 +83,14 @@ internal static class ApiCommands
                 values[pair[..eq]] = ParseValue(pair[(eq + 1)..]);
             }
 
-            body["parameters"] = values;
-            if (p.GetValue(key) is { } k)
+            var request = new TriggerRunRequest { Parameters = JsonSerializer.SerializeToElement(values), IdempotencyKey = p.GetValue(key) };
+            if (!deploymentName.Trim('/').Contains('/', StringComparison.Ordinal))
             {
-                body["idempotencyKey"] = k;
+                throw new CliException($"'{deploymentName}' is not a deployment (flow-name/deployment-name).");
             }
 
-            var started = await api.PostAsync($"deployments/{deploymentName.Trim('/')}/runs", body.ToJsonString(), ct).ConfigureAwait(false);
-            var id = started.GetProperty("id").GetString()!;
+            var started = await api.TriggerRunAsync(deploymentName, request, ct).ConfigureAwait(false);
+            var id = started.Id;
             if (!p.GetValue(watch))
             {
                 if (json)
@@ -98,27 +98,26 @@ internal static class ApiCommands
                     return started;
                 }
 
-                Console.WriteLine($"run {id} {(started.GetProperty("created").GetBoolean() ? "created" : "already existed")}: {started.GetProperty("state").GetString()}");
+                Console.WriteLine($"run {id} {(started.Created ? "created" : "already existed")}: {started.State}");
                 return null;
             }
 
             if (!json)
             {
-                Console.WriteLine($"run {id} {(started.GetProperty("created").GetBoolean() ? "created" : "already existed")}; watching (Ctrl+C stops watching, not the run)");
+                Console.WriteLine($"run {id} {(started.Created ? "created" : "already existed")}; watching (Ctrl+C stops watching, not the run)");
             }
 
             var final = await new RunWatcher(api, id, json).WatchAsync(ct).ConfigureAwait(false);
             if (json)
             {
-                Console.WriteLine(final.GetRawText());
+                Console.WriteLine(JsonSerializer.Serialize(final, FlowJson.Options));
             }
             else
             {
                 RunOutput.PrintRun(final);
             }
 
-            var state = final.GetProperty("state").GetString();
-            return state == "Completed" ? null : throw new CliException($"run {id} ended {state}: {RunOutput.StateMessage(final)}");
+            return final.State == RunState.Completed ? null : throw new CliException($"run {id} ended {final.State}: {RunOutput.StateMessage(final)}");
         }));
         deployment.Subcommands.Add(ls);
         deployment.Subcommands.Add(apply);
@@ -131,24 +130,22 @@ internal static class ApiCommands
         var runLs = new Command("ls", "List runs, newest first.") { deploymentFilter, stateFilter, limit };
         runLs.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
-            var query = $"runs?pageSize={Math.Clamp(p.GetValue(limit), 1, 1000).ToString(CultureInfo.InvariantCulture)}";
-            if (p.GetValue(deploymentFilter) is { } d)
-            {
-                query += "&deployment=" + Uri.EscapeDataString(d);
-            }
-
+            RunState? state = null;
             if (p.GetValue(stateFilter) is { } s)
             {
-                query += "&state=" + Uri.EscapeDataString(s);
+                state = Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, CultureInfo.InvariantCulture, out _)
+                    ? parsed
+                    : throw new CliException($"--state '{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())}.");
             }
 
-            var page = await api.GetAsync(query, ct).ConfigureAwait(false);
+            var filter = new RunFilter { Deployment = p.GetValue(deploymentFilter), State = state, PageSize = Math.Clamp(p.GetValue(limit), 1, 1000) };
+            var page = await api.ListRunsAsync(filter, ct).ConfigureAwait(false);
             if (json)
             {
                 return page;
             }
 
-            RunOutput.PrintList(page.GetProperty("runs").EnumerateArray().ToArray(), DateTimeOffset.UtcNow);
+            RunOutput.PrintList(page.Runs, DateTimeOffset.UtcNow);
             return null;
         }));
 
@@ -157,7 +154,7 @@ internal static class ApiCommands
         get.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
             var id = await RunIds.ResolveAsync(api, p.GetValue(runId)!, ct).ConfigureAwait(false);
-            var r = await api.GetAsync("runs/" + Uri.EscapeDataString(id), ct).ConfigureAwait(false);
+            var r = await api.GetRunAsync(id, ct).ConfigureAwait(false);
             if (json)
             {
                 return r;
@@ -175,13 +172,13 @@ internal static class ApiCommands
             string? token = null;
             do
             {
-                var page = await api.GetAsync($"runs/{Uri.EscapeDataString(id)}/logs?pageSize=1000" + (token is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(token)), ct).ConfigureAwait(false);
-                foreach (var line in page.GetProperty("lines").EnumerateArray())
+                var page = await api.GetRunLogsAsync(id, 1000, token, ct).ConfigureAwait(false);
+                foreach (var line in page.Lines)
                 {
-                    Console.WriteLine(json ? line.GetRawText() : $"{line.GetProperty("timestamp").GetDateTimeOffset():O} {line.GetProperty("level").GetString(),-11} {line.GetProperty("message").GetString()}");
+                    Console.WriteLine(json ? JsonSerializer.Serialize(line, FlowJson.Options) : $"{line.Timestamp:O} {line.Level,-11} {line.Message}");
                 }
 
-                token = page.TryGetProperty("continuationToken", out var t) ? t.GetString() : null;
+                token = page.ContinuationToken;
             }
             while (token is not null);
             return null;
@@ -192,7 +189,7 @@ internal static class ApiCommands
         cancel.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
             var id = await RunIds.ResolveAsync(api, p.GetValue(cancelId)!, ct).ConfigureAwait(false);
-            var result = await api.PostAsync($"runs/{Uri.EscapeDataString(id)}/cancel", null, ct).ConfigureAwait(false);
+            var result = await api.CancelRunAsync(id, null, ct).ConfigureAwait(false);
             if (json)
             {
                 return result;
@@ -208,23 +205,38 @@ internal static class ApiCommands
         return [deployment, runs];
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<ApiClient, bool, Task<JsonElement?>> action)
+    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<FlowClient, bool, Task<object?>> action)
     {
+        FlowClient? api = null;
         try
         {
-            using var api = new ApiClient(parse.GetValue(Api), parse.GetValue(ApiKey));
+            api = ApiClient.Create(parse.GetValue(Api), parse.GetValue(ApiKey));
             var result = await action(api, parse.GetValue(Json)).ConfigureAwait(false);
-            if (result is { } json)
+            if (result is not null)
             {
-                Console.WriteLine(json.GetRawText());
+                Console.WriteLine(JsonSerializer.Serialize(result, result.GetType(), FlowJson.Options));
             }
 
             return 0;
+        }
+        catch (FlowApiException e)
+        {
+            await Console.Error.WriteLineAsync("flow: error: " + ApiClient.Describe(e)).ConfigureAwait(false);
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"flow: error: cannot reach the Flow API at {api?.Address} ({e.Message}); start it (./flow.sh start) or set --api / FLOW_API_URL.").ConfigureAwait(false);
+            return 1;
         }
         catch (CliException e)
         {
             await Console.Error.WriteLineAsync("flow: error: " + e.Message).ConfigureAwait(false);
             return 1;
+        }
+        finally
+        {
+            api?.Dispose();
         }
     }
 

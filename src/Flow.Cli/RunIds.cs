@@ -1,5 +1,4 @@
-using System.Globalization;
-using System.Text.Json;
+using Flow.Client;
 
 namespace Flow.Cli;
 
@@ -35,7 +34,7 @@ internal static class RunIds
     }
 
     /// <summary>The full id of the run <paramref name="prefix"/> names: itself when it is a run's full id or matches no listed run (the API then says whether it exists), the one run it starts when unique; a <see cref="CliException"/> naming the candidates when several match.</summary>
-    public static async Task<string> ResolveAsync(ApiClient api, string prefix, CancellationToken ct)
+    public static async Task<string> ResolveAsync(FlowClient api, string prefix, CancellationToken ct)
     {
         prefix = prefix.Trim();
         if (prefix.Length < MinimumAccepted)
@@ -53,10 +52,10 @@ internal static class RunIds
         string? token = null;
         for (var page = 0; page < LookupPages; page++)
         {
-            var list = await api.GetAsync($"runs?pageSize={PageSize.ToString(CultureInfo.InvariantCulture)}" + (token is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(token)), ct).ConfigureAwait(false);
-            foreach (var run in list.GetProperty("runs").EnumerateArray())
+            var list = await api.ListRunsAsync(new RunFilter { PageSize = PageSize, ContinuationToken = token }, ct).ConfigureAwait(false);
+            foreach (var run in list.Runs)
             {
-                var id = run.GetProperty("id").GetString()!;
+                var id = run.Id;
                 if (id.Equals(prefix, StringComparison.Ordinal))
                 {
                     return id;
@@ -68,7 +67,7 @@ internal static class RunIds
                 }
             }
 
-            token = list.TryGetProperty("continuationToken", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            token = list.ContinuationToken;
             if (token is null)
             {
                 break;

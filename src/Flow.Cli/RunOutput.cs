@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using Flow.Client;
 using Spectre.Console;
 
 namespace Flow.Cli;
@@ -15,73 +15,72 @@ internal static class RunOutput
     private const int DurationWidth = 8;
 
     /// <summary>Prints runs one a line: short id, deployment (or flow), state, when it started (or is scheduled), how long it took.</summary>
-    public static void PrintList(IReadOnlyList<JsonElement> runs, DateTimeOffset now)
+    public static void PrintList(IReadOnlyList<RunView> runs, DateTimeOffset now)
     {
-        var ids = RunIds.Shorten(runs.Select(r => r.GetProperty("id").GetString()!).ToArray());
+        var ids = RunIds.Shorten(runs.Select(r => r.Id).ToArray());
         var idWidth = Math.Max(RunIds.MinimumShown, ids.Values.Select(s => s.Length).DefaultIfEmpty(0).Max());
         var nameWidth = Math.Max(10, Width - 1 - idWidth - StateWidth - WhenWidth - DurationWidth - 8);
         AnsiConsole.MarkupLine(Markup.Escape(Row("RUN", idWidth, "DEPLOYMENT", nameWidth, "STATE", "STARTED", "DURATION")));
         foreach (var r in runs)
         {
-            var name = Text(r, "deployment") is { Length: > 0 } d ? d : Text(r, "flow");
-            var state = r.GetProperty("stateName").GetString()!;
-            var started = Time(r, "startedAt");
-            var ended = Time(r, "endedAt");
-            var when = Relative((started ?? Time(r, "scheduledAt") ?? now) - now);
-            var duration = started is { } s ? Duration((ended ?? now) - s) : string.Empty;
-            var line = Row(ids[r.GetProperty("id").GetString()!], idWidth, Fit(name, nameWidth), nameWidth, state, when, duration);
+            var name = r.Deployment is { Length: > 0 } d ? d : r.Flow;
+            var state = r.StateName;
+            var started = r.StartedAt;
+            var when = Relative((started ?? r.ScheduledAt) - now);
+            var duration = started is { } s ? Duration((r.EndedAt ?? now) - s) : string.Empty;
+            var line = Row(ids[r.Id], idWidth, Fit(name, nameWidth), nameWidth, state, when, duration);
             var at = line.IndexOf(state, idWidth + nameWidth + 4, StringComparison.Ordinal);
             AnsiConsole.MarkupLine(Markup.Escape(line[..at]) + StateMarkup(state) + Markup.Escape(line[(at + state.Length)..]));
         }
     }
 
     /// <summary>Prints one run: its state and message, the state history with times, the task runs with timings, the result or failure.</summary>
-    public static void PrintRun(JsonElement r)
+    public static void PrintRun(RunView r)
     {
-        var deployment = Text(r, "deployment");
-        AnsiConsole.MarkupLineInterpolated($"[bold]{r.GetProperty("id").GetString()}[/] {r.GetProperty("flow").GetString()}{(deployment.Length > 0 ? $" ({deployment})" : string.Empty)}");
-        var stateName = r.GetProperty("stateName").GetString()!;
+        var deployment = r.Deployment ?? string.Empty;
+        AnsiConsole.MarkupLineInterpolated($"[bold]{r.Id}[/] {r.Flow}{(deployment.Length > 0 ? $" ({deployment})" : string.Empty)}");
+        var stateName = r.StateName;
         var stateMessage = StateMessage(r);
         AnsiConsole.MarkupLine($"state: {StateMarkup(stateName)}{(stateMessage.Length > 0 && stateMessage != stateName ? " — " + Markup.Escape(stateMessage) : string.Empty)}");
-        var origin = Time(r, "createdAt");
-        if (r.TryGetProperty("history", out var history) && history.ValueKind == JsonValueKind.Array && history.GetArrayLength() > 0)
+        DateTimeOffset? origin = r.CreatedAt;
+        if (r.History is { Count: > 0 } history)
         {
             AnsiConsole.MarkupLine("state history:");
-            foreach (var h in history.EnumerateArray())
+            foreach (var h in history)
             {
-                var at = h.GetProperty("timestamp").GetDateTimeOffset();
+                var at = h.Timestamp;
                 var offset = origin is { } o ? "+" + Duration(at - o) : string.Empty;
-                var to = Text(h, "to");
-                var message = Text(h, "message") is var m && m != to ? (m.StartsWith(to + ": ", StringComparison.Ordinal) ? m[(to.Length + 2)..] : m) : string.Empty;
+                var to = h.To.ToString();
+                var message = (h.Message ?? string.Empty) is var m && m != to ? (m.StartsWith(to + ": ", StringComparison.Ordinal) ? m[(to.Length + 2)..] : m) : string.Empty;
                 AnsiConsole.MarkupLine($"  {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)}Z {Markup.Escape(offset),8}  {StateMarkup(to)}{(message.Length > 0 ? "  " + Markup.Escape(message) : string.Empty)}");
             }
         }
 
-        if (r.TryGetProperty("taskRuns", out var tasks) && tasks.ValueKind == JsonValueKind.Array && tasks.GetArrayLength() > 0)
+        if (r.TaskRuns is { Count: > 0 } tasks)
         {
             var table = new Table().AddColumns("task", "state", "attempts", "started", "duration");
-            foreach (var t in tasks.EnumerateArray())
+            foreach (var t in tasks)
             {
-                var started = Time(t, "startedAt");
+                var started = t.StartedAt;
                 table.AddRow(
-                    Markup.Escape(t.GetProperty("name").GetString()!),
-                    StateMarkup(t.GetProperty("state").GetString()!),
-                    t.GetProperty("attempts").GetInt32().ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(t.Name),
+                    StateMarkup(t.State),
+                    t.Attempts.ToString(CultureInfo.InvariantCulture),
                     started is { } s && origin is { } o ? "+" + Duration(s - o) : string.Empty,
-                    t.TryGetProperty("durationMs", out var ms) && ms.ValueKind == JsonValueKind.Number ? Duration(TimeSpan.FromMilliseconds(ms.GetDouble())) : string.Empty);
+                    t.DurationMs is { } ms ? Duration(TimeSpan.FromMilliseconds(ms)) : string.Empty);
             }
 
             AnsiConsole.Write(table);
         }
 
-        if (r.TryGetProperty("result", out var result))
+        if (r.Result is { } result)
         {
             AnsiConsole.MarkupLineInterpolated($"result: {result.GetRawText()}");
         }
 
-        if (r.TryGetProperty("failure", out var failure))
+        if (r.Failure is { } failure)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]failure[/]: {Text(failure, "type")}: {Text(failure, "message")}");
+            AnsiConsole.MarkupLineInterpolated($"[red]failure[/]: {failure.Type}: {failure.Message}");
         }
     }
 
@@ -115,10 +114,10 @@ internal static class RunOutput
         : string.Create(CultureInfo.InvariantCulture, $"{(int)span.TotalHours}h{span.Minutes:00}m");
 
     /// <summary>A run's state message without a leading "State: " that repeats the state printed beside it ("Failed: Failed: boom").</summary>
-    public static string StateMessage(JsonElement run)
+    public static string StateMessage(RunView run)
     {
-        var message = Text(run, "stateMessage");
-        foreach (var state in new[] { Text(run, "state"), Text(run, "stateName") })
+        var message = run.StateMessage ?? string.Empty;
+        foreach (var state in new[] { run.State.ToString(), run.StateName })
         {
             if (state.Length > 0 && message.StartsWith(state + ": ", StringComparison.OrdinalIgnoreCase))
             {
@@ -128,15 +127,6 @@ internal static class RunOutput
 
         return message;
     }
-
-    /// <summary>A property as text: a string as is, another value as JSON, missing or null as empty.</summary>
-    public static string Text(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null
-            ? value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText()
-            : string.Empty;
-
-    private static DateTimeOffset? Time(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var t) ? t : null;
 
     private static string Fit(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
 

@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using Flow.Client;
+using Flow.Sdk;
 using Spectre.Console;
 
 namespace Flow.Cli;
 
 /// <summary><c>--watch</c>: polls a run and its log until the run ends, printing each state change and each new log line as it appears.</summary>
-internal sealed class RunWatcher(ApiClient api, string runId, bool json)
+internal sealed class RunWatcher(FlowClient api, string runId, bool json)
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
     private const int LogPageSize = 1000;
@@ -15,24 +17,21 @@ internal sealed class RunWatcher(ApiClient api, string runId, bool json)
     private int _printedInPage;
     private string? _lastState;
 
-    /// <summary>Whether a state is one a run does not leave.</summary>
-    public static bool IsFinal(string state) => state is "Completed" or "Cached" or "Failed" or "Crashed" or "Cancelled";
-
     /// <summary>Streams the run until it ends; returns its final view.</summary>
-    public async Task<JsonElement> WatchAsync(CancellationToken ct)
+    public async Task<RunView> WatchAsync(CancellationToken ct)
     {
         while (true)
         {
-            var run = await api.GetAsync("runs/" + Uri.EscapeDataString(runId), ct).ConfigureAwait(false);
-            var state = run.GetProperty("stateName").GetString()!;
-            if (!json && state != _lastState && !IsFinal(state))
+            var run = await api.GetRunAsync(runId, ct).ConfigureAwait(false);
+            var state = run.StateName;
+            if (!json && state != _lastState && !run.State.IsFinal())
             {
                 AnsiConsole.MarkupLine($"{Clock(DateTimeOffset.UtcNow)} state {RunOutput.StateMarkup(state)}{(RunOutput.StateMessage(run) is { Length: > 0 } m ? " " + Markup.Escape(m) : string.Empty)}");
             }
 
             _lastState = state;
             await PrintNewLogLinesAsync(ct).ConfigureAwait(false);
-            if (IsFinal(run.GetProperty("state").GetString()!))
+            if (run.State.IsFinal())
             {
                 return run;
             }
@@ -45,24 +44,23 @@ internal sealed class RunWatcher(ApiClient api, string runId, bool json)
     {
         while (true)
         {
-            var page = await api.GetAsync($"runs/{Uri.EscapeDataString(runId)}/logs?pageSize={LogPageSize.ToString(CultureInfo.InvariantCulture)}" + (_logToken is null ? string.Empty : "&continuationToken=" + Uri.EscapeDataString(_logToken)), ct).ConfigureAwait(false);
-            var lines = page.GetProperty("lines").EnumerateArray().ToArray();
-            foreach (var line in lines.Skip(_printedInPage))
+            var page = await api.GetRunLogsAsync(runId, LogPageSize, _logToken, ct).ConfigureAwait(false);
+            foreach (var line in page.Lines.Skip(_printedInPage))
             {
                 if (json)
                 {
-                    Console.WriteLine(line.GetRawText());
+                    Console.WriteLine(JsonSerializer.Serialize(line, FlowJson.Options));
                 }
                 else
                 {
-                    Console.WriteLine($"{Clock(line.GetProperty("timestamp").GetDateTimeOffset())} {line.GetProperty("level").GetString(),-11} {line.GetProperty("message").GetString()}");
+                    Console.WriteLine($"{Clock(line.Timestamp)} {line.Level,-11} {line.Message}");
                 }
             }
 
-            var next = page.TryGetProperty("continuationToken", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            var next = page.ContinuationToken;
             if (next is null)
             {
-                _printedInPage = Math.Max(_printedInPage, lines.Length);
+                _printedInPage = Math.Max(_printedInPage, page.Lines.Count);
                 return;
             }
 

@@ -8,35 +8,6 @@ using YamlDotNet.Core.Events;
 
 namespace Flow.ControlPlane;
 
-/// <summary>The content of a deployments file (<c>flow.yaml</c> or <c>flow.json</c>): work pools and deployments kept in git.</summary>
-public sealed record DeploymentFileContent
-{
-    /// <summary>Work pools to create or update (by <see cref="NamedWorkPoolSpec.Name"/>).</summary>
-    public List<NamedWorkPoolSpec>? WorkPools { get; init; }
-
-    /// <summary>Deployments to create or update.</summary>
-    public List<DeploymentSpec>? Deployments { get; init; }
-}
-
-/// <summary>A work pool in a deployments file.</summary>
-public sealed record NamedWorkPoolSpec
-{
-    /// <summary>The pool name.</summary>
-    public string? Name { get; init; }
-
-    /// <summary><c>in-app</c> (default) or <c>process</c>.</summary>
-    public string? Type { get; init; }
-
-    /// <summary>A description.</summary>
-    public string? Description { get; init; }
-
-    /// <summary>The most runs at once.</summary>
-    public int? ConcurrencyLimit { get; init; }
-
-    /// <summary>For process pools: the executables deployments may run.</summary>
-    public List<string>? AllowedCommands { get; init; }
-}
-
 /// <summary>
 /// Deployments as code: parses a YAML or JSON deployments file and applies it. Applying is idempotent — a deployment whose
 /// definition is unchanged is not written — so the app can apply the file on every start and a team keeps deployments in git.

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Flow.ControlPlane.Scheduling;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -11,43 +9,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Flow.ControlPlane;
-
-/// <summary>Builds the occurrence rule of a deployment schedule.</summary>
-public static class ScheduleRules
-{
-    private static readonly ConcurrentDictionary<(string?, string?, TimeSpan?, DateTimeOffset?), ScheduleRule> Cache = new();
-
-    /// <summary>The rule of a schedule (cached by definition).</summary>
-    /// <param name="schedule">The schedule.</param>
-    /// <returns>The rule.</returns>
-    /// <exception cref="FormatException">The cron expression or time zone is invalid.</exception>
-    /// <exception cref="ArgumentException">The interval is invalid.</exception>
-    public static ScheduleRule Build(DeploymentSchedule schedule)
-    {
-        ArgumentNullException.ThrowIfNull(schedule);
-        var key = (schedule.Cron, schedule.TimeZone, schedule.Interval, schedule.Anchor);
-        if (Cache.TryGetValue(key, out var rule))
-        {
-            return rule;
-        }
-
-        rule = schedule.Cron is { } cron
-            ? CronSchedule.Parse(cron, schedule.TimeZone)
-            : new IntervalSchedule(schedule.Interval ?? throw new ArgumentException("A schedule needs a cron expression or an interval."), schedule.Anchor, schedule.TimeZone);
-        if (Cache.Count > 10_000)
-        {
-            Cache.Clear();
-        }
-
-        Cache[key] = rule;
-        return rule;
-    }
-}
-
-/// <summary>What one scheduler tick did.</summary>
-/// <param name="Created">Runs created.</param>
-/// <param name="Existing">Occurrences whose run already existed (another scheduler or an earlier tick made it).</param>
-public sealed record SchedulerTickResult(int Created, int Existing);
 
 /// <summary>
 /// The scheduler tick: for every active schedule of every deployment that is not paused, creates the runs whose time
@@ -162,7 +123,7 @@ public sealed partial class DeploymentScheduler
 
         var occurrences = ScheduleRules.Build(schedule).GetOccurrences(after, until, _options.MaxRunsPerSchedulePerTick).ToList();
         int created = 0, existing = 0;
-        var parameters = DeploymentService.MergeObjects(new ErrorList(), "parameters", deployment.Parameters, schedule.Parameters is null ? null : JsonDocument.Parse(schedule.Parameters).RootElement);
+        var parameters = DeploymentValidator.MergeObjects(new ErrorList(), "parameters", deployment.Parameters, schedule.Parameters is null ? null : JsonDocument.Parse(schedule.Parameters).RootElement);
         var tags = new Dictionary<string, string>(deployment.Tags, StringComparer.Ordinal) { [ControlNames.ScheduleTag] = schedule.Id };
         foreach (var occurrence in occurrences)
         {

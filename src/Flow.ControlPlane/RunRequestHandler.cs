@@ -8,31 +8,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flow.ControlPlane;
 
-/// <summary>A run request as other systems send it on the <c>flow-run-requests</c> queue.</summary>
-public sealed record RunRequestMessage
-{
-    /// <summary>The full deployment name, <c>flow/deployment</c>. Required.</summary>
-    public string? Deployment { get; init; }
-
-    /// <summary>Parameters (a JSON object) merged over the deployment's defaults.</summary>
-    public JsonElement? Parameters { get; init; }
-
-    /// <summary>Makes the request idempotent; when absent, the queue message id does (a message delivered twice creates one run).</summary>
-    public string? IdempotencyKey { get; init; }
-
-    /// <summary>When the run should start.</summary>
-    public DateTimeOffset? ScheduledTime { get; init; }
-
-    /// <summary>Tags for the run.</summary>
-    public Dictionary<string, string>? Tags { get; init; }
-}
-
-/// <summary>What became of a run request.</summary>
-/// <param name="RunId">The run, when accepted.</param>
-/// <param name="Created">False when the request named a run that existed (a redelivery).</param>
-/// <param name="Rejection">Why it was refused, or null when accepted.</param>
-public sealed record RunRequestOutcome(string? RunId, bool Created, RejectedRunRequest? Rejection);
-
 /// <summary>
 /// Turns run-request messages into runs. Anything wrong with a message (not JSON, unknown fields, an unknown or paused
 /// deployment, parameters that do not fit) refuses it for good: the refusal is recorded with its reason (readable through the

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Flow.Client;
+using Flow.Sdk;
 using Flow.TestSupport;
 
 namespace Flow.Cli.Tests;
@@ -23,18 +25,21 @@ public sealed class CliApiCommandTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Equal(0, list.ExitCode);
         Assert.Contains("cron 0 6 * * * UTC", list.Output, StringComparison.Ordinal);
         Assert.Equal(0, run.ExitCode);
-        var finished = JsonDocument.Parse(run.StandardOutput.Last(l => l.StartsWith('{'))).RootElement;
-        Assert.Equal("Completed", finished.GetProperty("state").GetString());
-        var id = finished.GetProperty("id").GetString()!;
+        var finished = JsonSerializer.Deserialize<RunView>(run.StandardOutput.Last(l => l.StartsWith('{')), FlowJson.Options)!;
+        Assert.Equal(RunState.Completed, finished.State);
+        var id = finished.Id;
 
         var runs = await app.FlowAsync(deadline, "run", "ls", "--deployment", "daily-etl/daily", "--json");
         var shown = await app.FlowAsync(deadline, "run", "get", id);
         var logs = await app.FlowAsync(deadline, "run", "logs", id);
+        var missing = await app.FlowAsync(deadline, "run", "get", "no-such-run-0123");
 
-        Assert.Contains(id, JsonDocument.Parse(string.Join('\n', runs.StandardOutput)).RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()));
+        Assert.Contains(id, JsonSerializer.Deserialize<RunPageView>(string.Join('\n', runs.StandardOutput), FlowJson.Options)!.Runs.Select(r => r.Id));
         Assert.Contains("fetch-orders", shown.Output, StringComparison.Ordinal);
         Assert.Contains("Completed", shown.Output, StringComparison.Ordinal);
         Assert.Contains("Processed 120 records", logs.Output, StringComparison.Ordinal);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("flow: error: Run 'no-such-run-0123' does not exist.", missing.Output, StringComparison.Ordinal);
 
         // Output to a pipe, as here, carries no ANSI escapes (colours and bold are for terminals).
         Assert.DoesNotContain('\u001b', shown.Output);

@@ -1,3 +1,4 @@
+using Flow.Client;
 using Flow.TestSupport;
 
 namespace Flow.Cli.Tests;
@@ -36,17 +37,21 @@ internal sealed class CliApp : IAsyncDisposable
                 ["Flow__Storage__Azure__TablePrefix"] = "C" + prefix,
                 ["Flow__Storage__Azure__QueuePrefix"] = prefix + "-",
                 ["Flow__App__ApiKey"] = Key,
-                ["Flow__App__Samples"] = "true",
+                ["Flow__App__FlowAssemblies__0"] = RepoPaths.SamplesAssembly,
                 ["Flow__Worker__MaxPollInterval"] = "00:00:00.200",
             },
         }), port, output);
-        using var http = new HttpClient();
+        using var api = new FlowClient(new Uri($"http://127.0.0.1:{port}"));
         await deadline.PollUntilAsync(async ct =>
         {
             Assert.False(app._app.HasExited, app._app.Output);
             try
             {
-                return (await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/api/health"), ct)).Contains("\"healthy\"", StringComparison.Ordinal);
+                return (await api.GetHealthAsync(ct)).Status == "healthy";
+            }
+            catch (FlowApiException)
+            {
+                return false;
             }
             catch (HttpRequestException)
             {

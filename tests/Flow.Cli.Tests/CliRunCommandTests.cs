@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flow.Client;
 using Flow.TestSupport;
 
 namespace Flow.Cli.Tests;
@@ -115,6 +116,6 @@ public sealed class CliRunCommandTests(AzuriteFixture azurite, ITestOutputHelper
     {
         var run = await app.FlowAsync(ct, "deployment", "run", "daily-etl/daily", "--watch", "--json");
         Assert.Equal(0, run.ExitCode);
-        return JsonDocument.Parse(run.StandardOutput.Last(l => l.StartsWith('{'))).RootElement.GetProperty("id").GetString()!;
+        return JsonSerializer.Deserialize<RunView>(run.StandardOutput.Last(l => l.StartsWith('{')), FlowJson.Options)!.Id;
     }
 }

@@ -50,7 +50,7 @@ public sealed class DashboardFixture : IAsyncLifetime
             ["Flow:Storage:Azure:TablePrefix"] = "D" + prefix,
             ["Flow:Storage:Azure:QueuePrefix"] = "d" + prefix.ToLowerInvariant() + "-",
             ["Flow:App:ApiKey"] = ApiKey,
-            ["Flow:App:Samples"] = "true",
+            ["Flow:App:FlowAssemblies:0"] = RepoPaths.SamplesAssembly,
             ["Flow:App:SchedulerTickInterval"] = "00:00:00.500",
             ["Flow:Worker:MaxPollInterval"] = "00:00:00.100",
             ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,

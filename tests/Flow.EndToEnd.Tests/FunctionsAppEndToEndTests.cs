@@ -27,7 +27,7 @@ public sealed class FunctionsAppEndToEndTests(AzuriteFixture azurite, ITestOutpu
                 ["Flow__Storage__Azure__TablePrefix"] = "E" + prefix,
                 ["Flow__Storage__Azure__QueuePrefix"] = prefix + "-",
                 ["Flow__App__ApiKey"] = ApiKey,
-                ["Flow__App__Samples"] = "true",
+                ["Flow__App__FlowAssemblies__0"] = RepoPaths.SamplesAssembly,
                 ["Flow__App__DeploymentsFile"] = Path.Combine(RepoPaths.Root, "samples", "flow.yaml"),
                 ["Flow__App__SchedulerTickInterval"] = "00:00:01",
                 ["Flow__Engine__LeaseDuration"] = "00:00:05",

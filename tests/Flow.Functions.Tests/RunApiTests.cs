@@ -1,4 +1,7 @@
 using System.Net;
+using System.Text.Json;
+using Flow.Client;
+using Flow.Sdk;
 using Flow.TestSupport;
 
 namespace Flow.Functions.Tests;
@@ -18,27 +21,32 @@ public sealed class RunApiTests(AzuriteFixture azurite)
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
         await using var app = await TestApp.StartAsync(azurite, deadline);
+        using var api = app.NewClient();
         await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/hello", new { parameters = new { name = "Ada" } }, deadline);
-        var id = await TriggerAsync(app, "greet/hello", new { parameters = new { excitement = 1 } }, deadline);
+        var triggered = await api.TriggerRunAsync("greet/hello", new TriggerRunRequest { Parameters = JsonSerializer.SerializeToElement(new { excitement = 1 }) }, deadline);
+        var id = triggered.Id;
 
-        var run = await app.WaitForRunAsync(id, r => r.GetProperty("state").GetString() == "Completed", deadline, "the run to complete");
+        await app.WaitForRunAsync(id, r => r.GetProperty("state").GetString() == "Completed", deadline, "the run to complete");
+        var run = await api.GetRunAsync(id, deadline);
 
-        Assert.Equal("Hello, Ada!", run.GetProperty("result").GetString());
-        Assert.Equal(1, run.GetProperty("parameters").GetProperty("excitement").GetInt32());
-        var history = run.GetProperty("history").EnumerateArray().Select(t => t.GetProperty("to").GetString()).ToList();
-        Assert.Equal(["Pending", "Running", "Completed"], history);
-        var task = Assert.Single(run.GetProperty("taskRuns").EnumerateArray());
-        Assert.Equal("compose", task.GetProperty("name").GetString());
-        Assert.Equal("Completed", task.GetProperty("state").GetString());
-        Assert.Equal(1, task.GetProperty("attempts").GetInt32());
-        Assert.True(task.GetProperty("durationMs").GetDouble() >= 0);
+        Assert.True(triggered.Created);
+        Assert.Equal(RunState.Completed, run.State);
+        Assert.Equal("Hello, Ada!", run.Result!.Value.GetString());
+        Assert.Equal(1, run.Parameters!.Value.GetProperty("excitement").GetInt32());
+        Assert.Equal([RunState.Pending, RunState.Running, RunState.Completed], run.History!.Select(t => t.To));
+        var task = Assert.Single(run.TaskRuns!);
+        Assert.Equal("compose", task.Name);
+        Assert.Equal("Completed", task.State);
+        Assert.Equal(1, task.Attempts);
+        Assert.True(task.DurationMs >= 0);
+        Assert.Equal($"/api/runs/{id}/logs", run.Links.Logs);
 
-        var (_, logs) = await app.SendAsync(HttpMethod.Get, $"/api/runs/{id}/logs", null, deadline);
-        Assert.Contains(logs.GetProperty("lines").EnumerateArray(), l => l.GetProperty("message").GetString()!.Contains("greeted Ada", StringComparison.Ordinal));
-        var (_, artifacts) = await app.SendAsync(HttpMethod.Get, $"/api/runs/{id}/artifacts", null, deadline);
-        var artifact = Assert.Single(artifacts.EnumerateArray());
-        Assert.Equal("greeting", artifact.GetProperty("key").GetString());
-        Assert.Equal("Hello, Ada!", artifact.GetProperty("data")[0].GetProperty("text").GetString());
+        var logs = await api.GetRunLogsAsync(id, null, null, deadline);
+        Assert.Contains(logs.Lines, l => l.Message.Contains("greeted Ada", StringComparison.Ordinal));
+        var artifact = Assert.Single(await api.GetRunArtifactsAsync(id, deadline));
+        Assert.Equal("greeting", artifact.Key);
+        Assert.Equal("Table", artifact.Type);
+        Assert.Equal("Hello, Ada!", artifact.Data!.Value[0].GetProperty("text").GetString());
     }
 
     [Fact]

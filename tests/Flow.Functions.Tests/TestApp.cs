@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Flow.Client;
 using Flow.Sdk;
 using Flow.TestSupport;
 using Microsoft.AspNetCore.Builder;
@@ -37,6 +38,9 @@ internal sealed class TestApp : IAsyncDisposable
     public string TablePrefix { get; }
 
     public Uri BaseAddress => Client.BaseAddress!;
+
+    /// <summary>The typed client over <see cref="Client"/> (which already sends the API key).</summary>
+    public FlowClient NewClient() => new(Client);
 
     public T Service<T>()
         where T : notnull => App.Services.GetRequiredService<T>();

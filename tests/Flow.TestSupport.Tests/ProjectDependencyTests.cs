@@ -14,16 +14,16 @@ public sealed class ProjectDependencyTests
     {
         ["Flow.Sdk"] = [],
         ["Flow.Engine"] = ["Flow.Sdk"],
+        ["Flow.Client"] = ["Flow.Sdk"],
         ["Flow.Testing"] = ["Flow.Engine", "Flow.Sdk"],
         ["Flow.ControlPlane"] = ["Flow.Engine", "Flow.Sdk"],
         ["Flow.Storage.Azure"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Storage.Postgres"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Storage.Backends"] = ["Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Process"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
-        ["Flow.Cli"] = ["Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
-        // Flow.Samples: the app still registers the sample flows itself (Flow:App:Samples); issue 12 moves that out of the app.
+        ["Flow.Cli"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         // Flow.FunctionFolders: a build-time tool (ReferenceOutputAssembly=false) the app's build runs to write runs-POOL folders.
-        ["Flow.Functions"] = ["Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.Samples", "Flow.FunctionFolders"],
+        ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.FunctionFolders"],
         ["Flow.FunctionFolders"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
     };
 

@@ -22,6 +22,10 @@ public static class RepoPaths
     public static string FunctionsAssembly =>
         Path.Combine(Root, "functions", "bin", Configuration, TargetFramework, "Flow.Functions.dll");
 
+    /// <summary>The built sample flows (samples/Flow.Samples) for the same configuration as the tests: the app loads them through <c>Flow:App:FlowAssemblies</c>.</summary>
+    public static string SamplesAssembly =>
+        Path.Combine(Root, "samples", "Flow.Samples", "bin", Configuration, TargetFramework, "Flow.Samples.dll");
+
     /// <summary>The <c>dotnet</c> host to run framework-dependent apps with (DOTNET_HOST_PATH when the SDK sets it).</summary>
     public static string DotNetHost
     {

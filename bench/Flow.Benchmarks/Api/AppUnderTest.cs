@@ -95,7 +95,7 @@ internal sealed class AppUnderTest : IAsyncDisposable
                 ["AzureWebJobsStorage"] = storageConnectionString,
                 ["FUNCTIONS_CUSTOMHANDLER_PORT"] = null,
                 ["Flow__App__ApiKey"] = apiKey,
-                ["Flow__App__Samples"] = "true",
+                ["Flow__App__FlowAssemblies__0"] = RepoPaths.SamplesAssembly,
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["DOTNET_ENVIRONMENT"] = "Production",
             },

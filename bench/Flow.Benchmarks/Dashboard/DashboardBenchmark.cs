@@ -5,6 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Benchmarks.Api;
+using Flow.Client;
+using Flow.Sdk;
 using Flow.TestSupport;
 using Microsoft.Playwright;
 
@@ -55,16 +57,17 @@ internal static class DashboardBenchmark
             put.EnsureSuccessStatusCode();
         }
 
-        using var trigger = await http.PostAsJsonAsync("deployments/process-batch/wide/runs", new { parameters = new { items = tasks, delayMs = 0 } }, ct);
-        var wideId = (await trigger.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString()!;
+        using var api = new FlowClient(new Uri($"http://127.0.0.1:{app.Port}"), app.ApiKey);
+        var trigger = new TriggerRunRequest { Parameters = JsonSerializer.SerializeToElement(new { items = tasks, delayMs = 0 }) };
+        var wideId = (await api.TriggerRunAsync("process-batch/wide", trigger, ct)).Id;
         var wideClock = Stopwatch.StartNew();
-        while ((await http.GetFromJsonAsync<JsonElement>($"runs/{wideId}", ct)).GetProperty("state").GetString() is not ("Completed" or "Failed"))
+        while ((await api.GetRunAsync(wideId, ct)).State is not (RunState.Completed or RunState.Failed))
         {
             await Task.Delay(500, ct);
         }
 
         Console.Error.WriteLine($"dashboard: {tasks} task run finished in {wideClock.Elapsed.TotalSeconds:F0} s");
-        var someRun = (await http.GetFromJsonAsync<JsonElement>("runs?pageSize=30", ct)).GetProperty("runs").EnumerateArray().Last().GetProperty("id").GetString()!;
+        var someRun = (await api.ListRunsAsync(new RunFilter { PageSize = 30 }, ct)).Runs[^1].Id;
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ChromiumArgs });

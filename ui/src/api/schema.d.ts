@@ -26,41 +26,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/samples/orders": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Sample orders for the daily-etl flow (read-only, no authentication). */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
+                    content: {
+                        "application/json": components["schemas"]["HealthReport"];
                     };
-                    content?: never;
                 };
             };
         };
@@ -94,7 +62,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"][];
+                    };
                 };
             };
         };
@@ -130,7 +100,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ApplyResultView"][];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
                 };
             };
         };
@@ -165,7 +146,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -187,7 +179,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
                 };
             };
         };
@@ -246,7 +258,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -283,7 +306,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["DeploymentView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -315,12 +349,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
-                200: {
+                /** @description Accepted */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["TriggerResponse"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -358,7 +412,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ScheduleOccurrenceView"][];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -392,7 +466,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"][];
+                    };
                 };
             };
         };
@@ -428,7 +504,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -449,7 +536,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
                 };
             };
         };
@@ -486,7 +593,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -522,7 +640,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WorkPoolView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -548,7 +677,7 @@ export interface paths {
                     State?: string;
                     From?: string;
                     To?: string;
-                    PageSize?: number | string;
+                    PageSize?: number;
                     ContinuationToken?: string;
                 };
                 header?: never;
@@ -562,7 +691,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RunPageView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
                 };
             };
         };
@@ -598,7 +738,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RunView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -631,12 +782,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
-                200: {
+                /** @description Accepted */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["CancelRunView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -667,12 +838,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
-                200: {
+                /** @description Accepted */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["EventDeliveryView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -704,12 +895,32 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description OK */
-                200: {
+                /** @description Accepted */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["EventDeliveryView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -730,7 +941,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    pageSize?: number | string;
+                    pageSize?: number;
                     continuationToken?: string;
                 };
                 header?: never;
@@ -746,7 +957,27 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["LogPageView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -782,7 +1013,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["ArtifactView"][];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
                 };
             };
         };
@@ -816,7 +1058,9 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["FlowInfoView"][];
+                    };
                 };
             };
         };
@@ -839,7 +1083,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    count?: number | string;
+                    count?: number;
                 };
                 header?: never;
                 path?: never;
@@ -852,7 +1096,18 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["RejectedRunRequestView"][];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
                 };
             };
         };
@@ -1457,65 +1712,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/runs/{id}/journal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A run's journal (current attempt) as the engine recorded it, oldest first, paged by index (`from`, `pageSize` 1-1000, default 500); payloads over 4,096 characters are cut (`payloadLength` gives the whole length). */
-        get: {
-            parameters: {
-                query?: {
-                    from?: number | string;
-                    pageSize?: number | string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RunJournalView"];
-                    };
-                };
-                /** @description Bad Request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                    };
-                };
-                /** @description Not Found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["ProblemDetails"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/runs/stats": {
         parameters: {
             query?: never;
@@ -1529,7 +1725,7 @@ export interface paths {
                 query?: {
                     from?: string;
                     to?: string;
-                    bucketMinutes?: number | string;
+                    bucketMinutes?: number;
                     deployment?: string;
                 };
                 header?: never;
@@ -1570,6 +1766,125 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description What `POST /api/deployments/apply` did with one deployment of the file. */
+        ApplyResultView: {
+            /** @description The deployment's full name. */
+            name: string;
+            /** @description `created`, `updated` or `unchanged`. */
+            outcome: string;
+            /** @description The deployment as saved. */
+            deployment: components["schemas"]["DeploymentView"];
+        };
+        /** @description An artifact a run created (`GET /api/runs/{id}/artifacts`). */
+        ArtifactView: {
+            /** @description The artifact's key. */
+            key: string;
+            /** @description `Table`, `Markdown` or `Link`. */
+            type: string;
+            /** @description A description, if any. */
+            description?: null | string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt?: string;
+            data?: null | components["schemas"]["JsonElement"];
+        };
+        /** @description The answer to `POST /api/runs/{id}/cancel` (202). */
+        CancelRunView: {
+            /** @description The run id. */
+            id: string;
+            /** @description Always true: the run is asked to cancel. */
+            cancelRequested?: boolean;
+            /** @description True when cancellation had been requested before. */
+            alreadyRequested?: boolean;
+        };
+        /** @description How a deployment's run starts. */
+        DeploymentEntrypointView: {
+            /** @description `flow` (the app runs the registered flow) or `process` (a worker starts a subprocess). */
+            kind: string;
+            /** @description For process entrypoints: the command line (argv). */
+            command?: null | string[];
+            /** @description For process entrypoints: the working directory. */
+            workingDirectory?: null | string;
+            /** @description For process entrypoints: environment variables; values other than `secret:` references show as `***`. */
+            environment?: null | {
+                [key: string]: string;
+            };
+        };
+        /** @description One schedule of a deployment: a cron expression in a time zone, or an interval. */
+        DeploymentScheduleView: {
+            /** @description The schedule's id within the deployment. */
+            id: string;
+            /** @description A cron expression, or null for an interval schedule. */
+            cron?: null | string;
+            /** @description The cron expression's IANA time zone (UTC when null). */
+            timezone?: null | string;
+            /** @description The interval as an ISO 8601 duration (`PT1H`), or null for a cron schedule. */
+            interval?: null | string;
+            /**
+             * Format: date-time
+             * @description The time an interval counts from.
+             */
+            anchor?: null | string;
+            parameters?: null | components["schemas"]["JsonElement"];
+            /** @description False to keep the schedule without creating runs. */
+            active?: boolean;
+        };
+        /** @description A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back. */
+        DeploymentView: {
+            /** @description The full name, `flow/name`. */
+            fullName: string;
+            /** @description The deployment's name within its flow. */
+            name: string;
+            /** @description The flow it runs. */
+            flow: string;
+            /** @description How a run starts: in the app (`flow`) or as a subprocess (`process`). */
+            entrypoint: components["schemas"]["DeploymentEntrypointView"];
+            /** @description The work pool its runs go to. */
+            pool: string;
+            parameters?: null | components["schemas"]["JsonElement"];
+            /** @description Tags its runs get. */
+            tags?: null | {
+                [key: string]: string;
+            };
+            /** @description A version label. */
+            version?: null | string;
+            /** @description A description. */
+            description?: null | string;
+            /** @description True while paused: schedules create no runs and triggers are refused. */
+            paused?: boolean;
+            /**
+             * Format: int32
+             * @description The most runs of this deployment running at once, or null for no limit.
+             */
+            concurrencyLimit?: null | number;
+            /** @description `enqueue` or `cancel-new`: what happens to a run that finds the limit reached. */
+            collisionStrategy: string;
+            /** @description The schedules. */
+            schedules: components["schemas"]["DeploymentScheduleView"][];
+            /** @description Where it came from: `api`, or `file:&lt;path&gt;` for deployments-as-code. */
+            source?: null | string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt?: string;
+            /**
+             * Format: date-time
+             * @description When it was last changed.
+             */
+            updatedAt?: string;
+        };
+        /** @description The answer to `POST /api/runs/{id}/events/{name}` and `/resume` (202). */
+        EventDeliveryView: {
+            /** @description The run id. */
+            id: string;
+            /** @description The event's name. */
+            event: string;
+            /** @description False when an event with the same idempotency key had been delivered before. */
+            delivered?: boolean;
+        };
         /**
          * @description What went wrong in a failed attempt, kept as data with the run or task run: the exception's type,
          *     message and stack trace, and those of its inner exception chain flattened into the stack.
@@ -1582,65 +1897,70 @@ export interface components {
             /** @description The stack trace, including inner exceptions; may be null. */
             stackTrace?: null | string;
         };
+        /** @description A flow registered in the app (`GET /api/flows`). */
+        FlowInfoView: {
+            /** @description The flow's name. */
+            name: string;
+            /** @description The input type's name. */
+            input: string;
+            /** @description The output type's name. */
+            output: string;
+        };
+        /** @description The body of `GET /api/health`. */
+        HealthReport: {
+            /** @description `healthy` once start-up is done (storage reachable, deployments applied), `starting` before, `degraded` while a dependency fails after start-up. */
+            status: string;
+            /** @description The app's informational version. */
+            version: string;
+            /** @description `functions` under the Functions host, else `standalone`. */
+            mode: string;
+            /** @description The roles standalone (`api,scheduler,worker`), or `functions-host`. */
+            roles: string;
+            /** @description What keeps start-up from finishing, or what fails while degraded, if anything. */
+            problem: null | string;
+            /** @description The failing dependencies (`storage`) while degraded. */
+            failing?: null | string[];
+        };
         HttpValidationProblemDetails: {
             type?: null | string;
             title?: null | string;
             /** Format: int32 */
-            status?: null | number | string;
+            status?: null | number;
             detail?: null | string;
             instance?: null | string;
             errors?: {
                 [key: string]: string[];
             };
         };
-        /** @description One journal event as the API shows it. */
-        JournalEventView: {
-            /**
-             * Format: int32
-             * @description The position in the attempt's journal, from 1.
-             */
-            index?: number | string;
-            /** @description What happened (TaskCompleted, TimerCreated, SubflowStarted, EventReceived, Marker, ...). */
-            kind: string;
-            /**
-             * Format: int32
-             * @description The flow call the event belongs to (0 for run-level events).
-             */
-            callId?: number | string;
-            /** @description The task, subflow, timer or event name. */
-            name?: null | string;
-            /**
-             * Format: int32
-             * @description The task attempt, for task events.
-             */
-            attempt?: null | number | string;
-            /** @description The task run's state after the event, for task events. */
-            state?: null | string;
+        JsonElement: unknown;
+        /** @description One line of a run's log. */
+        LogLineView: {
             /**
              * Format: date-time
-             * @description When the event was recorded.
+             * @description When it was written.
              */
             timestamp?: string;
-            /**
-             * Format: date-time
-             * @description When the reported work began, if it has a start.
-             */
-            startedAt?: null | string;
-            /**
-             * Format: date-time
-             * @description When a timer fires or a retry is due.
-             */
-            dueAt?: null | string;
-            /** @description A short extra value: a child run id, a cache key, a marker's value. */
-            detail?: null | string;
-            /** @description The JSON payload as text (a result, an input, an event's data), cut at int RunJournalView.PayloadLimit characters. */
-            payload?: null | string;
+            /** @description The level (Information, Warning…). */
+            level: string;
+            /** @description The text. */
+            message: string;
             /**
              * Format: int32
-             * @description The payload's whole length in characters when it was cut, else null.
+             * @description The task call that wrote it, or 0 for the flow itself.
              */
-            payloadLength?: null | number | string;
-            failure?: null | components["schemas"]["FailureInfo"];
+            callId?: number;
+            /**
+             * Format: int32
+             * @description The attempt that wrote it.
+             */
+            attempt?: number;
+        };
+        /** @description One page of `GET /api/runs/{id}/logs`, oldest first. */
+        LogPageView: {
+            /** @description The lines. */
+            lines: components["schemas"]["LogLineView"][];
+            /** @description Pass it back for the next page; null on the last (read it again later for lines written since). */
+            continuationToken?: null | string;
         };
         /** @description A work pool with its load, as GET /api/work-pools/status shows it. */
         PoolStatusView: {
@@ -1654,60 +1974,76 @@ export interface components {
              * Format: int32
              * @description How many runs may run at once (null: no limit).
              */
-            concurrencyLimit?: null | number | string;
+            concurrencyLimit?: null | number;
             /** @description True when the pool is paused: its runs wait. */
             paused?: boolean;
             /**
              * Format: int32
              * @description Slots in use: the pool's runs that are Running or Cancelling.
              */
-            running?: number | string;
+            running?: number;
             /**
              * Format: int32
              * @description Queue depth: the pool's runs that are Pending or due Scheduled (Late included).
              */
-            queued?: number | string;
+            queued?: number;
             /**
              * Format: int32
              * @description The pool's runs that are Paused (waiting for input or a timer), holding no slot.
              */
-            waiting?: number | string;
+            waiting?: number;
         };
         ProblemDetails: {
             type?: null | string;
             title?: null | string;
             /** Format: int32 */
-            status?: null | number | string;
+            status?: null | number;
             detail?: null | string;
             instance?: null | string;
         };
-        /** @description The body of GET /api/runs/{id}/journal: one page of the current attempt's journal, as the engine recorded it. */
-        RunJournalView: {
-            /** @description The run id. */
-            runId: string;
+        /** @description A run request from the run-requests queue that was refused, with the reason. */
+        RejectedRunRequestView: {
+            /** @description A unique id. */
+            id: string;
+            /** @description The queue the request came from. */
+            source: string;
             /**
-             * Format: int32
-             * @description The run attempt the journal belongs to (a flow retry starts a new journal).
+             * Format: date-time
+             * @description When it was refused.
              */
-            attempt?: number | string;
-            /**
-             * Format: int32
-             * @description How many events the attempt's journal holds.
-             */
-            length?: number | string;
-            /**
-             * Format: int32
-             * @description Deliveries (task results, events, cancel requests) waiting in the run's inbox for its next episode.
-             */
-            pendingInbox?: number | string;
-            /** @description The events of this page, in journal order. */
-            events: components["schemas"]["JournalEventView"][];
-            /**
-             * Format: int32
-             * @description The `from` of the next page, or null on the last page.
-             */
-            next?: null | number | string;
+            rejectedAt?: string;
+            /** @description Why. */
+            reason: string;
+            /** @description The field at fault (a JSON path like `parameters.count`), or null. */
+            field?: null | string;
+            /** @description The message body as received, cut to 32 KiB. */
+            body?: null | string;
         };
+        /** @description Where to look at and act on a run. */
+        RunLinks: {
+            /** @description The run: `/api/runs/{id}`. */
+            self: string;
+            /** @description Cancels the run (POST). */
+            cancel: string;
+            /** @description The run's log lines. */
+            logs: string;
+            /** @description The run's artifacts. */
+            artifacts: string;
+        };
+        /** @description One page of `GET /api/runs`, newest first. */
+        RunPageView: {
+            /** @description The runs. */
+            runs: components["schemas"]["RunView"][];
+            /** @description Pass it back for the next page; null on the last. */
+            continuationToken?: null | string;
+        };
+        /**
+         * @description The states of a flow run or a task run (DESIGN.md §3). Stored as words, so a person reading the
+         *     tables sees `Running`, not a number. `Late` is not stored: it is derived from
+         *     RunState.Scheduled and the scheduled time.
+         * @enum {unknown}
+         */
+        RunState: "Scheduled" | "Pending" | "Running" | "AwaitingRetry" | "Paused" | "Completed" | "Cached" | "Failed" | "Crashed" | "Cancelling" | "Cancelled";
         /** @description One time bucket of RunStatsView. */
         RunStatsBucket: {
             /**
@@ -1717,7 +2053,7 @@ export interface components {
             start: string;
             /** @description Runs created in the bucket by state name. */
             counts: {
-                [key: string]: number | string;
+                [key: string]: number;
             };
         };
         /** @description The body of GET /api/runs/stats: runs by state in time buckets (by creation time), for the home page's chart. */
@@ -1736,12 +2072,12 @@ export interface components {
              * Format: int32
              * @description The bucket width in seconds.
              */
-            bucketSeconds: number | string;
+            bucketSeconds: number;
             /** @description The buckets, oldest first; every bucket of the window is present, empty ones too. */
             buckets: components["schemas"]["RunStatsBucket"][];
             /** @description Runs in the window by state name (Late included as its own state). */
             totals: {
-                [key: string]: number | string;
+                [key: string]: number;
             };
             /** @description True when the window held more runs than the API counts in one request (`limit`); the counts cover the newest ones. */
             truncated?: boolean;
@@ -1766,9 +2102,170 @@ export interface components {
              * Format: int32
              * @description The run attempt the rows come from (a flow retry starts a new journal).
              */
-            attempt?: number | string;
+            attempt?: number;
             /** @description One row per task call, subflow, timer and event wait, in call order. */
             rows: components["schemas"]["TimelineRow"][];
+        };
+        /** @description A run as the API shows it (`GET /api/runs/{id}`, and each run of `GET /api/runs`). */
+        RunView: {
+            /** @description The run id. */
+            id: string;
+            /** @description The flow's name. */
+            flow: string;
+            /** @description The deployment (`flow/name`) that created the run, if any. */
+            deployment?: null | string;
+            /** @description The work pool the run executes in. */
+            pool: string;
+            /** @description The run's state. */
+            state: components["schemas"]["RunState"];
+            /** @description The state's display name: the state, or `Late` for a run not started within the grace period after its scheduled time. */
+            stateName: string;
+            /** @description A message with the state (why it failed, who cancelled it), if any. */
+            stateMessage?: null | string;
+            /**
+             * Format: date-time
+             * @description When the run entered its state.
+             */
+            stateTime?: string;
+            /**
+             * Format: int32
+             * @description The run attempt (1, then 2… after flow retries).
+             */
+            attempt?: number;
+            parameters?: null | components["schemas"]["JsonElement"];
+            result?: null | components["schemas"]["JsonElement"];
+            failure?: null | components["schemas"]["FailureInfo"];
+            /** @description The run's tags, if any. */
+            tags?: null | {
+                [key: string]: string;
+            };
+            /** @description The parent run of a subflow run. */
+            parentRunId?: null | string;
+            /**
+             * Format: date-time
+             * @description When the run was created.
+             */
+            createdAt?: string;
+            /**
+             * Format: date-time
+             * @description When the run is due.
+             */
+            scheduledAt?: string;
+            /**
+             * Format: date-time
+             * @description When it first started running.
+             */
+            startedAt?: null | string;
+            /**
+             * Format: date-time
+             * @description When it ended.
+             */
+            endedAt?: null | string;
+            /** @description The flow's version that ran it, if known. */
+            flowVersion?: null | string;
+            /** @description True once cancellation was requested. */
+            cancelRequested?: boolean;
+            /** @description Where to look at and act on the run. */
+            links: components["schemas"]["RunLinks"];
+            /** @description The state history, oldest first (only on `GET /api/runs/{id}`). */
+            history?: null | components["schemas"]["StateTransitionView"][];
+            /** @description The task runs of the current attempt, in call order (only on `GET /api/runs/{id}`). */
+            taskRuns?: null | components["schemas"]["TaskRunView"][];
+        };
+        /** @description One coming occurrence of a deployment's schedules (`GET /api/deployments/{flow}/{name}/schedule`). */
+        ScheduleOccurrenceView: {
+            /** @description The schedule's id. */
+            schedule: string;
+            /** @description The local time in the schedule's time zone, ISO 8601 with its offset. */
+            time: string;
+            /**
+             * Format: date-time
+             * @description The same time in UTC.
+             */
+            utc?: string;
+            /** @description The offset from UTC at that time, e.g. `+01:00`. */
+            utcOffset: string;
+        };
+        /** @description One state change of a run. */
+        StateTransitionView: {
+            /**
+             * Format: int32
+             * @description The change's position in the history, from 0.
+             */
+            index?: number;
+            from?: null | components["schemas"]["RunState"];
+            /** @description The state after. */
+            to?: components["schemas"]["RunState"];
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            timestamp?: string;
+            /** @description Why, if said. */
+            message?: null | string;
+            /**
+             * Format: int32
+             * @description The run attempt it happened in.
+             */
+            attempt?: number;
+        };
+        /** @description One attempt of a task call. */
+        TaskAttemptView: {
+            /**
+             * Format: int32
+             * @description The attempt number, from 1.
+             */
+            attempt: number;
+            /** @description How it ended: Completed, Failed, Cached or TaskAttemptFailed (to be retried). */
+            outcome: string;
+            /**
+             * Format: date-time
+             * @description When it started, if recorded.
+             */
+            startedAt: null | string;
+            /**
+             * Format: date-time
+             * @description When it ended.
+             */
+            endedAt: string;
+            failure: null | components["schemas"]["FailureInfo"];
+        };
+        /** @description One task call of a run, with its attempts, from the current attempt's journal. */
+        TaskRunView: {
+            /**
+             * Format: int32
+             * @description The call's id within the run (its order).
+             */
+            callId?: number;
+            /** @description The task's name. */
+            name: string;
+            /** @description Completed, Cached, Failed, Running or AwaitingRetry. */
+            state: string;
+            /**
+             * Format: int32
+             * @description How many attempts it took so far.
+             */
+            attempts?: number;
+            /**
+             * Format: date-time
+             * @description When its first attempt started.
+             */
+            startedAt?: null | string;
+            /**
+             * Format: date-time
+             * @description When it ended.
+             */
+            endedAt?: null | string;
+            /**
+             * Format: double
+             * @description From start to end, in milliseconds, once ended.
+             */
+            durationMs?: null | number;
+            /** @description True when the result came from the cache. */
+            cached?: boolean;
+            failure?: null | components["schemas"]["FailureInfo"];
+            /** @description Each attempt that ended. */
+            attemptHistory: components["schemas"]["TaskAttemptView"][];
         };
         /** @description One row of a run's timeline. */
         TimelineRow: {
@@ -1776,7 +2273,7 @@ export interface components {
              * Format: int32
              * @description The call's id within the run (its order).
              */
-            callId?: number | string;
+            callId?: number;
             /** @description `task`, `subflow`, `timer` or `event`. */
             kind: string;
             /** @description The task, subflow or event name. */
@@ -1799,7 +2296,7 @@ export interface components {
              * Format: int32
              * @description The attempt number (1-based) for attempts and the wait before it for retry waits.
              */
-            attempt: number | string;
+            attempt: number;
             /** @description Completed, Cached, Failed, Running, Waiting. */
             outcome: string;
             /**
@@ -1812,6 +2309,47 @@ export interface components {
              * @description When it ends, or null while it lasts.
              */
             end: null | string;
+        };
+        /** @description The answer to a trigger (202). */
+        TriggerResponse: {
+            /** @description The run id. */
+            id: string;
+            /** @description The run's state. */
+            state: components["schemas"]["RunState"];
+            /** @description False when the idempotency key named an existing run. */
+            created: boolean;
+            /** @description Where to read the run. */
+            statusUrl: string;
+            /** @description Where to cancel it. */
+            cancelUrl: string;
+        };
+        /** @description A work pool: where runs execute. */
+        WorkPoolView: {
+            /** @description The pool's name. */
+            name: string;
+            /** @description `in-app` or `process`. */
+            type: string;
+            /** @description A description. */
+            description?: null | string;
+            /**
+             * Format: int32
+             * @description The most runs of this pool running at once, or null for no limit.
+             */
+            concurrencyLimit?: null | number;
+            /** @description True while paused: its runs wait in the queue. */
+            paused?: boolean;
+            /** @description For process pools: the only executables its deployments may run, if narrowed. */
+            allowedCommands?: null | string[];
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt?: string;
+            /**
+             * Format: date-time
+             * @description When it was last changed.
+             */
+            updatedAt?: string;
         };
     };
     responses: never;

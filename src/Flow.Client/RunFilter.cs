@@ -1,0 +1,28 @@
+using Flow.Sdk;
+
+namespace Flow.Client;
+
+/// <summary>The filters and paging of <c>GET /api/runs</c>; every one optional.</summary>
+public sealed record RunFilter
+{
+    /// <summary>Only runs of this deployment (<c>flow/name</c>).</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary>Only runs of this flow.</summary>
+    public string? Flow { get; init; }
+
+    /// <summary>Only runs in this state.</summary>
+    public RunState? State { get; init; }
+
+    /// <summary>Only runs created at or after this time.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Only runs created before this time.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Runs per page, 1-1000 (the API's default is 50).</summary>
+    public int? PageSize { get; init; }
+
+    /// <summary>The previous page's continuation token.</summary>
+    public string? ContinuationToken { get; init; }
+}
