@@ -1712,6 +1712,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{id}/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run's journal (current attempt) as the engine recorded it, oldest first, paged by index (`from`, `pageSize` 1-1000, default 500); payloads over 4,096 characters are cut (`payloadLength` gives the whole length). */
+        get: {
+            parameters: {
+                query?: {
+                    from?: number;
+                    pageSize?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunJournalView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/stats": {
         parameters: {
             query?: never;
@@ -1932,6 +1991,55 @@ export interface components {
                 [key: string]: string[];
             };
         };
+        /** @description One journal event as the API shows it. */
+        JournalEventView: {
+            /**
+             * Format: int32
+             * @description The position in the attempt's journal, from 1.
+             */
+            index?: number;
+            /** @description What happened (TaskCompleted, TimerCreated, SubflowStarted, EventReceived, Marker, ...). */
+            kind: string;
+            /**
+             * Format: int32
+             * @description The flow call the event belongs to (0 for run-level events).
+             */
+            callId?: number;
+            /** @description The task, subflow, timer or event name. */
+            name?: null | string;
+            /**
+             * Format: int32
+             * @description The task attempt, for task events.
+             */
+            attempt?: null | number;
+            /** @description The task run's state after the event, for task events. */
+            state?: null | string;
+            /**
+             * Format: date-time
+             * @description When the event was recorded.
+             */
+            timestamp?: string;
+            /**
+             * Format: date-time
+             * @description When the reported work began, if it has a start.
+             */
+            startedAt?: null | string;
+            /**
+             * Format: date-time
+             * @description When a timer fires or a retry is due.
+             */
+            dueAt?: null | string;
+            /** @description A short extra value: a child run id, a cache key, a marker's value. */
+            detail?: null | string;
+            /** @description The JSON payload as text (a result, an input, an event's data), cut at int RunJournalView.PayloadLimit characters. */
+            payload?: null | string;
+            /**
+             * Format: int32
+             * @description The payload's whole length in characters when it was cut, else null.
+             */
+            payloadLength?: null | number;
+            failure?: null | components["schemas"]["FailureInfo"];
+        };
         JsonElement: unknown;
         /** @description One line of a run's log. */
         LogLineView: {
@@ -2018,6 +2126,33 @@ export interface components {
             field?: null | string;
             /** @description The message body as received, cut to 32 KiB. */
             body?: null | string;
+        };
+        /** @description The body of GET /api/runs/{id}/journal: one page of the current attempt's journal, as the engine recorded it. */
+        RunJournalView: {
+            /** @description The run id. */
+            runId: string;
+            /**
+             * Format: int32
+             * @description The run attempt the journal belongs to (a flow retry starts a new journal).
+             */
+            attempt?: number;
+            /**
+             * Format: int32
+             * @description How many events the attempt's journal holds.
+             */
+            length?: number;
+            /**
+             * Format: int32
+             * @description Deliveries (task results, events, cancel requests) waiting in the run's inbox for its next episode.
+             */
+            pendingInbox?: number;
+            /** @description The events of this page, in journal order. */
+            events: components["schemas"]["JournalEventView"][];
+            /**
+             * Format: int32
+             * @description The `from` of the next page, or null on the last page.
+             */
+            next?: null | number;
         };
         /** @description Where to look at and act on a run. */
         RunLinks: {
