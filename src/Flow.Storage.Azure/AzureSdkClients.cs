@@ -4,10 +4,8 @@ using SdkBlobClientOptions = Azure.Storage.Blobs.BlobClientOptions;
 using SdkBlobServiceClient = Azure.Storage.Blobs.BlobServiceClient;
 using SdkQueueClientOptions = Azure.Storage.Queues.QueueClientOptions;
 using SdkQueueServiceClient = Azure.Storage.Queues.QueueServiceClient;
-using SdkSharedKey = Azure.Storage.StorageSharedKeyCredential;
 using SdkTableClientOptions = Azure.Data.Tables.TableClientOptions;
 using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
-using SdkTableSharedKey = Azure.Data.Tables.TableSharedKeyCredential;
 
 namespace Flow.Storage.Azure;
 
@@ -36,9 +34,9 @@ public static class AzureSdkClients
             return new SdkTableServiceClient(endpoint, token, sdkOptions);
         }
 
-        if (connection.SharedKey is { } key)
+        if (connection.CreateTableSharedKey() is { } key)
         {
-            return new SdkTableServiceClient(endpoint, new SdkTableSharedKey(key.AccountName, key.ExportKey()), sdkOptions);
+            return new SdkTableServiceClient(endpoint, key, sdkOptions);
         }
 
         return new SdkTableServiceClient(endpoint, new AzureSasCredential(connection.SharedAccessSignature!), sdkOptions);
@@ -62,7 +60,7 @@ public static class AzureSdkClients
 
         if (connection.SharedKey is { } key)
         {
-            return new SdkQueueServiceClient(endpoint, new SdkSharedKey(key.AccountName, key.ExportKey()), sdkOptions);
+            return new SdkQueueServiceClient(endpoint, key, sdkOptions);
         }
 
         return new SdkQueueServiceClient(endpoint, new AzureSasCredential(connection.SharedAccessSignature!), sdkOptions);
@@ -86,7 +84,7 @@ public static class AzureSdkClients
 
         if (connection.SharedKey is { } key)
         {
-            return new SdkBlobServiceClient(endpoint, new SdkSharedKey(key.AccountName, key.ExportKey()), sdkOptions);
+            return new SdkBlobServiceClient(endpoint, key, sdkOptions);
         }
 
         return new SdkBlobServiceClient(endpoint, new AzureSasCredential(connection.SharedAccessSignature!), sdkOptions);

@@ -4,14 +4,13 @@ using Azure.Core.Pipeline;
 namespace Flow.Storage.Azure;
 
 /// <summary>
-/// Options for Flow's Table and Queue clients: the Azure.Core pipeline settings (retries of transient
-/// failures, network timeout, diagnostics) plus the queue message encoding. Bind from configuration
+/// Options for the Azure SDK Table, Queue and Blob clients Flow builds (<see cref="AzureSdkClients"/>): the Azure.Core pipeline
+/// settings (retries of transient failures, network timeout, diagnostics, transport, added policies). Bind from configuration
 /// (for example the <c>Flow:Storage</c> section) or set in code.
 /// </summary>
 /// <remarks>
 /// Defaults: up to 5 retries of transient failures (408, 429, 500, 502, 503, 504 and network errors) with
-/// exponential back-off from 0.2 s up to 10 s; 30 s network timeout per attempt; base64 message encoding
-/// (what the Azure Functions queue trigger expects by default).
+/// exponential back-off from 0.2 s up to 10 s; 30 s network timeout per attempt.
 /// </remarks>
 public sealed class StorageClientOptions : ClientOptions
 {
@@ -27,12 +26,6 @@ public sealed class StorageClientOptions : ClientOptions
         Diagnostics.IsLoggingContentEnabled = false;
     }
 
-    /// <summary>
-    /// How queue message text is put on the wire. <see cref="QueueMessageEncoding.Base64"/> (the default) is what the
-    /// Functions queue trigger and the official SDKs' Functions-compatible settings expect.
-    /// </summary>
-    public QueueMessageEncoding MessageEncoding { get; set; } = QueueMessageEncoding.Base64;
-
     /// <summary>The policies added with <see cref="AddPolicy"/>, in order; the SDK clients built by <see cref="AzureSdkClients"/> get them too.</summary>
     internal List<(HttpPipelinePolicy Policy, HttpPipelinePosition Position)> AddedPolicies { get; } = [];
 
@@ -44,14 +37,4 @@ public sealed class StorageClientOptions : ClientOptions
         base.AddPolicy(policy, position);
         AddedPolicies.Add((policy, position));
     }
-}
-
-/// <summary>How queue message text is encoded on the wire.</summary>
-public enum QueueMessageEncoding
-{
-    /// <summary>UTF-8 bytes of the text, base64-encoded (the Azure Functions default, <c>messageEncoding: base64</c>).</summary>
-    Base64 = 0,
-
-    /// <summary>The text as-is, XML-escaped (Functions' <c>messageEncoding: none</c>).</summary>
-    None = 1,
 }

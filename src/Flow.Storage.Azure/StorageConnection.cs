@@ -1,4 +1,6 @@
 using Azure.Core;
+using SdkSharedKey = Azure.Storage.StorageSharedKeyCredential;
+using SdkTableSharedKey = Azure.Data.Tables.TableSharedKeyCredential;
 
 namespace Flow.Storage.Azure;
 
@@ -15,14 +17,18 @@ public sealed class StorageConnection
     /// <summary>The well-known, public account key of the local emulator (Azurite). Not a secret.</summary>
     public const string DevelopmentAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    // The base64 account key, checked at parse time; it leaves this class only as an SDK credential or in ToConnectionString.
+    private readonly string? _accountKey;
+
     private StorageConnection(string? accountName, Uri? tableEndpoint, Uri? queueEndpoint, Uri? blobEndpoint,
-        StorageSharedKeyCredential? sharedKey, string? sharedAccessSignature, TokenCredential? tokenCredential)
+        string? accountKey, string? sharedAccessSignature, TokenCredential? tokenCredential)
     {
         AccountName = accountName;
         TableEndpoint = tableEndpoint;
         QueueEndpoint = queueEndpoint;
         BlobEndpoint = blobEndpoint;
-        SharedKey = sharedKey;
+        _accountKey = accountKey;
+        SharedKey = accountKey is null ? null : new SdkSharedKey(accountName!, accountKey);
         SharedAccessSignature = sharedAccessSignature;
         TokenCredential = tokenCredential;
     }
@@ -39,8 +45,11 @@ public sealed class StorageConnection
     /// <summary>The Blob service endpoint (kept for completeness; Flow's clients do not use it yet).</summary>
     public Uri? BlobEndpoint { get; }
 
-    /// <summary>The account key credential, when the connection uses SharedKey authorization.</summary>
-    public StorageSharedKeyCredential? SharedKey { get; }
+    /// <summary>
+    /// The account key as the Azure SDK's credential (Blob and Queue clients), when the connection uses SharedKey authorization.
+    /// Its <c>ToString</c> does not show the key.
+    /// </summary>
+    public SdkSharedKey? SharedKey { get; }
 
     /// <summary>A shared access signature (query string without the leading '?'), when the connection uses one.</summary>
     public string? SharedAccessSignature { get; }
@@ -114,9 +123,8 @@ public sealed class StorageConnection
             }
 
             var proxy = values.TryGetValue("DevelopmentStorageProxyUri", out var p) ? ParseUri(p, settingName, "DevelopmentStorageProxyUri") : new Uri("http://127.0.0.1");
-            var key = new StorageSharedKeyCredential(DevelopmentAccountName, DevelopmentAccountKey);
             return new StorageConnection(DevelopmentAccountName,
-                DevEndpoint(proxy, 10002), DevEndpoint(proxy, 10001), DevEndpoint(proxy, 10000), key, null, null);
+                DevEndpoint(proxy, 10002), DevEndpoint(proxy, 10001), DevEndpoint(proxy, 10000), DevelopmentAccountKey, null, null);
         }
 
         values.TryGetValue("AccountName", out var accountName);
@@ -147,7 +155,7 @@ public sealed class StorageConnection
             throw new StorageConfigurationException(settingName, $"The storage setting '{settingName}' names no account: give AccountName (with AccountKey) or explicit TableEndpoint/QueueEndpoint values.");
         }
 
-        StorageSharedKeyCredential? sharedKey = null;
+        string? sharedKey = null;
         if (values.TryGetValue("AccountKey", out var accountKey) && accountKey.Length > 0)
         {
             if (accountName is null)
@@ -155,8 +163,8 @@ public sealed class StorageConnection
                 throw new StorageConfigurationException(settingName, $"The storage setting '{settingName}' has an AccountKey but no AccountName; SharedKey signing needs both.");
             }
 
-            sharedKey = StorageSharedKeyCredential.TryCreate(accountName, accountKey)
-                ?? throw new StorageConfigurationException(settingName, $"The storage setting '{settingName}' has an AccountKey that is not valid base64. Copy the key again from the portal (Access keys).");
+            sharedKey = IsBase64Key(accountKey) ? accountKey
+                : throw new StorageConfigurationException(settingName, $"The storage setting '{settingName}' has an AccountKey that is not valid base64. Copy the key again from the portal (Access keys).");
         }
 
         string? sas = null;
@@ -188,9 +196,9 @@ public sealed class StorageConnection
             parts.Add("AccountName=" + AccountName);
         }
 
-        if (SharedKey is not null)
+        if (_accountKey is not null)
         {
-            parts.Add("AccountKey=" + SharedKey.ExportKey());
+            parts.Add("AccountKey=" + _accountKey);
         }
 
         if (SharedAccessSignature is not null)
@@ -214,6 +222,15 @@ public sealed class StorageConnection
         }
 
         return string.Join(';', parts) + ";";
+    }
+
+    /// <summary>The account key as the Table SDK's credential, when the connection uses SharedKey authorization.</summary>
+    internal SdkTableSharedKey? CreateTableSharedKey() => _accountKey is null ? null : new SdkTableSharedKey(AccountName!, _accountKey);
+
+    private static bool IsBase64Key(string accountKey)
+    {
+        var buffer = new byte[accountKey.Length];
+        return Convert.TryFromBase64String(accountKey, buffer, out var written) && written > 0;
     }
 
     private static Uri DevEndpoint(Uri proxy, int port)

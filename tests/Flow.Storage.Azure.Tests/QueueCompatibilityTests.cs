@@ -1,70 +1,80 @@
+using System.Globalization;
+using Flow.Engine.Storage;
 using Flow.TestSupport;
 
 namespace Flow.Storage.Azure.Tests;
 
 /// <summary>
-/// Flow's Queue client and the official @azure/storage-queue JS SDK exchange messages both ways, in the base64
-/// encoding the Azure Functions queue trigger expects, so external systems can send Flow run requests.
+/// Flow's work queue (<see cref="AzureWorkQueue"/>, on the Azure .NET SDK) and the official @azure/storage-queue JS SDK exchange
+/// messages both ways, in the base64 encoding the Azure Functions queue trigger expects, so external systems can send Flow run
+/// requests and read what Flow sends.
 /// </summary>
-public sealed class QueueCompatibilityTests(AzuriteFixture azurite)
+public sealed class QueueCompatibilityTests(AzuriteFixture azurite) : AzureFlowTestBase(azurite)
 {
     private static readonly string[] Texts =
     [
-        """{"deployment":"etl/daily","parameters":{"date":"2026-11-21"}}""",
-        "special <&> \"quotes\" 'single' \n newline é 日本語 🚀",
-        "plain",
+        """{"kind":"run","runId":"etl/daily","reason":"special <&> \"quotes\" 'single' \n newline é 日本語 🚀"}""",
+        """{"kind":"run","runId":"run-2"}""",
+        """{"kind":"run","runId":"plain"}""",
     ];
-
-    private QueueClient NewQueue() =>
-        new QueueServiceClient(StorageConnection.Parse(azurite.ConnectionString, "test")).GetQueueClient(UniqueNames.Queue());
 
     [Fact]
     public async Task MessagesSentByFlow_AreReceivedByTheOfficialSdk_AsTheSameText()
     {
-        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
-        var queue = NewQueue();
-        await queue.CreateIfNotExistsAsync(cancellationToken: deadline.Token);
-        foreach (var text in Texts)
+        await Queue.EnsureQueueAsync("compat-out", Ct);
+        var items = Texts.Select(t => AzureWorkQueue.Parse(t)!).ToList();
+        foreach (var item in items)
         {
-            await queue.SendMessageAsync(text, cancellationToken: deadline.Token);
+            await Queue.EnqueueAsync("compat-out", item, TimeSpan.Zero, Ct);
         }
 
-        var answer = await AzureSdkPeer.RunAsync("queue-receive", azurite.ConnectionString, queue.Name, [Texts.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)], deadline.Token);
-        var received = answer.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList();
-        Assert.Equal(Texts.Order(StringComparer.Ordinal), received.Order(StringComparer.Ordinal));
-        Assert.Equal(0, (await queue.GetPropertiesAsync(deadline.Token)).ApproximateMessagesCount);
+        var queueName = Queue.GetQueueClient("compat-out").Name;
+        var answer = await AzureSdkPeer.RunAsync("queue-receive", Azurite.ConnectionString, queueName, [Texts.Length.ToString(CultureInfo.InvariantCulture)], Ct);
+        var received = answer.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("text").GetString()!).ToList();
+        Assert.Equal(items.Select(i => i.RunId).Order(StringComparer.Ordinal), received.Select(t => AzureWorkQueue.Parse(t)!.RunId).Order(StringComparer.Ordinal));
+        Assert.Contains(received, t => AzureWorkQueue.Parse(t)!.Reason == items[0].Reason);
+        Assert.Equal(0, await Queue.GetApproximateCountAsync("compat-out", Ct));
     }
 
     [Fact]
     public async Task MessagesSentByTheOfficialSdkInBase64_AreReceivedByFlow_AsTheSameText()
     {
-        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
-        var queue = NewQueue();
-        await AzureSdkPeer.RunAsync("queue-send", azurite.ConnectionString, queue.Name, Texts, deadline.Token);
+        await Queue.EnsureQueueAsync("compat-in", Ct);
+        await AzureSdkPeer.RunAsync("queue-send", Azurite.ConnectionString, Queue.GetQueueClient("compat-in").Name, Texts, Ct);
 
-        var received = new List<QueueMessage>();
-        await deadline.PollUntilAsync(async ct =>
+        var received = new List<LeasedWorkItem>();
+        await Deadline.PollUntilAsync(async ct =>
         {
-            received.AddRange(await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(30), ct));
+            received.AddRange(await Queue.DequeueAsync("compat-in", 32, TimeSpan.FromSeconds(30), ct));
             return received.Count >= Texts.Length;
         }, "all three messages sent by the JS SDK");
 
-        Assert.Equal(Texts.Order(StringComparer.Ordinal), received.Select(m => m.MessageText).Order(StringComparer.Ordinal));
-        Assert.All(received, m => Assert.True(m.WasBase64Encoded));
+        Assert.Equal(Texts.Order(StringComparer.Ordinal), received.Select(m => m.RawBody).Order(StringComparer.Ordinal));
+        Assert.All(received, m => Assert.NotNull(m.Item));
+        Assert.Equal(Texts.Select(t => AzureWorkQueue.Parse(t)!.RunId).Order(StringComparer.Ordinal), received.Select(m => m.Item!.RunId).Order(StringComparer.Ordinal));
         Assert.All(received, m => Assert.Equal(1, m.DequeueCount));
     }
 
     [Fact]
-    public async Task RawTextSentByTheOfficialSdk_IsDeliveredToFlowUnchanged_AndMarkedAsNotBase64()
+    public async Task RawTextSentByTheOfficialSdk_IsDeliveredToFlowUnchanged()
     {
-        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
-        var queue = NewQueue();
+        await Queue.EnsureQueueAsync("compat-raw", Ct);
         const string raw = "{not base64: a raw JSON-ish text!}";
-        await AzureSdkPeer.RunAsync("queue-send-raw", azurite.ConnectionString, queue.Name, [raw], deadline.Token);
+        await AzureSdkPeer.RunAsync("queue-send-raw", Azurite.ConnectionString, Queue.GetQueueClient("compat-raw").Name, [raw], Ct);
 
-        QueueMessage? message = null;
-        await deadline.PollUntilAsync(async ct => (message = await queue.ReceiveMessageAsync(TimeSpan.FromSeconds(30), ct)) is not null, "the raw message");
-        Assert.False(message!.WasBase64Encoded);
-        Assert.Equal(raw, message.MessageText);
+        LeasedWorkItem? message = null;
+        await Deadline.PollUntilAsync(async ct => (message = (await Queue.DequeueAsync("compat-raw", 1, TimeSpan.FromSeconds(30), ct)).SingleOrDefault()) is not null, "the raw message");
+        Assert.Equal(raw, message!.RawBody);
+        Assert.Null(message.Item);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var name in new[] { "compat-out", "compat-in", "compat-raw" })
+        {
+            await Queue.GetQueueClient(name).DeleteIfExistsAsync(CancellationToken.None);
+        }
+
+        await base.DisposeAsync();
     }
 }

@@ -39,12 +39,4 @@ public sealed class StorageNamesTests
         var ex = Assert.Throws<ArgumentException>(() => StorageNames.ValidateQueueName(name));
         Assert.Contains("lowercase letters, digits and single hyphens", ex.Message, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void TableClient_WithInvalidName_IsRejectedBeforeAnyCall()
-    {
-        var service = new TableServiceClient(StorageConnection.Development);
-        var ex = Assert.Throws<ArgumentException>(() => service.GetTableClient("no-dashes"));
-        Assert.Contains("3 to 63 letters and digits", ex.Message, StringComparison.Ordinal);
-    }
 }

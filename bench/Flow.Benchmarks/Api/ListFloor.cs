@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using Flow.Storage.Azure;
 
 namespace Flow.Benchmarks.Api;
@@ -17,7 +18,7 @@ internal static class ListFloor
 
     public static async Task<JsonObject> MeasureAsync(string connectionString, int samples, CancellationToken cancellationToken)
     {
-        var tables = new TableServiceClient(StorageConnection.Parse(connectionString));
+        var tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(connectionString));
         var options = new AzureFlowStorageOptions();
         var index = tables.GetTableClient(options.RunIndexTable);
         var runs = tables.GetTableClient(options.RunsTable);
@@ -29,7 +30,7 @@ internal static class ListFloor
             var ids = await FirstPageIdsAsync(index, cancellationToken).ConfigureAwait(false);
             query.Add(Stopwatch.GetElapsedTime(start));
             await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = ReadParallelism, CancellationToken = cancellationToken },
-                async (id, ct) => await runs.GetEntityAsync(id, "run", cancellationToken: ct).ConfigureAwait(false)).ConfigureAwait(false);
+                async (id, ct) => await runs.GetEntityAsync<TableEntity>(id, "run", cancellationToken: ct).ConfigureAwait(false)).ConfigureAwait(false);
             page.Add(Stopwatch.GetElapsedTime(start));
         }
 
@@ -43,7 +44,7 @@ internal static class ListFloor
 
     private static async Task<List<string>> FirstPageIdsAsync(TableClient index, CancellationToken cancellationToken)
     {
-        await foreach (var page in index.QueryAsync("PartitionKey eq 'recent'", maxPerPage: PageSize + 1, cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
+        await foreach (var page in index.QueryAsync<TableEntity>("PartitionKey eq 'recent'", maxPerPage: PageSize + 1, cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
         {
             return page.Values.Take(PageSize).Select(r => r.GetString("RunId")).OfType<string>().ToList();
         }

@@ -45,6 +45,6 @@ public sealed class AzureWorkQueueConformanceTests(AzuriteFixture azurite) : Wor
     protected override async ValueTask DisposeAsyncCore()
     {
         await base.DisposeAsyncCore();
-        await new TableServiceClient(_connection).GetTableClient(_options.DeadLettersTable).DeleteIfExistsAsync(CancellationToken.None);
+        await AzureSdkClients.CreateTableService(_connection).GetTableClient(_options.DeadLettersTable).DeleteAsync(CancellationToken.None);
     }
 }

@@ -65,7 +65,7 @@ public sealed class AzureControlStoreLayoutTests(AzuriteFixture azurite) : Azure
         {
             foreach (var table in new[] { Options.DeploymentsTable, Options.WorkPoolsTable, Options.RejectedRequestsTable, Options.StateTable })
             {
-                await Tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+                await SdkTables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
         }
     }

@@ -8,7 +8,6 @@ namespace Flow.Storage.Azure.Tests;
 /// <summary>The engine scenarios on Azure Tables and Queues (Azurite), each test on its own tables and queues.</summary>
 public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifetime
 {
-    private readonly TableServiceClient _tables;
     private readonly global::Azure.Storage.Queues.QueueServiceClient _queues;
     private readonly global::Azure.Data.Tables.TableServiceClient _sdkTables;
     private readonly AzureFlowStorageOptions _options;
@@ -16,7 +15,6 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
     public AzureEngineScenarioTests(AzuriteFixture azurite)
     {
         var connection = StorageConnection.Parse(azurite.ConnectionString, "test");
-        _tables = new TableServiceClient(connection);
         _queues = AzureSdkClients.CreateQueueService(connection);
         _sdkTables = AzureSdkClients.CreateTableService(connection);
         _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
@@ -36,7 +34,7 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
     {
         foreach (var table in new[] { _options.RunsTable, _options.RunIndexTable, _options.CacheTable, _options.DeadLettersTable })
         {
-            await _tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+            await _sdkTables.GetTableClient(table).DeleteAsync(CancellationToken.None);
         }
     }
 }

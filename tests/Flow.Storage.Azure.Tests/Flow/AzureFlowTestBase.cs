@@ -9,9 +9,8 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
 {
     protected AzureFlowTestBase(AzuriteFixture azurite, int maxPayloadBytes = AzureFlowStorageOptions.DefaultMaxPayloadBytes)
     {
+        Azurite = azurite;
         Connection = StorageConnection.Parse(azurite.ConnectionString, "test");
-        Tables = new TableServiceClient(Connection);
-        Queues = new QueueServiceClient(Connection);
         Options = new AzureFlowStorageOptions
         {
             TablePrefix = "F" + UniqueNames.Suffix(),
@@ -25,11 +24,9 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
         Deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
     }
 
+    protected AzuriteFixture Azurite { get; }
+
     protected StorageConnection Connection { get; }
-
-    protected TableServiceClient Tables { get; }
-
-    protected QueueServiceClient Queues { get; }
 
     /// <summary>The account's Queue service on the Azure SDK (message encoding None: what is sent is what is stored).</summary>
     protected global::Azure.Storage.Queues.QueueServiceClient SdkQueues { get; }
@@ -57,7 +54,7 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
         {
             foreach (var table in new[] { Options.RunsTable, Options.RunIndexTable, Options.CacheTable, Options.DeadLettersTable })
             {
-                await Tables.GetTableClient(table).DeleteIfExistsAsync(CancellationToken.None);
+                await SdkTables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
         }
         finally
@@ -126,17 +123,6 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
     {
         var rows = new List<global::Azure.Data.Tables.TableEntity>();
         await foreach (var row in table.QueryAsync<global::Azure.Data.Tables.TableEntity>(global::Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {partitionKey}"), cancellationToken: Ct))
-        {
-            rows.Add(row);
-        }
-
-        return rows;
-    }
-
-    protected async Task<List<TableEntity>> RawRowsAsync(TableClient table, string partitionKey)
-    {
-        var rows = new List<TableEntity>();
-        await foreach (var row in table.QueryAsync(TableFilter.Equal("PartitionKey", partitionKey), cancellationToken: Ct))
         {
             rows.Add(row);
         }

@@ -1,6 +1,6 @@
 // An independent storage client for Flow's compatibility tests: the official Azure JS SDKs
 // (@azure/data-tables, @azure/storage-queue, pinned in the repository's package.json).
-// What Flow's C# clients write, this reads back; what this writes, Flow's clients must read.
+// What Flow writes (its stores and work queue, on the Azure .NET SDKs), this reads back; what this writes, Flow must read.
 // Usage: node azure-sdk-peer.mjs <command> <connection-string> <name> [args...]
 // Prints one JSON document on stdout.
 import { TableClient } from "@azure/data-tables";
