@@ -35,7 +35,7 @@ internal static class ApiEndpoints
     private static void MapDeployments(RouteGroupBuilder group)
     {
         group.MapGet("/", async (DeploymentService service, CancellationToken ct) =>
-            Results.Json((await service.ListAsync(ct)).Select(Views.Deployment), ApiJson.Options))
+            Results.Json((await service.ListAsync(ct)).Select(d => Views.Deployment(d, service)), ApiJson.Options))
             .Produces<DeploymentView[]>().WithSummary("Lists deployments.");
 
         group.MapPost("/apply", async (HttpRequest request, DeploymentService service, IOptions<FlowAppOptions> options, CancellationToken ct) =>
@@ -53,7 +53,7 @@ internal static class ApiEndpoints
                 await ScheduleNowAsync(request, result, ct);
             }
 
-            return Results.Json(results.Select(Views.Applied), ApiJson.Options);
+            return Results.Json(results.Select(r => Views.Applied(r, service)), ApiJson.Options);
         }).Produces<ApplyResultView[]>().ProducesValidationProblem().WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
 
         group.MapPut("/{flow}/{name}", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
@@ -71,14 +71,14 @@ internal static class ApiEndpoints
 
             var result = await service.ApplyAsync(spec with { Flow = flow, Name = name }, "api", ct);
             await ScheduleNowAsync(request, result, ct);
-            var view = Views.Deployment(result.Deployment);
+            var view = Views.Deployment(result.Deployment, service);
             return result.Outcome == "created"
                 ? Results.Json(view, ApiJson.Options, statusCode: 201)
                 : Results.Json(view, ApiJson.Options);
         }).Produces<DeploymentView>().Produces<DeploymentView>(201).ProducesValidationProblem().WithSummary("Creates or updates a deployment (idempotent).");
 
         group.MapGet("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(Views.Deployment(await service.GetAsync(ControlNames.Deployment(flow, name), ct)), ApiJson.Options))
+            Results.Json(Views.Deployment(await service.GetAsync(ControlNames.Deployment(flow, name), ct), service), ApiJson.Options))
             .Produces<DeploymentView>().ProducesProblem(404).WithSummary("Reads a deployment.");
 
         group.MapDelete("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
@@ -88,14 +88,14 @@ internal static class ApiEndpoints
         }).WithSummary("Deletes a deployment (its runs stay).");
 
         group.MapPost("/{flow}/{name}/pause", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
-            Results.Json(Views.Deployment(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct)), ApiJson.Options))
+            Results.Json(Views.Deployment(await service.SetPausedAsync(ControlNames.Deployment(flow, name), true, ct), service), ApiJson.Options))
             .Produces<DeploymentView>().ProducesProblem(404).WithSummary("Pauses a deployment: its schedules stop creating runs.");
 
         group.MapPost("/{flow}/{name}/resume", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {
             var deployment = await service.SetPausedAsync(ControlNames.Deployment(flow, name), false, ct);
             await ScheduleNowAsync(request, new ApplyResult(deployment.Name, "updated", deployment), ct);
-            return Results.Json(Views.Deployment(deployment), ApiJson.Options);
+            return Results.Json(Views.Deployment(deployment, service), ApiJson.Options);
         }).Produces<DeploymentView>().ProducesProblem(404).WithSummary("Resumes a paused deployment.");
 
         group.MapPost("/{flow}/{name}/runs", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>

@@ -113,9 +113,10 @@ internal static class Views
         return result;
     }
 
-    /// <summary>A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back.</summary>
-    public static DeploymentView Deployment(DeploymentRecord d) => new()
+    /// <summary>A deployment as the API shows it, with when its schedules next fire.</summary>
+    public static DeploymentView Deployment(DeploymentRecord d, DeploymentService service) => new()
     {
+        NextRunAt = service.NextRunAt(d),
         FullName = d.Name,
         Name = d.Name[(d.Name.IndexOf('/', StringComparison.Ordinal) + 1)..],
         Flow = d.FlowName,
@@ -152,8 +153,8 @@ internal static class Views
     };
 
     /// <summary>What applying one deployment did.</summary>
-    public static ApplyResultView Applied(ApplyResult result) =>
-        new() { Name = result.Name, Outcome = result.Outcome, Deployment = Deployment(result.Deployment) };
+    public static ApplyResultView Applied(ApplyResult result, DeploymentService service) =>
+        new() { Name = result.Name, Outcome = result.Outcome, Deployment = Deployment(result.Deployment, service) };
 
     /// <summary>A work pool as the API shows it.</summary>
     public static WorkPoolView Pool(WorkPoolRecord p) => new()

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Flow.Client;
 
-/// <summary>A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back.</summary>
+/// <summary>A deployment as the API shows it: the fields a PUT takes, plus read-only ones (full name, source, next run, times).</summary>
 public sealed record DeploymentView
 {
     /// <summary>The full name, <c>flow/name</c>.</summary>
@@ -46,6 +46,9 @@ public sealed record DeploymentView
 
     /// <summary>Where it came from: <c>api</c>, or <c>file:&lt;path&gt;</c> for deployments-as-code.</summary>
     public string? Source { get; init; }
+
+    /// <summary>When its active schedules next fire (the earliest of them, in the schedule's UTC offset), or null when it is paused or has none. Read-only.</summary>
+    public DateTimeOffset? NextRunAt { get; init; }
 
     /// <summary>When it was created.</summary>
     public DateTimeOffset CreatedAt { get; init; }

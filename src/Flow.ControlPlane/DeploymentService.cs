@@ -199,6 +199,30 @@ public sealed partial class DeploymentService
         }
     }
 
+    /// <summary>When a deployment's active schedules next fire after now: the earliest occurrence, or null when it is paused or has no active schedule.</summary>
+    /// <param name="deployment">The deployment.</param>
+    /// <returns>The next occurrence with its UTC offset in the schedule's zone, or null.</returns>
+    public DateTimeOffset? NextRunAt(DeploymentRecord deployment)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        if (deployment.Paused)
+        {
+            return null;
+        }
+
+        var now = _time.GetUtcNow();
+        DateTimeOffset? next = null;
+        foreach (var schedule in deployment.Schedules.Where(s => s.Active))
+        {
+            foreach (var occurrence in ScheduleRules.Build(schedule).GetOccurrences(now, now.AddYears(5), 1))
+            {
+                next = next is null || occurrence < next ? occurrence : next;
+            }
+        }
+
+        return next;
+    }
+
     /// <summary>The next occurrences of a deployment's active schedules, merged in time order.</summary>
     /// <param name="name">The full deployment name.</param>
     /// <param name="count">How many, 1-1000.</param>

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Flow.TestSupport;
 using Microsoft.Playwright;
@@ -154,6 +155,26 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
         await DashboardFixture.ScreenshotAsync(page, "runs-filtered");
         await page.ReloadAsync();
         await Assertions.Expect(page.GetByLabel("State")).ToHaveValueAsync("Completed");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task DeploymentsList_ShowsWhenEachScheduleNextRuns()
+    {
+        using var deadline = Deadline();
+        var spec = new { parameters = new { region = "north" }, schedules = new[] { new { cron = "0 6 1 1 *", timezone = "Europe/London" } } };
+        using (var put = await fixture.Api.PutAsJsonAsync("/api/deployments/dash-report/new-year", spec, deadline.Token))
+        {
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(deadline.Token));
+        }
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/deployments");
+        var scheduled = page.Locator("tbody tr").Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "dash-report/new-year", Exact = true }) });
+        await Assertions.Expect(scheduled.Locator("td.next-run time")).ToHaveAttributeAsync("datetime", new Regex("-01-01T06:00:00"));
+        var manual = page.Locator("tbody tr").Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "dash-report/nightly", Exact = true }) });
+        await Assertions.Expect(manual.Locator("td.next-run")).ToHaveTextAsync("—");
+        await DashboardFixture.ScreenshotAsync(page, "deployments");
         await page.Context.CloseAsync();
     }
 

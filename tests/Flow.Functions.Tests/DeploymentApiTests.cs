@@ -40,6 +40,35 @@ public sealed class DeploymentApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Deployment_ShowsItsNextRun_FromTheEarliestActiveSchedule_AndNoneWhilePaused()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await TestApp.StartAsync(azurite, deadline);
+        var yearly = new { cron = "0 6 1 1 *", timezone = "Europe/London" };
+
+        // One yearly cron: the next run is the coming 1 January 06:00 in London (GMT then, so 06:00Z).
+        var now = DateTimeOffset.UtcNow;
+        var (_, cronOnly) = await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/yearly", Greeter(new object[] { yearly }), deadline);
+        var januaryFirst = new DateTimeOffset(now.Year, 1, 1, 6, 0, 0, TimeSpan.Zero);
+        Assert.Equal(januaryFirst > now ? januaryFirst : januaryFirst.AddYears(1), cronOnly.GetProperty("nextRunAt").GetDateTimeOffset());
+
+        // With an hourly interval beside it, the earliest of the two wins: within the next hour.
+        var before = DateTimeOffset.UtcNow;
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/both", Greeter(new object[] { yearly, new { interval = 3600 } }), deadline);
+        var (_, both) = await app.SendAsync(HttpMethod.Get, "/api/deployments/greet/both", null, deadline);
+        var after = DateTimeOffset.UtcNow;
+        Assert.InRange(both.GetProperty("nextRunAt").GetDateTimeOffset(), before, after.AddHours(1));
+
+        // Paused, or without schedules, a deployment has no next run (the field is left out).
+        var (_, paused) = await app.SendAsync(HttpMethod.Post, "/api/deployments/greet/both/pause", null, deadline);
+        Assert.False(paused.TryGetProperty("nextRunAt", out _));
+        var (_, manual) = await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/manual", Greeter(), deadline);
+        Assert.False(manual.TryGetProperty("nextRunAt", out _));
+        var (_, list) = await app.SendAsync(HttpMethod.Get, "/api/deployments", null, deadline);
+        Assert.True(list.EnumerateArray().Single(d => d.GetProperty("fullName").GetString() == "greet/yearly").TryGetProperty("nextRunAt", out _));
+    }
+
+    [Fact]
     public async Task PutDeployment_SameSpecTwice_SecondChangesNothing()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));

@@ -19,14 +19,19 @@ export function between(start?: string | null, end?: string | null): number | nu
   return (end ? Date.parse(end) : Date.now()) - Date.parse(start);
 }
 
+function span(s: number): string {
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** "5 min ago", or "in 3 h" for a time ahead. */
 export function ago(value?: string | null): string {
   if (!value) return '—';
   const s = (Date.now() - Date.parse(value)) / 1000;
-  if (s < 0) return 'in ' + duration(-s * 1000);
-  if (s < 60) return `${Math.round(s)} s ago`;
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
+  if (s < 0) return -s < 3600 ? 'in ' + duration(-s * 1000) : 'in ' + span(-s);
+  return span(s) + ' ago';
 }
 
 export const STATES = ['Scheduled', 'Late', 'Pending', 'Running', 'AwaitingRetry', 'Paused', 'Completed', 'Cached', 'Failed', 'Crashed', 'Cancelling', 'Cancelled'];

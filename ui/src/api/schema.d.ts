@@ -1890,7 +1890,7 @@ export interface components {
             /** @description False to keep the schedule without creating runs. */
             active?: boolean;
         };
-        /** @description A deployment as the API shows it; the same shape a PUT takes, so what you GET you can PUT back. */
+        /** @description A deployment as the API shows it: the fields a PUT takes, plus read-only ones (full name, source, next run, times). */
         DeploymentView: {
             /** @description The full name, `flow/name`. */
             fullName: string;
@@ -1924,6 +1924,11 @@ export interface components {
             schedules: components["schemas"]["DeploymentScheduleView"][];
             /** @description Where it came from: `api`, or `file:&lt;path&gt;` for deployments-as-code. */
             source?: null | string;
+            /**
+             * Format: date-time
+             * @description When its active schedules next fire (the earliest of them, in the schedule's UTC offset), or null when it is paused or has none. Read-only.
+             */
+            nextRunAt?: null | string;
             /**
              * Format: date-time
              * @description When it was created.

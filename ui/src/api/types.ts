@@ -70,6 +70,7 @@ export interface Deployment {
   description?: string | null;
   paused: boolean;
   schedules: Schedule[];
+  nextRunAt?: string | null;
   tags?: Record<string, string> | null;
   entrypoint: { kind: string; command?: string };
 }

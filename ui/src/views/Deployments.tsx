@@ -3,6 +3,7 @@ import type { Deployment, RunPage, Schedule } from '../api/types';
 import { StateBadge } from '../components/StateBadge';
 import { usePoll } from '../hooks';
 import { Link } from '../router';
+import { ago, time } from '../format';
 
 export function scheduleSummary(s: Schedule): string {
   if (s.cron) return `cron ${s.cron}${s.timezone ? ' (' + s.timezone + ')' : ''}`;
@@ -24,6 +25,7 @@ export function Deployments() {
               <th>Deployment</th>
               <th className="hide-narrow">Pool</th>
               <th>Schedules</th>
+              <th>Next run</th>
               <th>Last runs</th>
               <th>Status</th>
             </tr>
@@ -39,6 +41,9 @@ export function Deployments() {
                   </td>
                   <td className="hide-narrow">{d.pool}</td>
                   <td>{d.schedules.length ? d.schedules.map(scheduleSummary).join('; ') : <span className="muted">none</span>}</td>
+                  <td className="next-run" title={d.nextRunAt ?? undefined}>
+                    {d.nextRunAt ? <time dateTime={d.nextRunAt}>{time(d.nextRunAt)} <span className="muted small">({ago(d.nextRunAt)})</span></time> : <span className="muted">—</span>}
+                  </td>
                   <td>
                     <span className="marks">
                       {runs.map((r) => (
