@@ -205,22 +205,7 @@ public sealed partial class DeploymentService
     public DateTimeOffset? NextRunAt(DeploymentRecord deployment)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        if (deployment.Paused)
-        {
-            return null;
-        }
-
-        var now = _time.GetUtcNow();
-        DateTimeOffset? next = null;
-        foreach (var schedule in deployment.Schedules.Where(s => s.Active))
-        {
-            foreach (var occurrence in ScheduleRules.Build(schedule).GetOccurrences(now, now.AddYears(5), 1))
-            {
-                next = next is null || occurrence < next ? occurrence : next;
-            }
-        }
-
-        return next;
+        return !deployment.Paused && Upcoming(deployment, _time.GetUtcNow(), 1) is [var next] ? next.Time : null;
     }
 
     /// <summary>The next occurrences of a deployment's active schedules, merged in time order.</summary>
@@ -237,15 +222,20 @@ public sealed partial class DeploymentService
         }
 
         var deployment = await GetAsync(name, cancellationToken).ConfigureAwait(false);
-        var start = from ?? _time.GetUtcNow();
-        var all = new List<(string, DateTimeOffset)>();
+        return Upcoming(deployment, from ?? _time.GetUtcNow(), count);
+    }
+
+    /// <summary>The first <paramref name="count"/> occurrences after <paramref name="start"/> of a deployment's active schedules, merged in time order.</summary>
+    private static List<(string ScheduleId, DateTimeOffset Time)> Upcoming(DeploymentRecord deployment, DateTimeOffset start, int count)
+    {
+        var all = new List<(string ScheduleId, DateTimeOffset Time)>();
         foreach (var schedule in deployment.Schedules.Where(s => s.Active))
         {
             var rule = ScheduleRules.Build(schedule);
             all.AddRange(rule.GetOccurrences(start, start.AddYears(5), count).Select(t => (schedule.Id, t)));
         }
 
-        return [.. all.OrderBy(o => o.Item2.UtcTicks).ThenBy(o => o.Item1, StringComparer.Ordinal).Take(count)];
+        return [.. all.OrderBy(o => o.Time.UtcTicks).ThenBy(o => o.ScheduleId, StringComparer.Ordinal).Take(count)];
     }
 
     // ------------------------------------------------------------------ work pools
