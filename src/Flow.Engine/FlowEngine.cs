@@ -64,7 +64,7 @@ public sealed class FlowEngine
     /// <summary>The logical name of a pool's run queue.</summary>
     /// <param name="pool">The pool.</param>
     /// <returns>The queue name.</returns>
-    public static string RunQueueName(string pool) => EngineCore.RunQueue(pool);
+    public static string RunQueueName(string pool) => RunLifecycle.RunQueueName(pool);
 
     /// <summary>The logical name of a pool's distributed task queue.</summary>
     /// <param name="pool">The pool.</param>

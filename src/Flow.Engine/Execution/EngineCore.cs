@@ -52,8 +52,6 @@ internal sealed class EngineCore
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    public static string RunQueue(string pool) => RunLifecycle.RunQueueName(pool);
-
     public static string TaskQueue(string pool) => "tasks-" + pool;
 
     public string Serialize(object? value, Type type) => JsonSerializer.Serialize(value, type, Json);
