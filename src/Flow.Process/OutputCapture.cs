@@ -13,6 +13,10 @@ namespace Flow.Process;
 internal sealed class OutputCapture
 {
     private readonly ConcurrentQueue<RunLogLine> _lines = new();
+
+    // The stdout and stderr pumps add lines concurrently: a line is stamped and queued under one lock, so queue order
+    // (the order lines are stored) and timestamps agree; a failed write's lines go back under it too.
+    private readonly Lock _order = new();
     private readonly TimeProvider _time;
     private readonly int _maxLine;
     private readonly long _maxTotal;
@@ -94,11 +98,19 @@ internal sealed class OutputCapture
             return;
         }
 
-        _lines.Enqueue(new RunLogLine(_time.GetUtcNow(), level, text, 0, _attempt));
+        Add(level, text);
     }
 
     /// <summary>Adds a line of the worker's own (start, stop, outcome).</summary>
-    public void AddWorkerLine(string level, string message) => _lines.Enqueue(new RunLogLine(_time.GetUtcNow(), level, message, 0, _attempt));
+    public void AddWorkerLine(string level, string message) => Add(level, message);
+
+    private void Add(string level, string text)
+    {
+        lock (_order)
+        {
+            _lines.Enqueue(new RunLogLine(_time.GetUtcNow(), level, text, 0, _attempt));
+        }
+    }
 
     /// <summary>Takes up to <paramref name="max"/> lines.</summary>
     public List<RunLogLine> Take(int max)
@@ -121,15 +133,18 @@ internal sealed class OutputCapture
             return;
         }
 
-        var rest = new List<RunLogLine>();
-        while (_lines.TryDequeue(out var l))
+        lock (_order)
         {
-            rest.Add(l);
-        }
+            var rest = new List<RunLogLine>();
+            while (_lines.TryDequeue(out var l))
+            {
+                rest.Add(l);
+            }
 
-        foreach (var l in lines.Concat(rest))
-        {
-            _lines.Enqueue(l);
+            foreach (var l in lines.Concat(rest))
+            {
+                _lines.Enqueue(l);
+            }
         }
     }
 
