@@ -1,3 +1,4 @@
+using Flow.ControlPlane.Secrets;
 using Flow.Engine;
 using Flow.Sdk;
 using Microsoft.Extensions.Configuration;
@@ -11,7 +12,7 @@ public static class ControlPlaneServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the deployment service, the scheduler, the run-request handler and the admission rules (deployment and pool
-    /// pauses, concurrency limits), with <see cref="ControlPlaneOptions"/> bound from <c>Flow:ControlPlane</c>. The storage
+    /// pauses, concurrency limits) and the named secrets (<see cref="ConfigurationSecrets"/>), with <see cref="ControlPlaneOptions"/> bound from <c>Flow:ControlPlane</c>. The storage
     /// registration must provide an <see cref="IControlStore"/>.
     /// </summary>
     /// <param name="builder">The Flow builder.</param>
@@ -36,6 +37,7 @@ public static class ControlPlaneServiceCollectionExtensions
         builder.Services.TryAddSingleton<DeploymentScheduler>();
         builder.Services.TryAddSingleton<RunRequestHandler>();
         builder.Services.TryAddSingleton<IRunAdmission, RunAdmission>();
+        builder.Services.TryAddSingleton<INamedSecrets>(sp => new ConfigurationSecrets(sp.GetService<IConfiguration>() ?? configuration ?? new ConfigurationBuilder().Build()));
         return builder;
     }
 }
