@@ -20,10 +20,12 @@ public sealed class ProjectDependencyTests
         ["Flow.Storage.Azure"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Storage.Postgres"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         ["Flow.Storage.Backends"] = ["Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
-        ["Flow.Process"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
-        ["Flow.Cli"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
+        // What a process flow app links: nothing of the worker side (no storage, no control plane).
+        ["Flow.Process.Runtime"] = ["Flow.Engine", "Flow.Sdk"],
+        ["Flow.Process"] = ["Flow.Process.Runtime", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
+        ["Flow.Cli"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.Process.Runtime", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
         // Flow.FunctionFolders: a build-time tool (ReferenceOutputAssembly=false) the app's build runs to write runs-POOL folders.
-        ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.FunctionFolders"],
+        ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.Process.Runtime", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.FunctionFolders"],
         ["Flow.FunctionFolders"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
     };
 
@@ -83,11 +85,11 @@ public sealed class ProjectDependencyTests
     }
 
     [Fact]
-    public void Samples_ReferenceOnlyTheSdkAndTheProcessEntryPoint()
+    public void Samples_ReferenceOnlyTheSdkAndTheProcessRuntime()
     {
         var violations = Projects("samples")
             .SelectMany(p => References(p).Select(r => (Project: p, Reference: Name(r))))
-            .Where(x => x.Reference is not ("Flow.Sdk" or "Flow.Process"))
+            .Where(x => x.Reference is not ("Flow.Sdk" or "Flow.Process.Runtime"))
             .Select(x => $"{Relative(x.Project)} -> {x.Reference}")
             .ToList();
 
