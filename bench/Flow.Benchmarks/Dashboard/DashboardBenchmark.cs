@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 using Flow.Benchmarks.Api;
 using Flow.Client;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Microsoft.Playwright;
 
 namespace Flow.Benchmarks.Dashboard;
@@ -44,8 +44,8 @@ internal static class DashboardBenchmark
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
         var ct = cts.Token;
         await AppUnderTest.EnsureBuiltAsync(force: false, ct);
-        await using var azurite = new AzuriteFixture();
-        await azurite.InitializeAsync();
+        await using var azurite = new LocalAzurite();
+        await azurite.StartAsync(CancellationToken.None);
         Console.Error.WriteLine($"dashboard: seeding {runs:N0} runs");
         var seeding = await RunSeeder.SeedAsync(azurite.ConnectionString, runs, 16, ct);
         await using var app = await AppUnderTest.StartAsync(azurite.ConnectionString, ct);
