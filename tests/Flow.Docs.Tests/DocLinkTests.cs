@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Flow.TestSupport;
 
 namespace Flow.Docs.Tests;
 

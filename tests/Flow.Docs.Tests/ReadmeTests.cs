@@ -1,4 +1,3 @@
-using Flow.TestSupport;
 
 namespace Flow.Docs.Tests;
 

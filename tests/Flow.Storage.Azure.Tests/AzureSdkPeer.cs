@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Flow.TestSupport;
 
 namespace Flow.Storage.Azure.Tests;
 

@@ -27,6 +27,8 @@ public sealed class ProjectDependencyTests
         // Flow.FunctionFolders: a build-time tool (ReferenceOutputAssembly=false) the app's build runs to write runs-POOL folders.
         ["Flow.Functions"] = ["Flow.Client", "Flow.Storage.Backends", "Flow.Storage.Azure", "Flow.Storage.Postgres", "Flow.Process", "Flow.Process.Runtime", "Flow.ControlPlane", "Flow.Engine", "Flow.Sdk", "Flow.FunctionFolders"],
         ["Flow.FunctionFolders"] = ["Flow.ControlPlane", "Flow.Engine", "Flow.Sdk"],
+        // Local Azurite and PostgreSQL for tests and benchmarks: knows no Flow project.
+        ["Flow.LocalServices"] = [],
     };
 
     private static IEnumerable<string> Projects(params string[] folders) =>
@@ -82,6 +84,19 @@ public sealed class ProjectDependencyTests
             .ToList();
 
         Assert.True(violations.Count == 0, "Libraries reference projects outside src/:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void Benchmarks_NeverReferenceTests()
+    {
+        var violations = Projects("bench")
+            .SelectMany(p => References(p).Select(r => (Project: p, Reference: Relative(r))))
+            .Where(x => x.Reference.StartsWith("tests/", StringComparison.Ordinal))
+            .Select(x => $"{Relative(x.Project)} -> {x.Reference}")
+            .ToList();
+
+        Assert.NotEmpty(Projects("bench"));
+        Assert.True(violations.Count == 0, "Benchmarks reference test projects (use tools/Flow.LocalServices):\n" + string.Join("\n", violations));
     }
 
     [Fact]

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Flow.TestSupport;
+using Flow.LocalServices;
 
 namespace Flow.Benchmarks.Api;
 
@@ -74,8 +74,8 @@ internal static class ApiBenchmark
 
         await AppUnderTest.EnsureBuiltAsync(options.Build, ct).ConfigureAwait(false);
         Console.Error.WriteLine("api: starting Azurite");
-        var azurite = new AzuriteFixture();
-        await azurite.InitializeAsync().ConfigureAwait(false);
+        var azurite = new LocalAzurite();
+        await azurite.StartAsync(CancellationToken.None).ConfigureAwait(false);
         AppUnderTest? app = null;
         try
         {

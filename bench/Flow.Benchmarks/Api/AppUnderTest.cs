@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
-using Flow.TestSupport;
+using Flow.LocalServices;
 
 namespace Flow.Benchmarks.Api;
 
@@ -79,7 +79,7 @@ internal sealed class AppUnderTest : IAsyncDisposable
     }
 
     /// <summary>Starts the app on a free loopback port and waits until it is healthy, timing both steps.</summary>
-    public static async Task<AppUnderTest> StartAsync(string storageConnectionString, CancellationToken cancellationToken)
+    public static async Task<AppUnderTest> StartAsync(string? storageConnectionString, CancellationToken cancellationToken, string? postgresConnectionString = null)
     {
         var port = FreePorts.Next();
         var apiKey = "bench-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
@@ -98,6 +98,8 @@ internal sealed class AppUnderTest : IAsyncDisposable
                 ["Flow__App__FlowAssemblies__0"] = RepoPaths.SamplesAssembly,
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["DOTNET_ENVIRONMENT"] = "Production",
+                ["Flow__Storage__Backend"] = postgresConnectionString is null ? null : "Postgres",
+                ["ConnectionStrings__Flow"] = postgresConnectionString,
             },
         });
         app = new AppUnderTest(process, port, apiKey);

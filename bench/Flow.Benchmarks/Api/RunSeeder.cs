@@ -8,8 +8,8 @@ using Flow.Storage.Azure;
 namespace Flow.Benchmarks.Api;
 
 /// <summary>
-/// Writes finished runs of the sample flow straight into the app's store (the same <see cref="AzureFlowStore"/>, default
-/// table prefix, same account), as if they had run over the last 30 days: every fifth of deployment
+/// Writes finished runs of the sample flow straight into the app's store (the same <see cref="AzureFlowStore"/> with the
+/// default table prefix on the same account, or the same <c>PostgresFlowStore</c> with the default schema), as if they had run over the last 30 days: every fifth of deployment
 /// <see cref="BulkDeployment"/>, one in ten Failed and the rest Completed, created at evenly spread times with jitter.
 /// Each run is created in its final state with that state as its one transition (a real run also passes through
 /// Scheduled/Pending and Running); its index rows are exactly those a real run in that state has.
@@ -20,9 +20,11 @@ internal static class RunSeeder
     public const string BulkDeployment = "process-batch/bulk";
     private static readonly TimeSpan Span = TimeSpan.FromDays(30);
 
-    public static async Task<JsonObject> SeedAsync(string connectionString, int count, int parallelism, CancellationToken cancellationToken)
+    public static Task<JsonObject> SeedAsync(string connectionString, int count, int parallelism, CancellationToken cancellationToken) =>
+        SeedAsync(new AzureFlowStore(AzureSdkClients.CreateTableService(StorageConnection.Parse(connectionString))), count, parallelism, cancellationToken);
+
+    public static async Task<JsonObject> SeedAsync(IFlowStore store, int count, int parallelism, CancellationToken cancellationToken)
     {
-        var store = new AzureFlowStore(AzureSdkClients.CreateTableService(StorageConnection.Parse(connectionString)));
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var newest = DateTimeOffset.UtcNow - TimeSpan.FromHours(1);
         var created = 0;
@@ -55,7 +57,7 @@ internal static class RunSeeder
             ["seconds"] = Math.Round(seconds, 1),
             ["runsPerSecond"] = Math.Round(count / seconds, 1),
             ["progressEvery30s"] = progress,
-            ["method"] = "AzureFlowStore.CreateRunAsync (what the app's store does to create a run: read, index rows, one transaction), runs created in their final state",
+            ["method"] = $"{store.GetType().Name}.CreateRunAsync (what the app's store does to create a run), runs created in their final state",
         };
     }
 

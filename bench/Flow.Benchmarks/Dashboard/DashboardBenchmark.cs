@@ -7,17 +7,17 @@ using System.Text.Json.Nodes;
 using Flow.Benchmarks.Api;
 using Flow.Client;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Microsoft.Playwright;
 
 namespace Flow.Benchmarks.Dashboard;
 
 /// <summary>
-/// The dashboard's speed in Debian's Chromium against the built app on a private Azurite holding many runs (seeded straight
-/// into the store): first render of Runs and of a run page from navigation (p50/p95 over repeated navigations), API requests
+/// The dashboard's speed in Debian's Chromium against the built app on a private Azurite or PostgreSQL holding many runs
+/// (seeded straight into the store): first render of Runs and of a run page from navigation (p50/p95 over repeated navigations), API requests
 /// per view change, the timeline of a run with many task runs (render time, scroll frame times), and the built JavaScript's
 /// gzipped size. Prints JSON on stdout.
-///   dotnet run -c Release --project bench/Flow.Benchmarks -- dashboard [--runs 10000] [--tasks 1000] [--samples 20] [--output f.json]
+///   dotnet run -c Release --project bench/Flow.Benchmarks -- dashboard [--backend azure|postgres] [--runs 10000] [--tasks 1000] [--samples 20] [--output f.json]
 /// </summary>
 internal static class DashboardBenchmark
 {
@@ -28,6 +28,7 @@ internal static class DashboardBenchmark
     {
         int runs = 10_000, tasks = 1_000, samples = 20;
         string? output = null;
+        var backend = "azure";
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -37,6 +38,7 @@ internal static class DashboardBenchmark
                 case "--tasks": tasks = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--samples": samples = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--output": output = Next(); break;
+                case "--backend": backend = Next() is var b && b is "azure" or "postgres" ? b : throw new ArgumentException("--backend is azure or postgres"); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -44,11 +46,25 @@ internal static class DashboardBenchmark
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(30));
         var ct = cts.Token;
         await AppUnderTest.EnsureBuiltAsync(force: false, ct);
-        await using var azurite = new AzuriteFixture();
-        await azurite.InitializeAsync();
-        Console.Error.WriteLine($"dashboard: seeding {runs:N0} runs");
-        var seeding = await RunSeeder.SeedAsync(azurite.ConnectionString, runs, 16, ct);
-        await using var app = await AppUnderTest.StartAsync(azurite.ConnectionString, ct);
+        await using var azurite = backend == "azure" ? new LocalAzurite() : null;
+        await using var postgres = backend == "postgres" ? new LocalPostgres() : null;
+        string? postgresConnection = null;
+        JsonObject seeding;
+        Console.Error.WriteLine($"dashboard: seeding {runs:N0} runs on {backend}");
+        if (postgres is not null)
+        {
+            await postgres.StartAsync(ct);
+            postgresConnection = await postgres.CreateNamedDatabaseAsync("dashboard", ct);
+            await using var dataSource = Flow.Storage.Postgres.PostgresConnection.CreateDataSource(postgresConnection);
+            seeding = await RunSeeder.SeedAsync(new Flow.Storage.Postgres.PostgresFlowStore(dataSource), runs, 16, ct);
+        }
+        else
+        {
+            await azurite!.StartAsync(ct);
+            seeding = await RunSeeder.SeedAsync(azurite.ConnectionString, runs, 16, ct);
+        }
+
+        await using var app = await AppUnderTest.StartAsync(azurite?.ConnectionString, ct, postgresConnection);
         using var http = app.CreateClient();
 
         // A run with many task runs: the process-batch sample, one task per item, no delay.
@@ -108,7 +124,7 @@ internal static class DashboardBenchmark
         var result = new JsonObject
         {
             ["benchmark"] = "dashboard",
-            ["backend"] = "azurite",
+            ["backend"] = backend == "postgres" ? "postgres" : "azurite",
             ["runsStored"] = runs,
             ["seeding"] = seeding,
             ["loadAverage1m"] = load,

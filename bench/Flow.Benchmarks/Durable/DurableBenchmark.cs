@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Benchmarks.Engine;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 
 namespace Flow.Benchmarks.Durable;
 
@@ -49,8 +49,8 @@ internal static class DurableBenchmark
             ("c-many", $"{Scaled(100)} orchestrations of 5 sequential no-op activities started at once", typeof(SequentialOrchestration), BenchFlows.Sequential, 5, Scaled(100)),
         };
 
-        await using var azurite = new AzuriteFixture();
-        await azurite.InitializeAsync();
+        await using var azurite = new LocalAzurite();
+        await azurite.StartAsync(CancellationToken.None);
         var tag = Guid.NewGuid().ToString("N")[..6];
         var load = new List<string> { Uptime() };
         var results = new JsonArray();

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 
 namespace Flow.Benchmarks.Engine;
 

@@ -5,7 +5,7 @@ using Flow.Engine;
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 
 namespace Flow.Benchmarks.Engine;
 
@@ -427,13 +427,13 @@ internal static class EngineBenchmark
 
             if (options.Postgres)
             {
-                var postgres = new PostgresFixture();
-                await postgres.InitializeAsync().ConfigureAwait(false);
+                var postgres = new LocalPostgres();
+                await postgres.StartAsync(CancellationToken.None).ConfigureAwait(false);
                 return new Target(postgres, postgres.ConnectionString, postgres: true);
             }
 
-            var azurite = new AzuriteFixture();
-            await azurite.InitializeAsync().ConfigureAwait(false);
+            var azurite = new LocalAzurite();
+            await azurite.StartAsync(CancellationToken.None).ConfigureAwait(false);
             return new Target(azurite, azurite.ConnectionString, postgres: false);
         }
 

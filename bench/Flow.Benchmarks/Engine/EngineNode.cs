@@ -1,7 +1,7 @@
 using Flow.Engine;
 using Flow.Engine.Storage;
 using Flow.Sdk;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Npgsql;
 
 namespace Flow.Benchmarks.Engine;
@@ -15,11 +15,11 @@ internal static partial class Pgbench
 {
     public static async Task<JsonObject> MeasureAsync(EngineBenchOptions options, string? connectionString)
     {
-        PostgresFixture? fixture = null;
+        LocalPostgres? fixture = null;
         if (connectionString is null)
         {
-            fixture = new PostgresFixture();
-            await fixture.InitializeAsync().ConfigureAwait(false);
+            fixture = new LocalPostgres();
+            await fixture.StartAsync(CancellationToken.None).ConfigureAwait(false);
             connectionString = fixture.ConnectionString;
         }
 

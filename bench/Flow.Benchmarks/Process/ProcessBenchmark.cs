@@ -6,7 +6,7 @@ using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.Storage.Azure;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -35,8 +35,8 @@ public static class ProcessBenchmark
             }
         }
 
-        await using var azurite = new AzuriteFixture();
-        await azurite.InitializeAsync();
+        await using var azurite = new LocalAzurite();
+        await azurite.StartAsync(CancellationToken.None);
         var settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = azurite.ConnectionString,

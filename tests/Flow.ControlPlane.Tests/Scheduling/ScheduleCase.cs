@@ -4,7 +4,6 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flow.ControlPlane.Scheduling;
-using Flow.TestSupport;
 
 namespace Flow.ControlPlane.Tests.Scheduling;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Flow.TestSupport;
+namespace Flow.LocalServices;
 
 /// <summary>Where things are in the repository and in its build output, seen from a running test.</summary>
 public static class RepoPaths

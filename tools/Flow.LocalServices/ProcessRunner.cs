@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Flow.TestSupport;
+namespace Flow.LocalServices;
 
 /// <summary>How <see cref="ProcessRunner"/> starts a process.</summary>
 public sealed record ProcessRunnerOptions

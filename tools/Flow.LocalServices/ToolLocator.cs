@@ -1,4 +1,4 @@
-namespace Flow.TestSupport;
+namespace Flow.LocalServices;
 
 /// <summary>Finds the external programs the fixtures need, failing fast with the command that installs them.</summary>
 public static class ToolLocator

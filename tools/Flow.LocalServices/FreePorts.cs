@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Flow.TestSupport;
+namespace Flow.LocalServices;
 
 /// <summary>Free TCP ports on the loopback interface, found by letting the OS pick (binding port 0).</summary>
 /// <remarks>A port is only free when checked; whoever binds it later must retry on "address in use".</remarks>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Flow.TestSupport;
+namespace Flow.LocalServices;
 
 /// <summary>One captured log entry.</summary>
 /// <param name="Level">The level.</param>
