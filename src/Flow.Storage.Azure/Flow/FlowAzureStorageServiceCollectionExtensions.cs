@@ -30,7 +30,13 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => StorageConnectionFactory.FromConfiguration(configuration, Options(sp).ConnectionSetting));
         services.TryAddSingleton(sp => AzureSdkClients.CreateTableService(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => AzureSdkClients.CreateQueueService(sp.GetRequiredService<StorageConnection>()));
-        services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
+        services.TryAddSingleton(sp => AzureSdkClients.CreateBlobService(sp.GetRequiredService<StorageConnection>()));
+
+        // Large values go to payload blobs; a connection without a Blob endpoint keeps them in chunk rows, as before blobs.
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageConnection>().BlobEndpoint is null
+            ? new AzureFlowStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>())
+            : new AzureFlowStore(
+                sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), sp.GetRequiredService<global::Azure.Storage.Blobs.BlobServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
         services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
