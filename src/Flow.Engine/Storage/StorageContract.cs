@@ -298,6 +298,28 @@ public static class StorageContract
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
     }
 
+    /// <summary>Checks the size of a retention batch (<see cref="IRunRetention.DeleteFinishedRunsAsync"/>): 1 to <see cref="IRunRetention.MaxBatchSize"/>.</summary>
+    /// <param name="maxRuns">The batch size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>
+    public static void ValidateRetentionBatch(int maxRuns)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRuns, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxRuns, IRunRetention.MaxBatchSize);
+    }
+
+    /// <summary>
+    /// Whether retention may delete a run at <paramref name="cutoff"/>: it is in a final state and its
+    /// <see cref="FlowRunRecord.EndedAt"/> is set and before the cutoff.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="cutoff">The cutoff (exclusive).</param>
+    /// <returns>Whether the run is finished and old enough.</returns>
+    public static bool EndedBefore(FlowRunRecord run, DateTimeOffset cutoff)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return Flow.Sdk.RunStates.IsFinal(run.State) && run.EndedAt is { } ended && ended < cutoff;
+    }
+
     /// <summary>Checks a logical queue name: 1-40 lowercase ASCII letters, digits and single hyphens, a letter or digit at both ends.</summary>
     /// <param name="queue">The name.</param>
     /// <exception cref="ArgumentException">The name is malformed.</exception>
