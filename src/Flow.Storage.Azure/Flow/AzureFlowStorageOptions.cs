@@ -105,19 +105,6 @@ public sealed record AzureFlowStorageOptions
             throw new ArgumentException($"{SectionName}:{nameof(PayloadContainer)} is '{PayloadContainer}'; use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", nameof(PayloadContainer));
         }
 
-        if (RetentionDays < 0)
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionDays)} is {RetentionDays}; use 0 (keep everything) or more.", nameof(RetentionDays));
-        }
-
-        if (RetentionInterval < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionInterval)} is {RetentionInterval}; use at least 1 second.", nameof(RetentionInterval));
-        }
-
-        if (RetentionBatchSize is < 1 or > 10_000)
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionBatchSize)} is {RetentionBatchSize}; use 1 to 10,000.", nameof(RetentionBatchSize));
-        }
+        Flow.Engine.Storage.StorageContract.ValidateRetentionSettings(SectionName, RetentionDays, RetentionInterval, RetentionBatchSize, 10_000);
     }
 }
