@@ -68,7 +68,7 @@ public static class FlowApp
             flows?.Invoke(registry);
         });
         // The storage backend (Flow:Storage:Backend = Azure or Postgres); a bad setting fails the start, naming it.
-        builder.Services.AddFlowStorage(builder.Configuration, functionsMode);
+        var backend = builder.Services.AddFlowStorage(builder.Configuration, functionsMode);
         if (functionsMode)
         {
             // The host delivers queue messages and settles them; the engine must not delete or hide them itself.
@@ -96,8 +96,14 @@ public static class FlowApp
             }
         }
 
+        // Retention on Azure runs where the scheduler runs (PostgreSQL's is registered with its store, in every role).
+        if (backend == "Azure" && (functionsMode || appOptions.Has("scheduler")))
+        {
+            builder.Services.AddHostedService<AzureRetentionService>();
+        }
+
         // Workers touch the storage only once start-up has reached it (an outage is retried there, not fatal here).
-        AfterStartup.Wrap(builder.Services, typeof(FlowWorker), typeof(ProcessWorker));
+        AfterStartup.Wrap(builder.Services, typeof(FlowWorker), typeof(ProcessWorker), typeof(AzureRetentionService));
         // The OpenAPI document describes types with these options: Flow.Client's (integers are integers, enums are strings).
         builder.Services.ConfigureHttpJsonOptions(o =>
         {

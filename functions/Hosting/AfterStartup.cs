@@ -9,6 +9,9 @@ internal sealed class AfterStartup(StartupGate gate, IHostedService inner) : Bac
 {
     private int _started;
 
+    /// <summary>The wrapped service.</summary>
+    public IHostedService Inner => inner;
+
     /// <summary>Wraps the hosted services of <paramref name="types"/> already registered in <paramref name="services"/>.</summary>
     /// <param name="services">The services.</param>
     /// <param name="types">The implementation types to wrap.</param>

@@ -193,6 +193,21 @@ public sealed class FlowClient : IDisposable
     public Task<CancelRunView> CancelRunAsync(string runId, string? reason, CancellationToken cancellationToken) =>
         SendAsync<CancelRunView>(HttpMethod.Post, RunPath(runId) + "/cancel", reason is null ? null : Json(new CancelRunRequest(reason)), cancellationToken);
 
+    /// <summary>Deletes a finished run with everything stored for it (<c>DELETE /api/runs/{id}</c>); a live run is refused with 409.</summary>
+    /// <param name="runId">The run id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task.</returns>
+    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken) =>
+        SendAsync<JsonElement>(HttpMethod.Delete, RunPath(runId), null, cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="limit"/> runs that finished before a time (<c>DELETE /api/runs?finishedBefore=</c>); live runs are never touched.</summary>
+    /// <param name="finishedBefore">Runs that finished before this time are deleted.</param>
+    /// <param name="limit">At most this many, 1-1000; null for the API's default (100).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many were deleted, and whether more may be left.</returns>
+    public Task<PurgeRunsView> PurgeRunsAsync(DateTimeOffset finishedBefore, int? limit, CancellationToken cancellationToken) =>
+        SendAsync<PurgeRunsView>(HttpMethod.Delete, "runs" + Query(("finishedBefore", Time(finishedBefore)), ("limit", Number(limit))), null, cancellationToken);
+
     /// <summary>Sends an event to a run (a flow waiting for it resumes).</summary>
     /// <param name="runId">The run id.</param>
     /// <param name="name">The event's name.</param>

@@ -42,7 +42,7 @@ public sealed class StorageConnection
     /// <summary>The Queue service endpoint.</summary>
     public Uri? QueueEndpoint { get; }
 
-    /// <summary>The Blob service endpoint (kept for completeness; Flow's clients do not use it yet).</summary>
+    /// <summary>The Blob service endpoint (the flow store's payload blobs), or null.</summary>
     public Uri? BlobEndpoint { get; }
 
     /// <summary>

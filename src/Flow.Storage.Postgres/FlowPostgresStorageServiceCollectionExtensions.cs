@@ -45,6 +45,7 @@ public static class FlowPostgresStorageServiceCollectionExtensions
             sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new PostgresControlStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresControlStore>>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<PostgresFlowStore>());
+        services.TryAddSingleton<IRunRetention>(sp => sp.GetRequiredService<PostgresFlowStore>());
         services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<PostgresControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<PostgresWorkQueue>());
         services.TryAddSingleton<PostgresRetentionService>();

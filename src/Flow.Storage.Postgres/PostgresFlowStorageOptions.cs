@@ -90,20 +90,7 @@ public sealed record PostgresFlowStorageOptions
             throw new ArgumentException($"{SectionName}:{nameof(MaxItemsPerCommit)} is {MaxItemsPerCommit}; use 10 to 1,000.", nameof(MaxItemsPerCommit));
         }
 
-        if (RetentionDays < 0)
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionDays)} is {RetentionDays}; use 0 (keep everything) or more.", nameof(RetentionDays));
-        }
-
-        if (RetentionInterval < TimeSpan.FromSeconds(1))
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionInterval)} is {RetentionInterval}; use at least 1 second.", nameof(RetentionInterval));
-        }
-
-        if (RetentionBatchSize is < 1 or > 100_000)
-        {
-            throw new ArgumentException($"{SectionName}:{nameof(RetentionBatchSize)} is {RetentionBatchSize}; use 1 to 100,000.", nameof(RetentionBatchSize));
-        }
+        Flow.Engine.Storage.StorageContract.ValidateRetentionSettings(SectionName, RetentionDays, RetentionInterval, RetentionBatchSize, 100_000);
     }
 
     // 57 so that the NOTIFY channel "{schema}_queue" stays within PostgreSQL's 63-byte identifiers.

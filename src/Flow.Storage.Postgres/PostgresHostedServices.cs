@@ -1,3 +1,4 @@
+using Flow.Engine.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -48,92 +49,21 @@ public sealed class PostgresMigrationService : IHostedService
 /// histories, inboxes, logs and artifacts, in batches; 0 days turns it off. Several app instances may run it at once
 /// (batches skip rows another instance is deleting).
 /// </summary>
-public sealed class PostgresRetentionService : BackgroundService
+public sealed class PostgresRetentionService : RunRetentionService
 {
-    private readonly PostgresFlowStore _store;
-    private readonly PostgresFlowStorageOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-
     /// <summary>Creates the service.</summary>
     /// <param name="store">The store.</param>
     /// <param name="options">The options.</param>
     /// <param name="timeProvider">The clock; null for the system clock.</param>
     /// <param name="logger">The logger; null for none.</param>
     public PostgresRetentionService(PostgresFlowStore store, IOptions<PostgresFlowStorageOptions> options, TimeProvider? timeProvider = null, ILogger<PostgresRetentionService>? logger = null)
+        : base(store, RetentionDays(options), options.Value.RetentionInterval, options.Value.RetentionBatchSize, timeProvider, logger)
     {
-        ArgumentNullException.ThrowIfNull(store);
+    }
+
+    private static int RetentionDays(IOptions<PostgresFlowStorageOptions> options)
+    {
         ArgumentNullException.ThrowIfNull(options);
-        _store = store;
-        _options = options.Value;
-        _time = timeProvider ?? TimeProvider.System;
-        _logger = (ILogger?)logger ?? NullLogger.Instance;
-    }
-
-    /// <summary>Deletes every run that ended more than the retention period before now, batch by batch.</summary>
-    /// <param name="cancellationToken">Cancels the operation.</param>
-    /// <returns>How many runs were deleted.</returns>
-    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
-    {
-        if (_options.RetentionDays == 0)
-        {
-            return 0;
-        }
-
-        var cutoff = _time.GetUtcNow() - TimeSpan.FromDays(_options.RetentionDays);
-        var total = 0;
-        int deleted;
-        do
-        {
-            deleted = await _store.DeleteFinishedRunsAsync(cutoff, _options.RetentionBatchSize, cancellationToken).ConfigureAwait(false);
-            total += deleted;
-        }
-        while (deleted == _options.RetentionBatchSize);
-
-        if (total > 0)
-        {
-            PostgresStorageLog.RetentionDeleted(_logger, total, cutoff);
-        }
-
-        return total;
-    }
-
-    /// <inheritdoc />
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_options.RetentionDays == 0)
-        {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(_options.RetentionInterval, _time);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                PostgresStorageLog.RetentionFailed(_logger, _options.RetentionInterval, e);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        return options.Value.RetentionDays;
     }
 }

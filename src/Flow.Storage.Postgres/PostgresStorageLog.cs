@@ -14,12 +14,6 @@ internal static partial class PostgresStorageLog
     [LoggerMessage(EventId = 4210, Level = LogLevel.Warning, Message = "Queue notifications: the LISTEN connection failed; reconnecting in {DelayMs:F0} ms (waiting workers fall back to polling)")]
     public static partial void ListenFailed(ILogger logger, double delayMs, Exception exception);
 
-    [LoggerMessage(EventId = 4220, Level = LogLevel.Information, Message = "Retention: deleted {Count} runs that ended before {Cutoff:O}")]
-    public static partial void RetentionDeleted(ILogger logger, int count, DateTimeOffset cutoff);
-
-    [LoggerMessage(EventId = 4221, Level = LogLevel.Warning, Message = "Retention: deleting old runs failed; trying again in {Interval}")]
-    public static partial void RetentionFailed(ILogger logger, TimeSpan interval, Exception exception);
-
     [LoggerMessage(EventId = 4230, Level = LogLevel.Information, Message = "Flow storage: PostgreSQL schema {Schema} is ready ({Server})")]
     public static partial void Ready(ILogger logger, string schema, string server);
 }

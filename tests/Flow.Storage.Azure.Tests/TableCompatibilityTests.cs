@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Azure.Data.Tables;
+using Flow.Engine.Storage;
 using Flow.Sdk;
 using Flow.TestSupport;
 
@@ -81,6 +82,24 @@ public sealed class TableCompatibilityTests(AzuriteFixture azurite) : AzureFlowT
                 AssertSameValue($"{row.RowKey}.{name}", value, prop.GetProperty("value").GetString()!);
             }
         }
+    }
+
+    [Fact]
+    public async Task LargeResult_IsAReadableBlobReferenceInTheRunRow_ForTheOfficialSdk()
+    {
+        var stored = await CreateAsync(NewRun("run-compat-2"));
+        var result = new string('r', 100_000);
+        await Store.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = stored.Record with { Result = result } }, Ct);
+
+        var answer = await AzureSdkPeer.RunAsync("table-read", Azurite.ConnectionString, Store.RunsTable.Name, [], Ct);
+        var props = answer.GetProperty("entities").EnumerateArray()
+            .Single(e => e.GetProperty("partitionKey").GetString() == "run-compat-2" && e.GetProperty("rowKey").GetString() == "run")
+            .GetProperty("props");
+        Assert.False(props.TryGetProperty("Result", out _));
+        var name = props.GetProperty("ResultBlob").GetProperty("value").GetString();
+        Assert.Matches("^run-compat-2/run/result-[0-9a-f]{16}\\.json$", name);
+        Assert.Equal("100000", props.GetProperty("ResultBytes").GetProperty("value").GetString());
+        Assert.Equal(result, (await PayloadContainer.GetBlobClient(name).DownloadContentAsync(Ct)).Value.Content.ToString());
     }
 
     [Fact]

@@ -298,6 +298,53 @@ public static class StorageContract
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
     }
 
+    /// <summary>Checks the size of a retention batch (<see cref="IRunRetention.DeleteFinishedRunsAsync"/>): 1 to <see cref="IRunRetention.MaxBatchSize"/>.</summary>
+    /// <param name="maxRuns">The batch size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>
+    public static void ValidateRetentionBatch(int maxRuns)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRuns, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxRuns, IRunRetention.MaxBatchSize);
+    }
+
+    /// <summary>Checks a backend's retention settings (named <c>{section}:RetentionDays</c> and so on in the messages).</summary>
+    /// <param name="section">The configuration section of the options.</param>
+    /// <param name="days">Retention in days: 0 (off) or more.</param>
+    /// <param name="interval">How often retention runs: at least 1 second.</param>
+    /// <param name="batchSize">Runs per batch: 1 to <paramref name="maxBatchSize"/>.</param>
+    /// <param name="maxBatchSize">The backend's largest batch.</param>
+    /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
+    public static void ValidateRetentionSettings(string section, int days, TimeSpan interval, int batchSize, int maxBatchSize)
+    {
+        if (days < 0)
+        {
+            throw new ArgumentException($"{section}:RetentionDays is {days}; use 0 (keep everything) or more.", "RetentionDays");
+        }
+
+        if (interval < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"{section}:RetentionInterval is {interval}; use at least 1 second.", "RetentionInterval");
+        }
+
+        if (batchSize < 1 || batchSize > maxBatchSize)
+        {
+            throw new ArgumentException($"{section}:RetentionBatchSize is {batchSize}; use 1 to {maxBatchSize:N0}.", "RetentionBatchSize");
+        }
+    }
+
+    /// <summary>
+    /// Whether retention may delete a run at <paramref name="cutoff"/>: it is in a final state and its
+    /// <see cref="FlowRunRecord.EndedAt"/> is set and before the cutoff.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="cutoff">The cutoff (exclusive).</param>
+    /// <returns>Whether the run is finished and old enough.</returns>
+    public static bool EndedBefore(FlowRunRecord run, DateTimeOffset cutoff)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return Flow.Sdk.RunStates.IsFinal(run.State) && run.EndedAt is { } ended && ended < cutoff;
+    }
+
     /// <summary>Checks a logical queue name: 1-40 lowercase ASCII letters, digits and single hyphens, a letter or digit at both ends.</summary>
     /// <param name="queue">The name.</param>
     /// <exception cref="ArgumentException">The name is malformed.</exception>

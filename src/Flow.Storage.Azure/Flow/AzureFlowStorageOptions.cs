@@ -28,6 +28,32 @@ public sealed record AzureFlowStorageOptions
     /// <summary>The largest value (parameters, result, payload, log message…) kept, in UTF-8 bytes. Defaults to 16 MiB.</summary>
     public int MaxPayloadBytes { get; init; } = DefaultMaxPayloadBytes;
 
+    /// <summary>The default <see cref="PayloadBlobThresholdBytes"/>: 32 KiB.</summary>
+    public const int DefaultPayloadBlobThresholdBytes = 32 * 1024;
+
+    /// <summary>
+    /// Values (parameters, results, journal payloads and details, log messages, artifact data, inbox payloads) larger
+    /// than this many UTF-8 bytes are kept as blobs in <see cref="PayloadContainer"/> with a reference in the row;
+    /// smaller ones stay in the row (a commit too large for one table transaction also moves its largest values).
+    /// 1,024 to 32,768; defaults to 32 KiB.
+    /// </summary>
+    public int PayloadBlobThresholdBytes { get; init; } = DefaultPayloadBlobThresholdBytes;
+
+    /// <summary>The blob container of large values; a run's blobs are under <c>{runId}/</c>. Defaults to <c>flow-payloads</c>.</summary>
+    public string PayloadContainer { get; init; } = "flow-payloads";
+
+    /// <summary>
+    /// Runs whose final state was reached more than this many days ago are deleted with every row of their partition,
+    /// their index rows and their payload blobs. 0 keeps everything (the only way to turn retention off). Defaults to 30.
+    /// </summary>
+    public int RetentionDays { get; init; } = 30;
+
+    /// <summary>How often the retention service (scheduler role) looks for runs to delete. Defaults to 1 hour.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How many runs one retention batch deletes (batches repeat until none is left). 1 to 10,000; defaults to 100.</summary>
+    public int RetentionBatchSize { get; init; } = 100;
+
     /// <summary>The configuration setting (or prefix of identity-based settings) holding the storage connection. Defaults to <c>AzureWebJobsStorage</c>.</summary>
     public string ConnectionSetting { get; init; } = StorageConnectionFactory.DefaultSettingName;
 
@@ -67,5 +93,18 @@ public sealed record AzureFlowStorageOptions
         {
             throw new ArgumentException($"{SectionName}:MaxPayloadBytes is {MaxPayloadBytes:N0}; use 1,024 to 268,435,456 bytes.", nameof(MaxPayloadBytes));
         }
+
+        if (PayloadBlobThresholdBytes is < 1024 or > 32 * 1024)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(PayloadBlobThresholdBytes)} is {PayloadBlobThresholdBytes:N0}; use 1,024 to 32,768 bytes.", nameof(PayloadBlobThresholdBytes));
+        }
+
+        if (PayloadContainer is not { Length: >= 3 and <= 63 } || !PayloadContainer.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+            || PayloadContainer[0] == '-' || PayloadContainer[^1] == '-' || PayloadContainer.Contains("--", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(PayloadContainer)} is '{PayloadContainer}'; use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", nameof(PayloadContainer));
+        }
+
+        Flow.Engine.Storage.StorageContract.ValidateRetentionSettings(SectionName, RetentionDays, RetentionInterval, RetentionBatchSize, 10_000);
     }
 }

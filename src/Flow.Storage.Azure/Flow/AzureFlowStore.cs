@@ -75,7 +75,7 @@ public sealed partial class AzureFlowStore : IFlowStore
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_runs.CreateIfNotExistsAsync(cancellationToken), _index.CreateIfNotExistsAsync(cancellationToken), _cache.CreateIfNotExistsAsync(cancellationToken));
+        Task.WhenAll(_runs.CreateIfNotExistsAsync(cancellationToken), _index.CreateIfNotExistsAsync(cancellationToken), _cache.CreateIfNotExistsAsync(cancellationToken), CreatePayloadContainerAsync(cancellationToken));
 
     /// <inheritdoc />
     public async Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken)
@@ -91,10 +91,11 @@ public sealed partial class AzureFlowStore : IFlowStore
             return (existing, false);
         }
 
-        var plan = new TextPlan();
+        var plan = new TextPlan(_payloads);
         var runRow = FlowEntities.Run(run, plan);
         var transitionRow = FlowEntities.Transition(run.RunId, firstTransition, plan);
         var chunks = plan.Finish(_known);
+        await WritePayloadBlobsAsync(plan, cancellationToken).ConfigureAwait(false);
 
         // Index rows first: a run that exists is always in `recent` (and its flow's and state's partitions).
         var indexRows = CreationIndexRows(run);
@@ -135,7 +136,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         StorageContract.ValidateCommit(commit, MaxItemsPerCommit);
         StorageContract.ValidatePayloads(commit, MaxPayloadBytes);
         var run = StorageContract.Normalize(commit.Run);
-        var plan = new TextPlan();
+        var plan = new TextPlan(_payloads);
         var operations = new List<Operation>(commit.ItemCount + 1)
         {
             new(new(SdkTableTransactionActionType.UpdateReplace, FlowEntities.Run(run, plan), new ETag(commit.ExpectedVersion)), OperationKind.Run, null),
@@ -181,6 +182,9 @@ public sealed partial class AzureFlowStore : IFlowStore
             {
                 await LargeText.WriteAsync(_runs, run.RunId, chunks, _known, cancellationToken).ConfigureAwait(false);
             }
+
+            // Before the transaction that references them: a crash leaves at most an orphan blob, never a dangling reference.
+            await WritePayloadBlobsAsync(plan, cancellationToken).ConfigureAwait(false);
 
             if (stateChange is not null)
             {
@@ -242,7 +246,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         }
 
         var (rows, chunks) = await QueryPartitionAsync(_runs, TableFilter.And(TableFilter.Equal("PartitionKey", run.RunId), ranges), cancellationToken).ConfigureAwait(false);
-        await LargeText.ResolveAsync(_runs, rows, chunks, _known, cancellationToken).ConfigureAwait(false);
+        await ResolveTextAsync(_runs, rows, chunks, cancellationToken).ConfigureAwait(false);
 
         var events = new List<JournalEvent>(run.JournalLength);
         var items = new List<InboxItem>();
@@ -329,7 +333,7 @@ public sealed partial class AzureFlowStore : IFlowStore
             next = lines[^1].RowKey;
         }
 
-        await LargeText.ResolveAsync(_runs, lines, chunks, _known, cancellationToken).ConfigureAwait(false);
+        await ResolveTextAsync(_runs, lines, chunks, cancellationToken).ConfigureAwait(false);
         return new LogPage([.. lines.Select(FlowEntities.Log)], next);
     }
 
@@ -408,7 +412,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         var row = response.HasValue ? response.Value : null;
         if (row is not null)
         {
-            await LargeText.ResolveAsync(table, [row], null, _known, cancellationToken).ConfigureAwait(false);
+            await ResolveTextAsync(table, [row], null, cancellationToken).ConfigureAwait(false);
         }
 
         return row;
@@ -423,7 +427,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         }
 
         var (rows, chunks) = await QueryPartitionAsync(_runs, TableFilter.RowKeyPrefix(runId, prefix), cancellationToken).ConfigureAwait(false);
-        await LargeText.ResolveAsync(_runs, rows, chunks, _known, cancellationToken).ConfigureAwait(false);
+        await ResolveTextAsync(_runs, rows, chunks, cancellationToken).ConfigureAwait(false);
         return rows;
     }
 

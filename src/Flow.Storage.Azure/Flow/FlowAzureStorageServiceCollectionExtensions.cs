@@ -15,7 +15,8 @@ public static class FlowAzureStorageServiceCollectionExtensions
     /// Registers <see cref="AzureFlowStore"/> as <see cref="IFlowStore"/>, <see cref="AzureControlStore"/> as
     /// <see cref="IControlStore"/> and <see cref="AzureWorkQueue"/> as <see cref="IWorkQueue"/>, with <see cref="AzureFlowStorageOptions"/> bound from <c>Flow:Storage:Azure</c> and the
     /// connection read from <c>AzureWebJobsStorage</c> (or the setting named by <see cref="AzureFlowStorageOptions.ConnectionSetting"/>).
-    /// Nothing connects until the first use; call <see cref="IFlowStore.InitializeAsync"/> and <see cref="IControlStore.InitializeAsync"/>
+    /// The store is also the <see cref="IRunRetention"/>; <see cref="AzureRetentionService"/> is for the host to run (the
+    /// scheduler role). Nothing connects until the first use; call <see cref="IFlowStore.InitializeAsync"/> and <see cref="IControlStore.InitializeAsync"/>
     /// at start to create the tables.
     /// </summary>
     /// <param name="services">The services.</param>
@@ -30,11 +31,18 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton(sp => StorageConnectionFactory.FromConfiguration(configuration, Options(sp).ConnectionSetting));
         services.TryAddSingleton(sp => AzureSdkClients.CreateTableService(sp.GetRequiredService<StorageConnection>()));
         services.TryAddSingleton(sp => AzureSdkClients.CreateQueueService(sp.GetRequiredService<StorageConnection>()));
-        services.TryAddSingleton(sp => new AzureFlowStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
+        services.TryAddSingleton(sp => AzureSdkClients.CreateBlobService(sp.GetRequiredService<StorageConnection>()));
+
+        // Large values go to payload blobs; a connection without a Blob endpoint keeps them in chunk rows, as before blobs.
+        services.TryAddSingleton(sp => sp.GetRequiredService<StorageConnection>().BlobEndpoint is null
+            ? new AzureFlowStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>())
+            : new AzureFlowStore(
+                sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), sp.GetRequiredService<global::Azure.Storage.Blobs.BlobServiceClient>(), Options(sp), sp.GetService<ILogger<AzureFlowStore>>()));
         services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());
+        services.TryAddSingleton<IRunRetention>(sp => sp.GetRequiredService<AzureFlowStore>());
         services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<AzureControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<AzureWorkQueue>());
         return services;

@@ -40,7 +40,16 @@ internal sealed class TextPlan
     private const int SmallText = 512;
 
     private readonly List<Slot> _slots = [];
+    private readonly PayloadBlobs? _payloads;
+    private readonly List<PayloadBlob> _blobs = [];
     private long _estimate;
+
+    /// <summary>Creates a plan.</summary>
+    /// <param name="payloads">Where values too large for their row go; null: to chunk rows (the layout before payload blobs).</param>
+    public TextPlan(PayloadBlobs? payloads = null) => _payloads = payloads;
+
+    /// <summary>The blobs <see cref="Finish"/> moved values to, to upload before the rows that reference them.</summary>
+    public IReadOnlyList<PayloadBlob> Blobs => _blobs;
 
     public void Operation(int properties = 12) => _estimate += OperationOverhead + (properties * PropertyOverhead);
 
@@ -61,7 +70,7 @@ internal sealed class TextPlan
         }
     }
 
-    /// <summary>Moves values to chunk rows as needed; returns the chunk rows to write before the transaction. (Payload sizes are checked before, by <see cref="StorageContract"/>.)</summary>
+    /// <summary>Moves values to chunk rows (or, with payload blobs, to <see cref="Blobs"/>) as needed; returns the chunk rows to write before the transaction. (Payload sizes are checked before, by <see cref="StorageContract"/>.)</summary>
     public IReadOnlyList<ChunkSet> Finish(KnownChunks known)
     {
         if (_slots.Count == 0)
@@ -73,9 +82,9 @@ internal sealed class TextPlan
         var inline = new List<Slot>();
         foreach (var slot in _slots)
         {
-            if (slot.Value.Length > InlineChars)
+            if (_payloads is null ? slot.Value.Length > InlineChars : !_payloads.StaysInline(slot.Value))
             {
-                chunked.Add(Move(slot, known));
+                Move(slot, known, chunked);
             }
             else
             {
@@ -92,19 +101,24 @@ internal sealed class TextPlan
                     break;
                 }
 
-                chunked.Add(Move(slot, known));
+                Move(slot, known, chunked);
             }
         }
 
         return chunked;
     }
 
-    private ChunkSet Move(Slot slot, KnownChunks known)
+    private void Move(Slot slot, KnownChunks known, List<ChunkSet> chunked)
     {
         _estimate -= slot.WireBytes;
+        if (_payloads is not null)
+        {
+            _blobs.Add(PayloadBlobs.Offload(slot.Entity, slot.Property, slot.Value, known));
+            return;
+        }
+
         slot.Entity.Remove(slot.Property);
-        var set = LargeText.Split(slot.Entity, slot.Property, slot.Value, slot.ContentAddressed, known);
-        return set;
+        chunked.Add(LargeText.Split(slot.Entity, slot.Property, slot.Value, slot.ContentAddressed, known));
     }
 
     /// <summary>An upper bound of the UTF-8 JSON size of a string as <see cref="System.Text.Json.Utf8JsonWriter"/> escapes it by default.</summary>

@@ -8,13 +8,14 @@ namespace Flow.Storage.Azure.Tests;
 public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : FlowStoreConformanceTests
 {
     private readonly global::Azure.Data.Tables.TableServiceClient _tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString, "test"));
+    private readonly global::Azure.Storage.Blobs.BlobServiceClient _blobs = AzureSdkClients.CreateBlobService(StorageConnection.Parse(azurite.ConnectionString, "test"));
     private readonly List<AzureFlowStorageOptions> _created = [];
 
     protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken)
     {
-        var options = new AzureFlowStorageOptions { TablePrefix = "C" + UniqueNames.Suffix() };
+        var options = new AzureFlowStorageOptions { TablePrefix = "C" + UniqueNames.Suffix(), PayloadContainer = "c" + UniqueNames.Suffix() };
         _created.Add(options);
-        return Task.FromResult<IFlowStore>(new AzureFlowStore(_tables, options));
+        return Task.FromResult<IFlowStore>(new AzureFlowStore(_tables, _blobs, options));
     }
 
     protected override async ValueTask DisposeAsyncCore()
@@ -26,6 +27,8 @@ public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : Flo
             {
                 await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
+
+            await _blobs.GetBlobContainerClient(options.PayloadContainer).DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
         }
     }
 }

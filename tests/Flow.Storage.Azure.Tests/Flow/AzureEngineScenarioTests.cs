@@ -10,6 +10,7 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
 {
     private readonly global::Azure.Storage.Queues.QueueServiceClient _queues;
     private readonly global::Azure.Data.Tables.TableServiceClient _sdkTables;
+    private readonly global::Azure.Storage.Blobs.BlobServiceClient _blobs;
     private readonly AzureFlowStorageOptions _options;
 
     public AzureEngineScenarioTests(AzuriteFixture azurite)
@@ -17,17 +18,18 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
         var connection = StorageConnection.Parse(azurite.ConnectionString, "test");
         _queues = AzureSdkClients.CreateQueueService(connection);
         _sdkTables = AzureSdkClients.CreateTableService(connection);
-        _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-" };
+        _blobs = AzureSdkClients.CreateBlobService(connection);
+        _options = new AzureFlowStorageOptions { TablePrefix = "S" + UniqueNames.Suffix(), QueuePrefix = "s" + UniqueNames.Suffix() + "-", PayloadContainer = "s" + UniqueNames.Suffix() };
     }
 
     // The store keeps no time of its own; the queue stamps dead letters with the scenario's fake clock.
     protected override Func<FakeClock, (IFlowStore Store, IWorkQueue Queue)>? Storage => clock =>
-        (new AzureFlowStore(_sdkTables, _options), new AzureWorkQueue(_queues, _sdkTables, _options, null, clock));
+        (new AzureFlowStore(_sdkTables, _blobs, _options), new AzureWorkQueue(_queues, _sdkTables, _options, null, clock));
 
     public async ValueTask InitializeAsync()
     {
         using var deadline = TestDeadline.Create();
-        await new AzureFlowStore(_sdkTables, _options).InitializeAsync(deadline.Token);
+        await new AzureFlowStore(_sdkTables, _blobs, _options).InitializeAsync(deadline.Token);
     }
 
     public async ValueTask DisposeAsync()
@@ -36,5 +38,7 @@ public sealed class AzureEngineScenarioTests : EngineScenarioTests, IAsyncLifeti
         {
             await _sdkTables.GetTableClient(table).DeleteAsync(CancellationToken.None);
         }
+
+        await _blobs.GetBlobContainerClient(_options.PayloadContainer).DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
     }
 }

@@ -6,7 +6,7 @@ using Flow.TestSupport;
 namespace Flow.Storage.Azure.Tests;
 
 /// <summary>What a person browsing the tables in Storage Explorer sees, and the Azure-specific limits.</summary>
-public sealed class AzureFlowStoreLayoutTests(AzuriteFixture azurite) : AzureFlowTestBase(azurite)
+public sealed class AzureFlowStoreLayoutTests(AzuriteFixture azurite) : AzureFlowTestBase(azurite, payloadBlobs: false)
 {
     [Fact]
     public async Task CommitAsync_EveryKindOfItem_IsStoredWithReadableKeysAndWords()

@@ -15,8 +15,8 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
     public AzureFlowStoreRoundTripTests(AzuriteFixture azurite)
         : base(azurite)
     {
-        var tables = AzureSdkClients.CreateTableService(Connection, new StorageClientOptions { Transport = new HttpClientTransport(new HttpClient(_counter)) });
-        _counted = new AzureFlowStore(tables, Options);
+        var counting = new StorageClientOptions { Transport = new HttpClientTransport(new HttpClient(_counter)) };
+        _counted = new AzureFlowStore(AzureSdkClients.CreateTableService(Connection, counting), AzureSdkClients.CreateBlobService(Connection, counting), Options);
     }
 
     [Fact]
@@ -85,6 +85,25 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
         }, Ct);
 
         Assert.Equal(5, _counter.Count); // the transaction, two new index rows (sent alongside it), two deletes of the old rows
+    }
+
+    [Fact]
+    public async Task CommitAsync_LargeResult_IsOneBlobUploadThenTheTransaction_AndLaterCommitsAddNoRequest()
+    {
+        var stored = await CreateAsync(NewRun("run-hot-5"));
+        stored = (await _counted.GetRunAsync("run-hot-5", Ct))!;
+        _counter.Reset();
+
+        stored = await _counted.CommitAsync(new RunCommit
+        {
+            ExpectedVersion = stored.Version,
+            Run = stored.Record with { Result = new string('r', 100_000) },
+        }, Ct);
+        Assert.Equal(2, _counter.Count); // the blob, then the transaction that references it
+
+        _counter.Reset();
+        await _counted.CommitAsync(new RunCommit { ExpectedVersion = stored.Version, Run = stored.Record with { HeartbeatAt = T0 } }, Ct);
+        Assert.Equal(1, _counter.Count); // the unchanged result's blob is known to exist: not uploaded again
     }
 
     [Fact]

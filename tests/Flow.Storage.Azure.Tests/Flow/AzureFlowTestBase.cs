@@ -4,10 +4,14 @@ using Flow.TestSupport;
 
 namespace Flow.Storage.Azure.Tests;
 
-/// <summary>A store and work queue on their own tables (a unique prefix) in the shared Azurite, and a 60 s deadline per test.</summary>
+/// <summary>
+/// A store and work queue on their own tables (a unique prefix) and payload container in the shared Azurite, and a 60 s
+/// deadline per test. With <c>payloadBlobs: false</c> the store keeps large values in chunk rows (the layout before
+/// payload blobs, still read by every store).
+/// </summary>
 public abstract class AzureFlowTestBase : IAsyncLifetime
 {
-    protected AzureFlowTestBase(AzuriteFixture azurite, int maxPayloadBytes = AzureFlowStorageOptions.DefaultMaxPayloadBytes)
+    protected AzureFlowTestBase(AzuriteFixture azurite, int maxPayloadBytes = AzureFlowStorageOptions.DefaultMaxPayloadBytes, bool payloadBlobs = true)
     {
         Azurite = azurite;
         Connection = StorageConnection.Parse(azurite.ConnectionString, "test");
@@ -16,10 +20,12 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             TablePrefix = "F" + UniqueNames.Suffix(),
             QueuePrefix = "f" + UniqueNames.Suffix() + "-",
             MaxPayloadBytes = maxPayloadBytes,
+            PayloadContainer = "p" + UniqueNames.Suffix(),
         };
         SdkQueues = AzureSdkClients.CreateQueueService(Connection);
         SdkTables = AzureSdkClients.CreateTableService(Connection);
-        Store = new AzureFlowStore(SdkTables, Options);
+        SdkBlobs = AzureSdkClients.CreateBlobService(Connection);
+        Store = payloadBlobs ? new AzureFlowStore(SdkTables, SdkBlobs, Options) : new AzureFlowStore(SdkTables, Options);
         Queue = new AzureWorkQueue(SdkQueues, SdkTables, Options);
         Deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
     }
@@ -33,6 +39,12 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
 
     /// <summary>The account's Table service on the Azure SDK.</summary>
     protected global::Azure.Data.Tables.TableServiceClient SdkTables { get; }
+
+    /// <summary>The account's Blob service on the Azure SDK.</summary>
+    protected global::Azure.Storage.Blobs.BlobServiceClient SdkBlobs { get; }
+
+    /// <summary>The store's payload container (whether or not the store uses it).</summary>
+    protected global::Azure.Storage.Blobs.BlobContainerClient PayloadContainer => SdkBlobs.GetBlobContainerClient(Options.PayloadContainer);
 
     protected AzureFlowStorageOptions Options { get; }
 
@@ -56,6 +68,8 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             {
                 await SdkTables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
+
+            await PayloadContainer.DeleteIfExistsAsync(cancellationToken: CancellationToken.None);
         }
         finally
         {
@@ -117,6 +131,18 @@ public abstract class AzureFlowTestBase : IAsyncLifetime
             Run = run with { JournalLength = run.JournalLength + events.Count },
             Events = events,
         }, Ct);
+    }
+
+    /// <summary>The names of the blobs in the payload container under <paramref name="prefix"/>.</summary>
+    protected async Task<List<string>> BlobNamesAsync(string prefix = "")
+    {
+        var names = new List<string>();
+        await foreach (var blob in PayloadContainer.GetBlobsAsync(global::Azure.Storage.Blobs.Models.BlobTraits.None, global::Azure.Storage.Blobs.Models.BlobStates.None, prefix, Ct))
+        {
+            names.Add(blob.Name);
+        }
+
+        return names;
     }
 
     protected async Task<List<global::Azure.Data.Tables.TableEntity>> RawRowsAsync(global::Azure.Data.Tables.TableClient table, string partitionKey)

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using Flow.Sdk;
 
 namespace Flow.Engine.Storage.InMemory;
 
@@ -21,7 +22,7 @@ public sealed record InMemoryFlowStoreOptions
 /// and nothing a caller holds shares state with the store (records are copied on the way in and out).
 /// Thread-safe. Its state lives as long as the instance.
 /// </summary>
-public sealed class InMemoryFlowStore : IFlowStore
+public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, RunEntry> _runs = new(StringComparer.Ordinal);
@@ -245,6 +246,50 @@ public sealed class InMemoryFlowStore : IFlowStore
         && from >= 1
             ? from
             : throw new ArgumentException($"'{token}' is not a log continuation token of this store.", nameof(token));
+
+    /// <inheritdoc />
+    public Task<RunDeletion> DeleteRunAsync(string runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            if (!_runs.TryGetValue(runId, out var entry))
+            {
+                return Task.FromResult(RunDeletion.NotFound);
+            }
+
+            if (!entry.Current.Record.State.IsFinal())
+            {
+                return Task.FromResult(RunDeletion.NotFinal);
+            }
+
+            _runs.Remove(runId);
+            return Task.FromResult(RunDeletion.Deleted);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteFinishedRunsAsync(DateTimeOffset endedBefore, int maxRuns, CancellationToken cancellationToken)
+    {
+        StorageContract.ValidateRetentionBatch(maxRuns);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var old = _runs.Values.Select(e => e.Current.Record)
+                .Where(r => StorageContract.EndedBefore(r, endedBefore))
+                .OrderBy(r => r.EndedAt)
+                .Take(maxRuns)
+                .Select(r => r.RunId)
+                .ToList();
+            foreach (var id in old)
+            {
+                _runs.Remove(id);
+            }
+
+            return Task.FromResult(old.Count);
+        }
+    }
 
     /// <summary>Reads from a run's entry (null when there is no such run) under the lock.</summary>
     private Task<T> ReadRun<T>(string runId, Func<RunEntry?, T> read, CancellationToken cancellationToken)
