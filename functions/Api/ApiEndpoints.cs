@@ -18,6 +18,7 @@ internal static class ApiEndpoints
         MapDeployments(api.MapGroup("/deployments").WithTags("Deployments"));
         MapPools(api.MapGroup("/work-pools").WithTags("Work pools"));
         MapRuns(api.MapGroup("/runs").WithTags("Runs"));
+        AutomationEndpoints.Map(api.MapGroup("/automations").WithTags("Automations"));
         api.MapGet("/flows", (FlowEngine engine) => Results.Json(
             engine.Registry.Flows.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new FlowInfoView { Name = f.Name, Input = f.InputType.Name, Output = f.OutputType.Name }), ApiJson.Options))
             .Produces<FlowInfoView[]>().WithTags("Flows").WithSummary("The flows registered in this app.");

@@ -1,4 +1,4 @@
-using Flow.Engine;
+using Flow.Sdk;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
