@@ -119,7 +119,7 @@ public static class EventPatterns
         return true;
     }
 
-    /// <summary>The value an event has for a trigger's <see cref="AutomationTrigger.ForEach"/>: the resource's label of that name,
+    /// <summary>The value an event has for a trigger's <see cref="AutomationTrigger.ForEach"/>: the resource's id for <c>id</c>, the resource's label of that name,
     /// else the id of the first related resource with that role; empty when the trigger has no <c>forEach</c>; null when the
     /// event has no such value (it is then not counted).</summary>
     /// <param name="trigger">The trigger.</param>
@@ -134,6 +134,6 @@ public static class EventPatterns
             return string.Empty;
         }
 
-        return flowEvent.Resource.Labels?.GetValueOrDefault(label) ?? flowEvent.Related.FirstOrDefault(r => r.Role == label)?.Id;
+        return label == "id" ? flowEvent.Resource.Id : flowEvent.Resource.Labels?.GetValueOrDefault(label) ?? flowEvent.Related.FirstOrDefault(r => r.Role == label)?.Id;
     }
 }
