@@ -78,6 +78,46 @@ public sealed partial class AutomationService
         }
     }
 
+    /// <summary>Validates several automations (a deployments file's) without writing: names present and unique, each valid.</summary>
+    /// <param name="specs">The automations, each with its name.</param>
+    /// <exception cref="InvalidRequestException">Something is wrong; fields are named <c>automations[i].…</c>.</exception>
+    public void ValidateAll(IReadOnlyList<AutomationSpec?> specs)
+    {
+        ArgumentNullException.ThrowIfNull(specs);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < specs.Count; i++)
+        {
+            if (specs[i] is not { } spec)
+            {
+                errors[$"automations[{i}]"] = ["is null"];
+                continue;
+            }
+
+            if (spec.Name is { } name && !names.Add(name))
+            {
+                errors[$"automations[{i}].name"] = [$"'{name}' appears twice in the file"];
+            }
+
+            try
+            {
+                AutomationValidator.Validate(spec.Name, spec, _queuesAvailable);
+            }
+            catch (InvalidRequestException e)
+            {
+                foreach (var (field, messages) in e.Errors)
+                {
+                    errors[$"automations[{i}].{field}"] = messages;
+                }
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new InvalidRequestException(errors);
+        }
+    }
+
     /// <summary>Reads an automation.</summary>
     /// <param name="name">The name.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
