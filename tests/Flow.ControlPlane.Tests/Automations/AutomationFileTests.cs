@@ -1,4 +1,3 @@
-using Flow.ControlPlane.Automations;
 using Flow.TestSupport;
 
 namespace Flow.ControlPlane.Tests.Automations;
