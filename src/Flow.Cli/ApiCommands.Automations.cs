@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Flow.Client;
 using Spectre.Console;
 
