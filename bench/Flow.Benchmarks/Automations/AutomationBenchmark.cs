@@ -138,7 +138,7 @@ public static class AutomationBenchmark
             {
                 ["benchmark"] = "automations",
                 ["backend"] = backend,
-                ["description"] = "event -> action latency of a reactive automation (flow-run.Failed -> send-event), standalone evaluator loop; control store on the backend, event store in memory",
+                ["description"] = "latency from a flow-run.Failed event to its send-event action (a reactive automation), standalone evaluator loop; control store on the backend, event store in memory",
                 ["events"] = count,
                 ["intervalMs"] = interval.TotalMilliseconds,
                 ["pollMs"] = poll.TotalMilliseconds,
