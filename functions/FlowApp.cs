@@ -3,6 +3,7 @@ using System.Reflection;
 using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Flow.Functions.Api;
 using Flow.Functions.Hosting;
@@ -10,6 +11,7 @@ using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
 using Flow.Storage.Backends;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Flow.Functions;
 
@@ -76,6 +78,7 @@ public static class FlowApp
         }
 
         flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
+        builder.Services.TryAddSingleton<IEventStore, InMemoryEventStore>(); // lead: remove when merging events
         builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
         builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
@@ -93,6 +96,7 @@ public static class FlowApp
             {
                 builder.Services.AddHostedService<SchedulerTimer>();
                 builder.Services.AddHostedService<RunRequestPoller>();
+                builder.Services.AddHostedService<AutomationLoop>();
             }
         }
 

@@ -31,6 +31,11 @@ if (args is ["postgres", .. var postgresArgs])
     return await EngineBenchmark.RunAsync(["--backend", "postgres", .. postgresArgs]);
 }
 
+if (args is ["automations", .. var automationArgs])
+{
+    return await Flow.Benchmarks.Automations.AutomationBenchmark.RunAsync(automationArgs);
+}
+
 if (args is [ProcessBenchWorker.Mode, var workerId])
 {
     return await ProcessBenchWorker.RunChildAsync(workerId);
@@ -42,8 +47,9 @@ if (args is [ProcessBenchWorker.Mode, var workerId])
 //   api       the API benchmark on the built app (Api/ApiBenchmark.cs)
 //   dashboard the dashboard benchmark (Dashboard/DashboardBenchmark.cs)
 //   process   the process worker benchmark (Process/ProcessBenchmark.cs)
+//   automations event -> action latency of a reactive automation, standalone (Automations/AutomationBenchmark.cs)
 //   durable   Flow's engine against the Durable Task Framework on one private Azurite (Durable/DurableBenchmark.cs)
 // The storage-client benchmarks (Flow's hand-written Table/Queue clients against the official JS and .NET SDKs) went with
 // the clients; their recorded results stay in bench/results/sdk-vs-rest.json and docs/benchmarks.md.
-Console.Error.WriteLine("Usage: Flow.Benchmarks <engine|postgres|api|dashboard|process|durable> [options]");
+Console.Error.WriteLine("Usage: Flow.Benchmarks <engine|postgres|api|dashboard|process|durable|automations> [options]");
 return 2;

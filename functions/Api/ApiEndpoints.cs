@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.ControlPlane.Automations;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal static class ApiEndpoints
         var runs = api.MapGroup("/runs").WithTags("Runs");
         MapRuns(runs);
         RunPurgeEndpoints.Map(runs);
+        AutomationEndpoints.Map(api.MapGroup("/automations").WithTags("Automations"));
         api.MapGet("/flows", (FlowEngine engine) => Results.Json(
             engine.Registry.Flows.OrderBy(f => f.Name, StringComparer.Ordinal).Select(f => new FlowInfoView { Name = f.Name, Input = f.InputType.Name, Output = f.OutputType.Name }), ApiJson.Options))
             .Produces<FlowInfoView[]>().WithTags("Flows").WithSummary("The flows registered in this app.");
@@ -40,7 +42,7 @@ internal static class ApiEndpoints
             Results.Json((await service.ListAsync(ct)).Select(d => Views.Deployment(d, service)), ApiJson.Options))
             .Produces<DeploymentView[]>().WithSummary("Lists deployments.");
 
-        group.MapPost("/apply", async (HttpRequest request, DeploymentService service, IOptions<FlowAppOptions> options, CancellationToken ct) =>
+        group.MapPost("/apply", async (HttpRequest request, DeploymentService service, AutomationService automations, IOptions<FlowAppOptions> options, CancellationToken ct) =>
         {
             var (text, error) = await Problems.ReadTextAsync(request, options.Value.MaxRequestBodyBytes, ct);
             if (error is not null)
@@ -49,14 +51,14 @@ internal static class ApiEndpoints
             }
 
             var content = DeploymentFile.Parse(text ?? string.Empty, yaml: true);
-            var results = await DeploymentFile.ApplyAsync(service, content, "api", ct);
+            var (results, _) = await DeploymentFile.ApplyWithAutomationsAsync(service, automations, content, "api", ct);
             foreach (var result in results)
             {
                 await ScheduleNowAsync(request, result, ct);
             }
 
             return Results.Json(results.Select(r => Views.Applied(r, service)), ApiJson.Options);
-        }).Produces<ApplyResultView[]>().ProducesValidationProblem().WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written.");
+        }).Produces<ApplyResultView[]>().ProducesValidationProblem().WithSummary("Applies a deployments file (YAML or JSON, the format of flow.yaml): work pools, deployments and automations. Idempotent: unchanged ones are not written. Answers the deployments' results (GET /api/automations shows the automations).");
 
         group.MapPut("/{flow}/{name}", async (string flow, string name, HttpRequest request, DeploymentService service, CancellationToken ct) =>
         {

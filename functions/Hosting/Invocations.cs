@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.ControlPlane.Automations;
 using Flow.Engine.Storage;
 
 namespace Flow.Functions.Hosting;
@@ -32,10 +33,11 @@ internal static partial class Invocations
         app.MapPost("/{function}", WorkItemAsync).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, CancellationToken ct)
+    private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, AutomationEvaluator automations, CancellationToken ct)
     {
         var result = await scheduler.TickAsync(ct);
-        return Answer(string.Create(CultureInfo.InvariantCulture, $"Scheduler tick: {result.Created} runs created, {result.Existing} already existed"));
+        var evaluated = await automations.TickAsync(ct);
+        return Answer(string.Create(CultureInfo.InvariantCulture, $"Scheduler tick: {result.Created} runs created, {result.Existing} already existed; automations: {evaluated.Events} events, {evaluated.Fired} firings, {evaluated.ActionsDone} actions done"));
     }
 
     private static async Task<IResult> RunRequestAsync(HttpRequest request, RunRequestHandler handler, ILoggerFactory loggers, CancellationToken ct)

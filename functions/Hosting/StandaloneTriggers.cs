@@ -5,25 +5,13 @@ using Microsoft.Extensions.Options;
 namespace Flow.Functions.Hosting;
 
 /// <summary>Standalone: the scheduler tick on a timer (every <see cref="FlowAppOptions.SchedulerTickInterval"/>), the Functions timer trigger's stand-in.</summary>
-internal sealed partial class SchedulerTimer(DeploymentScheduler scheduler, StartupGate gate, IOptions<FlowAppOptions> options, ILogger<SchedulerTimer> logger) : BackgroundService
+internal sealed partial class SchedulerTimer(DeploymentScheduler scheduler, StartupGate gate, IOptions<FlowAppOptions> options, ILogger<SchedulerTimer> logger) : PeriodicTicker(gate)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await gate.WaitAsync(stoppingToken).ConfigureAwait(false);
-        using var timer = new PeriodicTimer(options.Value.SchedulerTickInterval);
-        do
-        {
-            try
-            {
-                await scheduler.TickAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                LogTickFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
-    }
+    protected override TimeSpan Interval => options.Value.SchedulerTickInterval;
+
+    protected override Task TickAsync(CancellationToken cancellationToken) => scheduler.TickAsync(cancellationToken);
+
+    protected override void OnTickFailed(Exception exception) => LogTickFailed(logger, exception);
 
     [LoggerMessage(720, LogLevel.Error, "Scheduler tick failed; the next tick tries again")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);

@@ -1,5 +1,6 @@
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.ControlPlane.Automations;
 using Microsoft.Extensions.Options;
 
 namespace Flow.Functions.Hosting;
@@ -29,6 +30,7 @@ internal sealed partial class StartupService(
     FlowEngine engine,
     IControlStore control,
     DeploymentService deployments,
+    AutomationService automations,
     DeploymentScheduler scheduler,
     StartupGate gate,
     IOptions<FlowAppOptions> options,
@@ -76,7 +78,7 @@ internal sealed partial class StartupService(
                 var path = Path.GetFullPath(file);
                 var text = await File.ReadAllTextAsync(path, stoppingToken).ConfigureAwait(false);
                 var content = DeploymentFile.Parse(text, yaml: !path.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
-                var results = await DeploymentFile.ApplyAsync(deployments, content, "file:" + Path.GetFileName(path), stoppingToken).ConfigureAwait(false);
+                var (results, _) = await DeploymentFile.ApplyWithAutomationsAsync(deployments, automations, content, "file:" + Path.GetFileName(path), stoppingToken).ConfigureAwait(false);
                 foreach (var changed in results.Where(r => r.Outcome != "unchanged"))
                 {
                     await scheduler.TickDeploymentAsync(changed.Name, stoppingToken).ConfigureAwait(false);

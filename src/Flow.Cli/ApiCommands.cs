@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Flow.Cli;
 
 /// <summary><c>flow deployment …</c> and <c>flow run …</c>: the HTTP API from a terminal.</summary>
-internal static class ApiCommands
+internal static partial class ApiCommands
 {
     private static readonly Option<string?> Api = new("--api") { Description = "The Flow API's address (default: FLOW_API_URL, else http://127.0.0.1:7071).", Recursive = true };
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "The API key (default: FLOW_API_KEY).", Recursive = true };
@@ -202,7 +202,7 @@ internal static class ApiCommands
         runs.Subcommands.Add(get);
         runs.Subcommands.Add(logs);
         runs.Subcommands.Add(cancel);
-        return [deployment, runs];
+        return [deployment, runs, CreateAutomation()];
     }
 
     private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<FlowClient, bool, Task<object?>> action)

@@ -10,7 +10,7 @@ namespace Flow.Client;
 /// <see cref="CancellationToken"/>; an error answer throws <see cref="FlowApiException"/> with the API's problem details, and an
 /// unreachable API throws <see cref="HttpRequestException"/>.
 /// </summary>
-public sealed class FlowClient : IDisposable
+public sealed partial class FlowClient : IDisposable
 {
     /// <summary>The header the standalone app reads the API key from.</summary>
     public const string ApiKeyHeader = "X-Flow-Api-Key";

@@ -1,3 +1,4 @@
+using Flow.ControlPlane.Automations;
 using Flow.ControlPlane.Secrets;
 using Flow.Engine;
 using Flow.Sdk;
@@ -37,6 +38,7 @@ public static class ControlPlaneServiceCollectionExtensions
         builder.Services.TryAddSingleton<DeploymentScheduler>();
         builder.Services.TryAddSingleton<RunRequestHandler>();
         builder.Services.TryAddSingleton<IRunAdmission, RunAdmission>();
+        builder.AddAutomations(configuration);
         builder.Services.TryAddSingleton<INamedSecrets>(sp => new ConfigurationSecrets(sp.GetService<IConfiguration>() ?? configuration ?? new ConfigurationBuilder().Build()));
         return builder;
     }

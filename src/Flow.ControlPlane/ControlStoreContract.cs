@@ -17,7 +17,7 @@ namespace Flow.ControlPlane;
 /// any well-formed Unicode. Records are kept as <see cref="Normalize(DeploymentRecord)"/> makes them: times in UTC to
 /// the microsecond (<see cref="StorageContract.NormalizeTime(DateTimeOffset)"/>) and collections copied into immutable ones.
 /// </remarks>
-public static class ControlStoreContract
+public static partial class ControlStoreContract
 {
     /// <summary>The longest flow part and deployment part of a deployment name.</summary>
     public const int MaxDeploymentNamePartLength = 100;

@@ -8,4 +8,7 @@ public sealed record DeploymentFileContent
 
     /// <summary>Deployments to create or update.</summary>
     public List<DeploymentSpec>? Deployments { get; init; }
+
+    /// <summary>The automations (docs/automations.md), each with its <see cref="Automations.AutomationSpec.Name"/>.</summary>
+    public List<Automations.AutomationSpec>? Automations { get; init; }
 }

@@ -10,7 +10,7 @@ namespace Flow.ControlPlane;
 /// only, any other value replaces only that version. A failed condition throws <see cref="Engine.Storage.ConcurrencyException"/>
 /// and writes nothing. Times are kept as UTC to the microsecond, as in <see cref="Engine.Storage.IFlowStore"/>.
 /// </remarks>
-public interface IControlStore
+public partial interface IControlStore
 {
     /// <summary>The expected version that means "create; fail if it exists".</summary>
     public const string MustNotExist = "";

@@ -10,7 +10,7 @@ namespace Flow.ControlPlane;
 /// caller holds shares state with the store (records are copied into immutable ones on the way in). Thread-safe. Its state
 /// lives as long as the instance.
 /// </summary>
-public sealed class InMemoryControlStore : IControlStore
+public sealed partial class InMemoryControlStore : IControlStore
 {
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, Versioned<DeploymentRecord>> _deployments = new(StringComparer.Ordinal);

@@ -16,7 +16,7 @@ namespace Flow.Storage.Postgres;
 /// <c>control_versions</c> sequence) and <c>rejected_run_requests</c>. Each write is one statement whose condition is in its
 /// WHERE or ON CONFLICT clause, so a failed condition writes nothing. Thread-safe.
 /// </summary>
-public sealed class PostgresControlStore : IControlStore
+public sealed partial class PostgresControlStore : IControlStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

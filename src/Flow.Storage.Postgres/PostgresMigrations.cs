@@ -203,6 +203,23 @@ internal static class PostgresMigrations
             );
             CREATE INDEX rejected_run_requests_newest ON {schema}.rejected_run_requests (rejected_at DESC, id);
             """),
+        new(5, "automations and their firings", """
+            CREATE TABLE {schema}.automations (
+                name text COLLATE "C" PRIMARY KEY,
+                version bigint NOT NULL,
+                record text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE TABLE {schema}.automation_firings (
+                key text COLLATE "C" PRIMARY KEY,
+                automation text COLLATE "C" NOT NULL,
+                fired_at timestamptz NOT NULL,
+                version bigint NOT NULL,
+                record text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            );
+            CREATE INDEX automation_firings_newest ON {schema}.automation_firings (automation, fired_at DESC, key);
+            """),
     ];
 
     /// <summary>The newest version.</summary>

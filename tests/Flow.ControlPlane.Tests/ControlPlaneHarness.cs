@@ -1,8 +1,11 @@
+using Flow.ControlPlane.Automations;
 using Flow.Engine;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Flow.Engine.Storage.InMemory;
 using Flow.Sdk;
 using Flow.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.ControlPlane.Tests;
@@ -12,14 +15,16 @@ internal sealed class ControlPlaneHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public ControlPlaneHarness(DateTimeOffset start, Action<ControlPlaneOptions>? configure = null)
+    public ControlPlaneHarness(DateTimeOffset start, Action<ControlPlaneOptions>? configure = null, IReadOnlyDictionary<string, string?>? settings = null, IControlStore? controlStore = null, IEventStore? events = null)
     {
         Clock = new FakeClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton<IFlowStore>(new InMemoryFlowStore());
         services.AddSingleton<IWorkQueue>(new InMemoryWorkQueue(Clock));
-        services.AddSingleton<IControlStore>(new InMemoryControlStore());
+        services.AddSingleton(controlStore ?? new InMemoryControlStore());
+        services.AddSingleton(events ?? new InMemoryEventStore());
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         services.AddFlow(r => r.AddFlow<Input, string>("report", (ctx, input) => Task.FromResult($"{input.Region}/{input.Day}")))
             .AddEngine()
             .AddControlPlane();
@@ -40,6 +45,16 @@ internal sealed class ControlPlaneHarness : IAsyncDisposable
     public FlowEngine Engine => _services.GetRequiredService<FlowEngine>();
 
     public IRunAdmission Admission => _services.GetRequiredService<IRunAdmission>();
+
+    public IControlStore Control => _services.GetRequiredService<IControlStore>();
+
+    public IEventStore Events => _services.GetRequiredService<IEventStore>();
+
+    public AutomationService Automations => _services.GetRequiredService<AutomationService>();
+
+    public AutomationEvaluator Evaluator => _services.GetRequiredService<AutomationEvaluator>();
+
+    public AutomationDispatcher Dispatcher => _services.GetRequiredService<AutomationDispatcher>();
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ namespace Flow.Storage.Azure;
 /// as they are, so keys need no escaping. Records are few: listing deployments and pools reads their whole (small) table.</para>
 /// <para>Thread-safe; create one per account and keep it.</para>
 /// </remarks>
-public sealed class AzureControlStore : IControlStore
+public sealed partial class AzureControlStore : IControlStore
 {
     private const string PoolPartition = "pool";
     private const string RejectedIdPartition = "id";
@@ -48,6 +48,8 @@ public sealed class AzureControlStore : IControlStore
     private readonly SdkTableClient _pools;
     private readonly SdkTableClient _rejected;
     private readonly SdkTableClient _state;
+    private readonly SdkTableClient _automations;
+    private readonly SdkTableClient _firings;
     private readonly ILogger _logger;
 
     /// <summary>Creates the store.</summary>
@@ -63,6 +65,8 @@ public sealed class AzureControlStore : IControlStore
         _pools = tables.GetTableClient(options.WorkPoolsTable);
         _rejected = tables.GetTableClient(options.RejectedRequestsTable);
         _state = tables.GetTableClient(options.StateTable);
+        _automations = tables.GetTableClient(options.AutomationsTable);
+        _firings = tables.GetTableClient(options.AutomationFiringsTable);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -86,7 +90,9 @@ public sealed class AzureControlStore : IControlStore
             _deployments.CreateIfNotExistsAsync(cancellationToken),
             _pools.CreateIfNotExistsAsync(cancellationToken),
             _rejected.CreateIfNotExistsAsync(cancellationToken),
-            _state.CreateIfNotExistsAsync(cancellationToken));
+            _state.CreateIfNotExistsAsync(cancellationToken),
+            _automations.CreateIfNotExistsAsync(cancellationToken),
+            _firings.CreateIfNotExistsAsync(cancellationToken));
     }
 
     /// <inheritdoc />

@@ -81,6 +81,12 @@ public sealed record AzureFlowStorageOptions
     /// <summary>The control plane's table of versioned state entries.</summary>
     public string StateTable => TablePrefix + "State";
 
+    /// <summary>The control plane's automations table.</summary>
+    public string AutomationsTable => TablePrefix + "Automations";
+
+    /// <summary>The control plane's table of automation firings.</summary>
+    public string AutomationFiringsTable => TablePrefix + "AutomationFirings";
+
     /// <summary>Throws unless the names these options produce are valid Azure names and the limits are sane.</summary>
     /// <exception cref="ArgumentException">A setting is unusable; the message names it.</exception>
     public void Validate()

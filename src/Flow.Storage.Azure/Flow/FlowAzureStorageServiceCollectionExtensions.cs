@@ -45,6 +45,7 @@ public static class FlowAzureStorageServiceCollectionExtensions
         services.TryAddSingleton<IRunRetention>(sp => sp.GetRequiredService<AzureFlowStore>());
         services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<AzureControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<AzureWorkQueue>());
+        services.TryAddSingleton<Flow.ControlPlane.Automations.IAutomationQueue>(sp => new AzureAutomationQueue(sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>()));
         return services;
     }
 

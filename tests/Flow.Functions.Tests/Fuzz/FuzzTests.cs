@@ -153,6 +153,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
         const string pool = """{"type":"in-app","description":"d","concurrencyLimit":3,"paused":false}""";
         const string trigger = """{"parameters":{"name":"a","excitement":1},"idempotencyKey":"k1","scheduledTime":"2030-01-01T00:00:00Z","tags":{"a":"b"}}""";
         const string cancel = """{"reason":"r"}""";
+        const string automation = """{"description":"d","enabled":true,"trigger":{"posture":"proactive","after":["flow-run.Running"],"expect":["flow-run.Completed","!x"],"match":{"flow":"greet"},"matchRelated":[{"role":"tag","id":"tag/p"}],"forEach":"id","within":60},"actions":[{"type":"call-webhook","url":"http://127.0.0.1:9/x","body":{"t":"{{ event.id }}"},"maxAttempts":2},{"type":"run-deployment","deployment":"greet/base","parameters":{"name":"{{ event.resource.labels.flow }}"}}]}""";
         const string logs = """{"lines":[{"message":"m","level":"Information"}]}""";
         const string task = """{"name":"t","state":"Completed","result":1,"startedAt":"2026-01-01T00:00:00Z"}""";
         const string artifact = """{"key":"k","type":"Markdown","data":"# x","description":"d"}""";
@@ -166,6 +167,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
         [
             ("PUT", "/api/deployments/greet/fuzz", deployment, "control", true),
             ("PUT", "/api/work-pools/fuzz-pool", pool, "control", true),
+            ("PUT", "/api/automations/fuzz", automation, "control", true),
             ("POST", "/api/deployments/greet/base/runs", trigger, "control", true),
             ("POST", $"/api/runs/{doneRun}/cancel", cancel, "runs", true),
             ("POST", $"/api/runs/{waitingRun}/events/nothing", cancel, "runs", false),
@@ -187,6 +189,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
             "PUT /api/work-pools/{0}", "POST /api/work-pools/{0}/pause", "POST /api/work-pools/{0}/resume", "GET /api/runs/{0}", "POST /api/runs/{0}/cancel",
             "GET /api/runs/{0}/logs", "GET /api/runs/{0}/artifacts", "POST /api/runs/{0}/events/{1}", "POST /api/runs/{0}/resume", "GET /api/process/runs/{0}",
             "GET " + process + "/store/journal/{0}/{1}", "GET " + process + "/store/cache?key={0}",
+            "GET /api/automations/{0}", "PUT /api/automations/{0}", "DELETE /api/automations/{0}", "POST /api/automations/{0}/enable", "GET /api/automations/{0}/firings",
         ];
 
         // Query strings.
@@ -195,6 +198,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
             "/api/runs?pageSize={n}", "/api/runs?state={t}", "/api/runs?from={t}", "/api/runs?to={t}", "/api/runs?continuationToken={t}", "/api/runs?deployment={t}&flow={t}",
             "/api/run-requests/rejected?count={n}", "/api/deployments/greet/base/schedule?count={n}", $"/api/runs/{doneRun}/logs?pageSize={{n}}",
             $"/api/runs/{doneRun}/logs?continuationToken={{t}}", process + "/store/cache?key={t}", process + "/store/journal/{n}/{n}",
+            "/api/automations/fuzz/firings?count={n}",
         ];
 
         var list = new List<FuzzRequest>();
@@ -282,9 +286,10 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
     {
         var deployments = await app.Client.GetStringAsync("/api/deployments", ct);
         var pools = await app.Client.GetStringAsync("/api/work-pools", ct);
+        var automations = await app.Client.GetStringAsync("/api/automations", ct);
         var (_, runs) = await app.SendAsync(HttpMethod.Get, "/api/runs?pageSize=5", null, ct); // newest first: a new run shows at the top
         var ids = string.Join(",", runs.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Order(StringComparer.Ordinal));
-        return deployments + "|" + pools + "|" + ids;
+        return deployments + "|" + pools + "|" + automations + "|" + ids;
     }
 
     private static string? CheckProblem(int status, string text, string? mediaType)

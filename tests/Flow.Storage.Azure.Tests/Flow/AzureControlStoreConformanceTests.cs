@@ -22,7 +22,7 @@ public sealed class AzureControlStoreConformanceTests(AzuriteFixture azurite) : 
         await base.DisposeAsyncCore();
         foreach (var options in _created)
         {
-            foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable })
+            foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable, options.AutomationsTable, options.AutomationFiringsTable })
             {
                 await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
