@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -107,7 +108,8 @@ public sealed partial class PostgresFlowStore : IFlowStore
                 RETURNING run_id, version),
             t AS (
                 INSERT INTO {_s}.state_transitions (run_id, idx, from_state, to_state, at, message, attempt)
-                SELECT r.run_id, ${t + 1}, ${t + 2}, ${t + 3}, ${t + 4}, ${t + 5}, ${t + 6} FROM r)
+                SELECT r.run_id, ${t + 1}, ${t + 2}, ${t + 3}, ${t + 4}, ${t + 5}, ${t + 6} FROM r),
+            ev AS ({PostgresEventSql.Insert(_s, [RunEvents.For(stored, StorageContract.Normalize(firstTransition))], parameters, "r, ")})
             SELECT version FROM r
             """;
         var version = await _resilience.ScalarAsync(sql, [.. parameters], cancellationToken).ConfigureAwait(false);
@@ -431,6 +433,12 @@ public sealed partial class PostgresFlowStore : IFlowStore
                     Times(transitions.Select(t => (DateTimeOffset?)t.Timestamp)), Texts(transitions.Select(t => t.Message)), Ints(transitions.Select(t => t.Attempt)),
                 ],
                 "ON CONFLICT (run_id, idx) DO UPDATE SET " + Excluded("run_id, idx, from_state, to_state, at, message, attempt", 2));
+        }
+
+        if (commit.Transitions.Count > 0)
+        {
+            // The outbox: the transitions' events, inserted only when the run's update matched (joined to r).
+            sql.Append(CultureInfo.InvariantCulture, $",\nev AS ({PostgresEventSql.Insert(_s, RunEvents.For(run, commit.Transitions), parameters, "r, ")})");
         }
 
         if (commit.InboxToRemove.Count > 0)

@@ -29,6 +29,15 @@ public sealed class InMemoryEventStore : IEventStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        AppendCommitted(events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores events written with a run's commit (<see cref="Storage.InMemory.InMemoryFlowStore"/>): made by
+    /// <see cref="RunEvents"/>, so valid; an id stored already is skipped.</summary>
+    /// <param name="events">The events.</param>
+    internal void AppendCommitted(IReadOnlyList<FlowEvent> events)
+    {
         lock (_gate)
         {
             foreach (var flowEvent in events)
@@ -39,8 +48,6 @@ public sealed class InMemoryEventStore : IEventStore
                 }
             }
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
