@@ -22,7 +22,7 @@ public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : Flo
         await base.DisposeAsyncCore();
         foreach (var options in _created)
         {
-            foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable })
+            foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable, options.EventsTable })
             {
                 await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
