@@ -140,6 +140,7 @@ public static class FlowApp
         if (functionsMode || appOptions.Has("api"))
         {
             ApiEndpoints.Map(app);
+            EventEndpoints.Map(app);
             ProcessEndpoints.Map(app);
             DashboardEndpoints.Map(app);
         }
