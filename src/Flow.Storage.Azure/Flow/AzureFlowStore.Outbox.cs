@@ -44,18 +44,19 @@ public sealed partial class AzureFlowStore
     /// <returns>The number of events relayed.</returns>
     public async Task<int> RelayPendingAsync(CancellationToken cancellationToken)
     {
-        var runIds = new List<string>();
-        await foreach (var row in _events.Table.QueryAsync<SdkTableEntity>(TableFilter.Equal("PartitionKey", AzureEventKeys.OutboxPartition), select: ["RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        var markers = new List<(string RunId, DateTimeOffset? WrittenAt)>();
+        await foreach (var row in _events.Table.QueryAsync<SdkTableEntity>(TableFilter.Equal("PartitionKey", AzureEventKeys.OutboxPartition), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            runIds.Add(row.RowKey);
+            markers.Add((row.RowKey, row.Timestamp));
         }
 
         var relayed = 0;
-        await Parallel.ForEachAsync(runIds, new ParallelOptions { MaxDegreeOfParallelism = RelayParallelism, CancellationToken = cancellationToken }, async (runId, ct) =>
+        await Parallel.ForEachAsync(markers, new ParallelOptions { MaxDegreeOfParallelism = RelayParallelism, CancellationToken = cancellationToken }, async (marker, ct) =>
         {
+            var runId = marker.RunId;
             try
             {
-                Interlocked.Add(ref relayed, await RelayRunAsync(runId, ct).ConfigureAwait(false));
+                Interlocked.Add(ref relayed, await RelayRunAsync(runId, marker.WrittenAt, ct).ConfigureAwait(false));
             }
             catch (RequestFailedException e)
             {
@@ -69,7 +70,11 @@ public sealed partial class AzureFlowStore
     /// <param name="runId">The run.</param>
     /// <param name="cancellationToken">Cancels the relay.</param>
     /// <returns>The number of events relayed.</returns>
-    public async Task<int> RelayRunAsync(string runId, CancellationToken cancellationToken)
+    public Task<int> RelayRunAsync(string runId, CancellationToken cancellationToken) => RelayRunAsync(runId, null, cancellationToken);
+
+    /// <summary>Relays one run; <paramref name="markerWrittenAt"/> (the marker's service time, from a sweep) lets it remove the marker of
+    /// a creation that failed long ago. A marker of a run that does not exist yet is otherwise kept: its creation may be in flight.</summary>
+    private async Task<int> RelayRunAsync(string runId, DateTimeOffset? markerWrittenAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(runId);
         if (!FlowKeys.IsValidRunId(runId))
@@ -99,7 +104,8 @@ public sealed partial class AzureFlowStore
         }
 
         var final = runRow is not null && Enum.TryParse<RunState>(runRow.GetString("State"), out var state) && state.IsFinal();
-        if (final || (runRow is null && pending.Count == 0))
+        var abandoned = runRow is null && pending.Count == 0 && markerWrittenAt is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
+        if (final || abandoned)
         {
             await _events.Table.DeleteEntityAsync(AzureEventKeys.OutboxPartition, runId, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
