@@ -128,7 +128,7 @@ public sealed class PostgresEventStore : IEventStore
 
         var where = clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
         var sql = $"SELECT body FROM {_s}.events {where} ORDER BY occurred_at DESC, id DESC LIMIT {Next(P(query.PageSize + 1))}";
-        var rows = await ReadAsync(sql, parameters, r => EventJson.Deserialize(r.GetString(0)), cancellationToken).ConfigureAwait(false);
+        var rows = await _resilience.QueryAsync(sql, parameters, r => EventJson.Deserialize(r.GetString(0)), cancellationToken).ConfigureAwait(false);
         if (rows.Count <= query.PageSize)
         {
             return new EventPage(rows, null);
@@ -150,7 +150,7 @@ public sealed class PostgresEventStore : IEventStore
             ORDER BY xid, seq
             LIMIT $3
             """;
-        var rows = await ReadAsync(
+        var rows = await _resilience.QueryAsync(
             sql,
             [Str(xid.ToString(CultureInfo.InvariantCulture)), P(seq), P(maxCount)],
             r => (Xid: ulong.Parse(r.GetString(0), CultureInfo.InvariantCulture), Seq: r.GetInt64(1), Event: EventJson.Deserialize(r.GetString(2))),
@@ -167,7 +167,7 @@ public sealed class PostgresEventStore : IEventStore
     public async Task<string> GetFeedEndAsync(CancellationToken cancellationToken)
     {
         // Every row below the horizon is visible now; a row at or above it reaches the feed later, so it is after (xmin, 0).
-        var rows = await ReadAsync("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", [], r => ulong.Parse(r.GetString(0), CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        var rows = await _resilience.QueryAsync("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", [], r => ulong.Parse(r.GetString(0), CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         return Cursor(rows[0], 0);
     }
 
@@ -212,21 +212,4 @@ public sealed class PostgresEventStore : IEventStore
 
         throw new ArgumentException("is not a continuation token of this store", "continuationToken");
     }
-
-    private async Task<List<T>> ReadAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
-        await _resilience.ReadAsync(
-            async (connection, ct) =>
-            {
-                using var command = PostgresResilience.Command(sql, connection, parameters.Select(p => p.Clone()));
-                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using var readerScope = reader.ConfigureAwait(false);
-                var rows = new List<T>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    rows.Add(read(reader));
-                }
-
-                return rows;
-            },
-            cancellationToken).ConfigureAwait(false);
 }

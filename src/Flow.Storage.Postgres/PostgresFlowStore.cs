@@ -616,23 +616,8 @@ public sealed partial class PostgresFlowStore : IFlowStore
         return IsValidRunId(runId) ? await QueryAsync(sql, [Str(runId), .. parameters], read, cancellationToken).ConfigureAwait(false) : [];
     }
 
-    private async Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        await _resilience.ReadAsync(
-            async (connection, ct) =>
-            {
-                using var command = PostgresResilience.Command(sql, connection, parameters.Select(p => p.Clone()));
-
-                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using var readerScope = reader.ConfigureAwait(false);
-                var rows = new List<T>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    rows.Add(read(reader));
-                }
-
-                return rows;
-            },
-            cancellationToken).ConfigureAwait(false);
+    private Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        _resilience.QueryAsync(sql, parameters, read, cancellationToken);
 
     /// <summary>Stored times are whole microseconds, so "at or after t" and "before t" compare with t rounded up to a whole microsecond.</summary>
     private static DateTimeOffset CeilingMicrosecond(DateTimeOffset time)
