@@ -15,7 +15,7 @@ namespace Flow.Storage.Postgres;
 /// inserts external events. Ids are the primary key (<c>ON CONFLICT DO NOTHING</c>: the first stays).
 /// </summary>
 /// <remarks>
-/// <para><b>Listing</b> is keyset pagination on <c>(occurred_at DESC, id DESC)</c>: <c>events_newest</c> serves the unfiltered
+/// <para><b>Listing</b> is keyset pagination on <c>(occurred_at DESC, id)</c>: <c>events_newest</c> serves the unfiltered
 /// list and time ranges, <c>events_by_kind (kind, occurred_at)</c> a kind prefix (a range on <c>kind</c>), and the GIN index
 /// <c>events_by_resource</c> on <c>resource_ids</c> (the event's own and related resource ids) a resource filter.</para>
 /// <para><b>The feed</b> is ordered by <c>(xid, seq)</c>, where <c>xid</c> is the id of the transaction that inserted the row
@@ -123,11 +123,12 @@ public sealed class PostgresEventStore : IEventStore
 
         if (after is { } a)
         {
-            clauses.Add($"(occurred_at, id) < ({Next(Time(a.Item1))}, {Next(Str(a.Item2))} COLLATE \"C\")");
+            var at = Next(Time(a.Item1));
+            clauses.Add($"(occurred_at < {at} OR (occurred_at = {at} AND id > {Next(Str(a.Item2))}))");
         }
 
         var where = clauses.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", clauses);
-        var sql = $"SELECT body FROM {_s}.events {where} ORDER BY occurred_at DESC, id DESC LIMIT {Next(P(query.PageSize + 1))}";
+        var sql = $"SELECT body FROM {_s}.events {where} ORDER BY occurred_at DESC, id LIMIT {Next(P(query.PageSize + 1))}";
         var rows = await _resilience.QueryAsync(sql, parameters, r => EventJson.Deserialize(r.GetString(0)), cancellationToken).ConfigureAwait(false);
         if (rows.Count <= query.PageSize)
         {

@@ -216,7 +216,7 @@ internal static class PostgresMigrations
             COMMENT ON TABLE {schema}.events IS 'Flow events (docs/events.md): written in the same statement as the change they describe; the feed reads (xid, seq) below the oldest running transaction';
             COMMENT ON COLUMN {schema}.events.body IS 'the event as JSON (query it with body::jsonb)';
             CREATE UNIQUE INDEX events_feed ON {schema}.events (xid, seq);
-            CREATE INDEX events_newest ON {schema}.events (occurred_at DESC, id DESC);
+            CREATE INDEX events_newest ON {schema}.events (occurred_at DESC, id);
             CREATE INDEX events_by_kind ON {schema}.events (kind, occurred_at DESC);
             CREATE INDEX events_by_resource ON {schema}.events USING gin (resource_ids);
             """),

@@ -157,6 +157,12 @@ public abstract class EventStoreConformanceTests
         Assert.Equal([list[6].Id, list[4].Id], combined.Select(e => e.Id));
 
         await Assert.ThrowsAnyAsync<ArgumentException>(() => events.ListAsync(new EventQuery { ContinuationToken = "nonsense" }, deadline.Token));
+
+        // Events of the same time: by id, ascending, across pages.
+        var tied = new[] { "tie-c", "tie-a", "tie-b" }.Select(id => External(id + UniqueNames.Suffix(), "tie.x", T0.AddDays(30), null, "repo/tie")).ToList();
+        await events.AppendAsync(tied, deadline.Token);
+        var ties = await ReadAllAsync(events, new EventQuery { ResourceId = "repo/tie", PageSize = 1 }, deadline.Token);
+        Assert.Equal(tied.Select(e => e.Id).Order(StringComparer.Ordinal), ties.Select(e => e.Id));
     }
 
     [Fact]

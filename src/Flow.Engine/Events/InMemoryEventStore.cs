@@ -66,8 +66,8 @@ public sealed class InMemoryEventStore : IEventStore
 
         var ordered = matches
             .OrderByDescending(e => e.OccurredAt)
-            .ThenByDescending(e => e.Id, StringComparer.Ordinal)
-            .Where(e => after is not { } a || e.OccurredAt < a.Item1 || (e.OccurredAt == a.Item1 && string.CompareOrdinal(e.Id, a.Item2) < 0))
+            .ThenBy(e => e.Id, StringComparer.Ordinal)
+            .Where(e => after is not { } a || e.OccurredAt < a.Item1 || (e.OccurredAt == a.Item1 && string.CompareOrdinal(e.Id, a.Item2) > 0))
             .Take(query.PageSize + 1)
             .ToList();
         var page = ordered.Take(query.PageSize).ToList();
