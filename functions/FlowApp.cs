@@ -78,7 +78,6 @@ public static class FlowApp
         }
 
         flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
-        builder.Services.TryAddSingleton<IEventStore, InMemoryEventStore>(); // lead: remove when merging events
         builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
         builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
@@ -150,6 +149,7 @@ public static class FlowApp
         if (functionsMode || appOptions.Has("api"))
         {
             ApiEndpoints.Map(app);
+            EventEndpoints.Map(app);
             ProcessEndpoints.Map(app);
             DashboardEndpoints.Map(app);
         }

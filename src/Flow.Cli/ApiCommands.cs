@@ -8,12 +8,12 @@ using Spectre.Console;
 
 namespace Flow.Cli;
 
-/// <summary><c>flow deployment …</c> and <c>flow run …</c>: the HTTP API from a terminal.</summary>
+/// <summary><c>flow deployment …</c>, <c>flow run …</c>, <c>flow automation …</c> and <c>flow event …</c> (<see cref="EventCommand"/>): the HTTP API from a terminal.</summary>
 internal static partial class ApiCommands
 {
-    private static readonly Option<string?> Api = new("--api") { Description = "The Flow API's address (default: FLOW_API_URL, else http://127.0.0.1:7071).", Recursive = true };
-    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "The API key (default: FLOW_API_KEY).", Recursive = true };
-    private static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table.", Recursive = true };
+    internal static readonly Option<string?> Api = new("--api") { Description = "The Flow API's address (default: FLOW_API_URL, else http://127.0.0.1:7071).", Recursive = true };
+    internal static readonly Option<string?> ApiKey = new("--api-key") { Description = "The API key (default: FLOW_API_KEY).", Recursive = true };
+    internal static readonly Option<bool> Json = new("--json") { Description = "Print the API's JSON instead of a table.", Recursive = true };
 
     public static IEnumerable<Command> Create()
     {
@@ -202,10 +202,10 @@ internal static partial class ApiCommands
         runs.Subcommands.Add(get);
         runs.Subcommands.Add(logs);
         runs.Subcommands.Add(cancel);
-        return [deployment, runs, CreateAutomation()];
+        return [deployment, runs, CreateAutomation(), EventCommand.Create()];
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<FlowClient, bool, Task<object?>> action)
+    internal static async Task<int> RunAsync(ParseResult parse, CancellationToken ct, Func<FlowClient, bool, Task<object?>> action)
     {
         FlowClient? api = null;
         try

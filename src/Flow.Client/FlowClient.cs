@@ -233,6 +233,30 @@ public sealed partial class FlowClient : IDisposable
     public Task<IReadOnlyList<RejectedRunRequestView>> ListRejectedRunRequestsAsync(int? count, CancellationToken cancellationToken) =>
         SendAsync<IReadOnlyList<RejectedRunRequestView>>(HttpMethod.Get, "run-requests/rejected" + Query(("count", Number(count))), null, cancellationToken);
 
+    /// <summary>Lists events, newest first: one page.</summary>
+    /// <param name="filter">Filters and paging; null for the newest 100 events.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page.</returns>
+    public Task<EventPageView> ListEventsAsync(EventFilter? filter, CancellationToken cancellationToken)
+    {
+        var f = filter ?? new EventFilter();
+        var query = Query(
+            ("kind", f.Kind),
+            ("resource", f.Resource),
+            ("since", Time(f.Since)),
+            ("until", Time(f.Until)),
+            ("pageSize", Number(f.PageSize)),
+            ("continuationToken", f.ContinuationToken));
+        return SendAsync<EventPageView>(HttpMethod.Get, "events" + query, null, cancellationToken);
+    }
+
+    /// <summary>Sends events from another system (stored once per id; automations react to them).</summary>
+    /// <param name="events">The events.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The events' ids.</returns>
+    public Task<EmittedEventsView> EmitEventsAsync(IReadOnlyList<EmitEventRequest> events, CancellationToken cancellationToken) =>
+        SendAsync<EmittedEventsView>(HttpMethod.Post, "events", Json(events), cancellationToken);
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using Flow.ControlPlane;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,8 @@ namespace Flow.Storage.Postgres;
 public static class FlowPostgresStorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="PostgresFlowStore"/> as <see cref="IFlowStore"/>, <see cref="PostgresControlStore"/> as
+    /// Registers <see cref="PostgresFlowStore"/> as <see cref="IFlowStore"/>, <see cref="PostgresEventStore"/> as <see cref="IEventStore"/> (the flow
+    /// store writes run events in its commits), <see cref="PostgresControlStore"/> as
     /// <see cref="IControlStore"/> and <see cref="PostgresWorkQueue"/> as <see cref="IWorkQueue"/> on one <see cref="NpgsqlDataSource"/> (a singleton), with <see cref="PostgresFlowStorageOptions"/>
     /// bound from <c>Flow:Storage:Postgres</c> and the connection string from its <c>ConnectionString</c> or
     /// <c>ConnectionStrings:Flow</c>; plus two hosted services: <see cref="PostgresMigrationService"/> (creates and migrates
@@ -48,6 +50,8 @@ public static class FlowPostgresStorageServiceCollectionExtensions
         services.TryAddSingleton<IRunRetention>(sp => sp.GetRequiredService<PostgresFlowStore>());
         services.TryAddSingleton<IControlStore>(sp => sp.GetRequiredService<PostgresControlStore>());
         services.TryAddSingleton<IWorkQueue>(sp => sp.GetRequiredService<PostgresWorkQueue>());
+        services.TryAddSingleton(sp => new PostgresEventStore(sp.GetRequiredService<NpgsqlDataSource>(), Options(sp), sp.GetService<ILogger<PostgresEventStore>>()));
+        services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
         services.TryAddSingleton<PostgresRetentionService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresMigrationService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgresRetentionService>(sp => sp.GetRequiredService<PostgresRetentionService>()));

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging;
@@ -107,7 +108,8 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
                 RETURNING run_id, version),
             t AS (
                 INSERT INTO {_s}.state_transitions (run_id, idx, from_state, to_state, at, message, attempt)
-                SELECT r.run_id, ${t + 1}, ${t + 2}, ${t + 3}, ${t + 4}, ${t + 5}, ${t + 6} FROM r)
+                SELECT r.run_id, ${t + 1}, ${t + 2}, ${t + 3}, ${t + 4}, ${t + 5}, ${t + 6} FROM r),
+            ev AS ({PostgresEventSql.Insert(_s, [RunEvents.For(stored, StorageContract.Normalize(firstTransition))], parameters, "r, ")})
             SELECT version FROM r
             """;
         var version = await _resilience.ScalarAsync(sql, [.. parameters], cancellationToken).ConfigureAwait(false);
@@ -460,6 +462,12 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
                 "ON CONFLICT (run_id, idx) DO UPDATE SET " + Excluded("run_id, idx, from_state, to_state, at, message, attempt", 2));
         }
 
+        if (commit.Transitions.Count > 0)
+        {
+            // The outbox: the transitions' events, inserted only when the run's update matched (joined to r).
+            sql.Append(CultureInfo.InvariantCulture, $",\nev AS ({PostgresEventSql.Insert(_s, RunEvents.For(run, commit.Transitions), parameters, "r, ")})");
+        }
+
         if (commit.InboxToRemove.Count > 0)
         {
             sql.Append(CultureInfo.InvariantCulture, $",\nd AS (DELETE FROM {_s}.inbox x USING r WHERE x.run_id = r.run_id AND x.item_id = ANY({Next(Texts(commit.InboxToRemove))}))");
@@ -635,23 +643,8 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
         return IsValidRunId(runId) ? await QueryAsync(sql, [Str(runId), .. parameters], read, cancellationToken).ConfigureAwait(false) : [];
     }
 
-    private async Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        await _resilience.ReadAsync(
-            async (connection, ct) =>
-            {
-                using var command = PostgresResilience.Command(sql, connection, parameters.Select(p => p.Clone()));
-
-                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                await using var readerScope = reader.ConfigureAwait(false);
-                var rows = new List<T>();
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                {
-                    rows.Add(read(reader));
-                }
-
-                return rows;
-            },
-            cancellationToken).ConfigureAwait(false);
+    private Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        _resilience.QueryAsync(sql, parameters, read, cancellationToken);
 
     /// <summary>Stored times are whole microseconds, so "at or after t" and "before t" compare with t rounded up to a whole microsecond.</summary>
     private static DateTimeOffset CeilingMicrosecond(DateTimeOffset time)

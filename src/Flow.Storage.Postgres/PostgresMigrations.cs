@@ -203,7 +203,24 @@ internal static class PostgresMigrations
             );
             CREATE INDEX rejected_run_requests_newest ON {schema}.rejected_run_requests (rejected_at DESC, id);
             """),
-        new(5, "automations and their firings", """
+        new(5, "events: the outbox of run changes and external events, with the feed ordered by transaction id", """
+            CREATE TABLE {schema}.events (
+                id text COLLATE "C" PRIMARY KEY,
+                seq bigint GENERATED ALWAYS AS IDENTITY,
+                xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+                occurred_at timestamptz NOT NULL,
+                kind text COLLATE "C" NOT NULL,
+                resource_ids text[] NOT NULL,
+                body text NOT NULL
+            );
+            COMMENT ON TABLE {schema}.events IS 'Flow events (docs/events.md): written in the same statement as the change they describe; the feed reads (xid, seq) below the oldest running transaction';
+            COMMENT ON COLUMN {schema}.events.body IS 'the event as JSON (query it with body::jsonb)';
+            CREATE UNIQUE INDEX events_feed ON {schema}.events (xid, seq);
+            CREATE INDEX events_newest ON {schema}.events (occurred_at DESC, id);
+            CREATE INDEX events_by_kind ON {schema}.events (kind, occurred_at DESC);
+            CREATE INDEX events_by_resource ON {schema}.events USING gin (resource_ids);
+            """),
+        new(6, "automations and their firings", """
             CREATE TABLE {schema}.automations (
                 name text COLLATE "C" PRIMARY KEY,
                 version bigint NOT NULL,

@@ -87,6 +87,25 @@ internal sealed class PostgresResilience
             },
             cancellationToken);
 
+    /// <summary>Runs a query (retried like every read) and maps each row with <paramref name="read"/>.</summary>
+    public async Task<List<T>> QueryAsync<T>(string sql, IReadOnlyList<NpgsqlParameter> parameters, Func<System.Data.Common.DbDataReader, T> read, CancellationToken cancellationToken) =>
+        await ReadAsync(
+            async (connection, ct) =>
+            {
+                using var command = Command(sql, connection, parameters.Select(p => p.Clone()));
+
+                var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                await using var readerScope = reader.ConfigureAwait(false);
+                var rows = new List<T>();
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    rows.Add(read(reader));
+                }
+
+                return rows;
+            },
+            cancellationToken).ConfigureAwait(false);
+
     /// <summary>A command with positional parameters ($1, $2, …).</summary>
     public static NpgsqlCommand Command(string sql, NpgsqlConnection connection, IEnumerable<NpgsqlParameter> parameters)
     {

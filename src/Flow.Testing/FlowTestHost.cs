@@ -97,6 +97,7 @@ public sealed class FlowTestHost : IAsyncDisposable
             var store = new InMemoryFlowStore();
             services.AddSingleton(store);
             services.AddSingleton<IFlowStore>(store);
+            services.AddSingleton<Flow.Engine.Events.IEventStore>(store.Events);
             var queue = new InMemoryWorkQueue(clock);
             services.AddSingleton(queue);
             services.AddSingleton<IWorkQueue>(queue);

@@ -14,7 +14,7 @@ namespace Flow.Functions.Tests;
 public sealed class ClientContractTests(AzuriteFixture azurite)
 {
     // Request bodies and query filters: the client writes them; the document describes responses (and the API binds its own specs).
-    private static readonly HashSet<string> RequestTypes = [nameof(TriggerRunRequest), nameof(CancelRunRequest), nameof(RunFilter), nameof(AutomationRequest)];
+    private static readonly HashSet<string> RequestTypes = [nameof(TriggerRunRequest), nameof(CancelRunRequest), nameof(RunFilter), nameof(AutomationRequest), nameof(EmitEventRequest), nameof(EventFilter)];
 
     [Fact]
     public async Task OpenApiDocument_DescribesEveryClientResponseType_WithTheSamePropertiesAndJsonTypes()

@@ -57,3 +57,17 @@ public sealed class PostgresControlStoreConformanceTests(PostgresFixture postgre
         await _dataSource.DisposeAsync();
     }
 }
+
+/// <summary>The event conformance suite on PostgreSQL: the flow store inserts run events in its commit statements.</summary>
+public sealed class PostgresEventStoreConformanceTests(PostgresFixture postgres) : EventStoreConformanceTests, IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource = PostgresConnection.CreateDataSource(postgres.ConnectionString);
+
+    protected override Task<(IFlowStore Flows, Flow.Engine.Events.IEventStore Events)> CreateStoresAsync(CancellationToken cancellationToken)
+    {
+        var options = new PostgresFlowStorageOptions { Schema = UniqueNames.Schema("e") };
+        return Task.FromResult<(IFlowStore, Flow.Engine.Events.IEventStore)>((new PostgresFlowStore(_dataSource, options), new PostgresEventStore(_dataSource, options)));
+    }
+
+    public async ValueTask DisposeAsync() => await _dataSource.DisposeAsync();
+}

@@ -29,6 +29,15 @@ public sealed class InMemoryEventStore : IEventStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        AppendCommitted(events);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Stores events written with a run's commit (<see cref="Storage.InMemory.InMemoryFlowStore"/>): made by
+    /// <see cref="RunEvents"/>, so valid; an id stored already is skipped.</summary>
+    /// <param name="events">The events.</param>
+    internal void AppendCommitted(IReadOnlyList<FlowEvent> events)
+    {
         lock (_gate)
         {
             foreach (var flowEvent in events)
@@ -39,8 +48,6 @@ public sealed class InMemoryEventStore : IEventStore
                 }
             }
         }
-
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -59,8 +66,8 @@ public sealed class InMemoryEventStore : IEventStore
 
         var ordered = matches
             .OrderByDescending(e => e.OccurredAt)
-            .ThenByDescending(e => e.Id, StringComparer.Ordinal)
-            .Where(e => after is not { } a || e.OccurredAt < a.Item1 || (e.OccurredAt == a.Item1 && string.CompareOrdinal(e.Id, a.Item2) < 0))
+            .ThenBy(e => e.Id, StringComparer.Ordinal)
+            .Where(e => after is not { } a || e.OccurredAt < a.Item1 || (e.OccurredAt == a.Item1 && string.CompareOrdinal(e.Id, a.Item2) > 0))
             .Take(query.PageSize + 1)
             .ToList();
         var page = ordered.Take(query.PageSize).ToList();

@@ -63,6 +63,17 @@ public sealed record AzureFlowStorageOptions
     /// <summary>The run index table's name.</summary>
     public string RunIndexTable => TablePrefix + "RunIndex";
 
+    /// <summary>The events table's name (docs/events.md).</summary>
+    public string EventsTable => TablePrefix + "Events";
+
+    /// <summary>How often the outbox relay looks for run events that no commit's own relay delivered (a process died between
+    /// the commit and the relay). Defaults to 30 seconds; 1 second to 1 hour.</summary>
+    public TimeSpan OutboxSweepInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether a commit that records state transitions starts relaying their events at once, in the background (the
+    /// low-latency path); when false only the sweep relays them. Defaults to true.</summary>
+    public bool RelayAfterCommit { get; init; } = true;
+
     /// <summary>The task result cache table's name.</summary>
     public string CacheTable => TablePrefix + "Cache";
 
@@ -94,6 +105,11 @@ public sealed record AzureFlowStorageOptions
         StorageNames.ValidateTableName(DeadLettersTable);
         StorageNames.ValidateTableName(RejectedRequestsTable);
         StorageNames.ValidateTableName(RunsTable);
+        StorageNames.ValidateTableName(EventsTable);
+        if (OutboxSweepInterval < TimeSpan.FromSeconds(1) || OutboxSweepInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"{SectionName}:OutboxSweepInterval is {OutboxSweepInterval}; use 00:00:01 to 01:00:00.", nameof(OutboxSweepInterval));
+        }
         StorageNames.ValidateQueueName(QueuePrefix + "a-poison");
         if (MaxPayloadBytes is < 1024 or > 256 * 1024 * 1024)
         {

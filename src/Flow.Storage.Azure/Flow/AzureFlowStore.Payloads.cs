@@ -21,8 +21,10 @@ public sealed partial class AzureFlowStore
     /// <param name="blobs">The account's Blob service.</param>
     /// <param name="options">Table and container names and limits; null for the defaults.</param>
     /// <param name="logger">Where index and clean-up problems are logged; null for none.</param>
-    public AzureFlowStore(SdkTableServiceClient tables, BlobServiceClient blobs, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null)
-        : this(tables, options, logger)
+    /// <param name="events">The event store the outbox relays to; null for one on the same tables.</param>
+    public AzureFlowStore(
+        SdkTableServiceClient tables, BlobServiceClient blobs, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null, AzureEventStore? events = null)
+        : this(tables, options, logger, events)
     {
         ArgumentNullException.ThrowIfNull(blobs);
         _payloads = new PayloadBlobs(blobs.GetBlobContainerClient(_options.PayloadContainer), _options.PayloadBlobThresholdBytes);

@@ -36,6 +36,7 @@ public sealed partial class AzureFlowStore : IFlowStore
     private readonly SdkTableClient _runs;
     private readonly SdkTableClient _index;
     private readonly SdkTableClient _cache;
+    private readonly AzureEventStore _events;
     private readonly AzureFlowStorageOptions _options;
     private readonly ILogger _logger;
     private readonly KnownChunks _known = new();
@@ -47,7 +48,8 @@ public sealed partial class AzureFlowStore : IFlowStore
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names and limits; null for the defaults.</param>
     /// <param name="logger">Where index and clean-up problems are logged; null for none.</param>
-    public AzureFlowStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null)
+    /// <param name="events">The event store the outbox relays to (share it with the app's <see cref="Flow.Engine.Events.IEventStore"/>); one on the same tables when null.</param>
+    public AzureFlowStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureFlowStore>? logger = null, AzureEventStore? events = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         _options = options ?? new AzureFlowStorageOptions();
@@ -55,6 +57,7 @@ public sealed partial class AzureFlowStore : IFlowStore
         _runs = tables.GetTableClient(_options.RunsTable);
         _index = tables.GetTableClient(_options.RunIndexTable);
         _cache = tables.GetTableClient(_options.CacheTable);
+        _events = events ?? new AzureEventStore(tables, _options);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -75,7 +78,7 @@ public sealed partial class AzureFlowStore : IFlowStore
 
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_runs.CreateIfNotExistsAsync(cancellationToken), _index.CreateIfNotExistsAsync(cancellationToken), _cache.CreateIfNotExistsAsync(cancellationToken), CreatePayloadContainerAsync(cancellationToken));
+        Task.WhenAll(_runs.CreateIfNotExistsAsync(cancellationToken), _index.CreateIfNotExistsAsync(cancellationToken), _cache.CreateIfNotExistsAsync(cancellationToken), CreatePayloadContainerAsync(cancellationToken), _events.InitializeAsync(cancellationToken));
 
     /// <inheritdoc />
     public async Task<(StoredRun Run, bool Created)> CreateRunAsync(FlowRunRecord run, StateTransition firstTransition, CancellationToken cancellationToken)
@@ -94,17 +97,21 @@ public sealed partial class AzureFlowStore : IFlowStore
         var plan = new TextPlan(_payloads);
         var runRow = FlowEntities.Run(run, plan);
         var transitionRow = FlowEntities.Transition(run.RunId, firstTransition, plan);
+        AddOutboxEvent(transitionRow, run, firstTransition, plan);
         var chunks = plan.Finish(_known);
         await WritePayloadBlobsAsync(plan, cancellationToken).ConfigureAwait(false);
 
-        // Index rows first: a run that exists is always in `recent` (and its flow's and state's partitions).
+        // Index rows first: a run that exists is always in `recent` (and its flow's and state's partitions); with them the
+        // outbox marker, so a sweep finds the run's events even if this process dies right after the commit.
         var indexRows = CreationIndexRows(run);
-        await Task.WhenAll(indexRows.Select(r => _index.UpsertEntityAsync(r, SdkTableUpdateMode.Replace, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(indexRows.Select(r => _index.UpsertEntityAsync(r, SdkTableUpdateMode.Replace, cancellationToken))
+            .Append(_events.Table.UpsertEntityAsync(OutboxMarker(run.RunId), SdkTableUpdateMode.Replace, cancellationToken))).ConfigureAwait(false);
         await LargeText.WriteAsync(_runs, run.RunId, chunks, _known, cancellationToken).ConfigureAwait(false);
         try
         {
             var results = await _runs.SubmitTransactionAsync(
                 [new(SdkTableTransactionActionType.Add, runRow), new(SdkTableTransactionActionType.UpsertReplace, transitionRow)], cancellationToken).ConfigureAwait(false);
+            RequestRelay(run.RunId);
             return (new StoredRun(run, VersionOf(results.Value[0])), true);
         }
         catch (RequestFailedException e) when (e.Status == 409 && FailedIndex(e) is null or 0)
@@ -148,7 +155,9 @@ public sealed partial class AzureFlowStore : IFlowStore
 
         foreach (var transition in commit.Transitions)
         {
-            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, FlowEntities.Transition(run.RunId, transition, plan)), OperationKind.Other, null));
+            var row = FlowEntities.Transition(run.RunId, transition, plan);
+            AddOutboxEvent(row, run, transition, plan); // the transition row is its own outbox entry: no extra operation
+            operations.Add(new(new(SdkTableTransactionActionType.UpsertReplace, row), OperationKind.Other, null));
         }
 
         foreach (var item in commit.InboxToAdd)
@@ -214,6 +223,11 @@ public sealed partial class AzureFlowStore : IFlowStore
         if (stateChange?.OldRows is { Count: > 0 } oldRows)
         {
             await DeleteIndexRowsAsync(run.RunId, oldRows, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (commit.Transitions.Count > 0)
+        {
+            RequestRelay(run.RunId);
         }
 
         if (commit.InboxToRemove.Count > 0)

@@ -22,4 +22,13 @@ internal static partial class FlowStorageLog
 
     [LoggerMessage(EventId = 4110, Level = LogLevel.Warning, Message = "Queue {Queue}: message {MessageId} was dead-lettered but its lease was lost before it could be deleted; it may be delivered again")]
     public static partial void DeadLetterDeleteLost(ILogger logger, string queue, string messageId);
+
+    [LoggerMessage(EventId = 4130, Level = LogLevel.Warning, Message = "Event feed: {Count} positions were closed by a reader before this writer filled them; the events are written at new positions")]
+    public static partial void FeedPositionsClosed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 4131, Level = LogLevel.Warning, Message = "Event feed: position {Position} stayed unwritten (its writer stopped) and was closed")]
+    public static partial void FeedGapClosed(ILogger logger, long position);
+
+    [LoggerMessage(EventId = 4132, Level = LogLevel.Warning, Message = "Run {RunId}: relaying its outbox events failed; the next sweep tries again")]
+    public static partial void OutboxRelayFailed(ILogger logger, string runId, Exception exception);
 }

@@ -61,3 +61,13 @@ public sealed class InMemoryFlowStoreWithSmallPayloadLimitConformanceTests : Flo
     protected override Task<IFlowStore> CreateStoreAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IFlowStore>(new InMemoryFlowStore(new InMemoryFlowStoreOptions { MaxPayloadBytes = 1024 * 1024 }));
 }
+
+/// <summary>The in-memory stores pass the event conformance suite: the flow store appends run events to its event store under the commit's lock.</summary>
+public sealed class InMemoryEventStoreConformanceTests : EventStoreConformanceTests
+{
+    protected override Task<(IFlowStore Flows, Flow.Engine.Events.IEventStore Events)> CreateStoresAsync(CancellationToken cancellationToken)
+    {
+        var flows = new InMemoryFlowStore();
+        return Task.FromResult<(IFlowStore, Flow.Engine.Events.IEventStore)>((flows, flows.Events));
+    }
+}

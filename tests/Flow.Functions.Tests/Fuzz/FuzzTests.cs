@@ -161,6 +161,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
         var commit = "{\"run\":" + storedRun + ",\"events\":[],\"inbox\":[]}";
         var enqueue = "{\"item\":{\"kind\":\"run\",\"runId\":\"" + waitingRun + "\"},\"delaySeconds\":1}";
         var process = "/api/process/runs/" + waitingRun;
+        const string emitted = """{"id":"fuzz-e","kind":"ci.build.passed","resource":{"id":"repo/flow","labels":{"branch":"main"}},"related":[{"id":"team/data","role":"team"}],"payload":{"n":1}}""";
 
         // Endpoints with a JSON body: (path, valid body, area, mutates).
         (string Method, string Path, string Valid, string Area, bool Mutates)[] bodies =
@@ -179,6 +180,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
             ("POST", process + "/store/journal", storedRun, "process", false),
             ("PUT", process + "/store/cache", cache, "process", false),
             ("POST", process + "/enqueue", enqueue, "process", false),
+            ("POST", "/api/events", emitted, "events", true),
         ];
 
         // Endpoints with names in the path: the names get the tricks.
@@ -199,6 +201,7 @@ public sealed class FuzzTests(AzuriteFixture azurite, ITestOutputHelper output)
             "/api/run-requests/rejected?count={n}", "/api/deployments/greet/base/schedule?count={n}", $"/api/runs/{doneRun}/logs?pageSize={{n}}",
             $"/api/runs/{doneRun}/logs?continuationToken={{t}}", process + "/store/cache?key={t}", process + "/store/journal/{n}/{n}",
             "/api/automations/fuzz/firings?count={n}",
+            "/api/events?pageSize={n}", "/api/events?since={t}&until={t}", "/api/events?kind={t}&resource={t}", "/api/events?continuationToken={t}",
         ];
 
         var list = new List<FuzzRequest>();

@@ -23,7 +23,7 @@ public sealed class AzureFlowStoreConformanceTests(AzuriteFixture azurite) : Flo
         await base.DisposeAsyncCore();
         foreach (var options in _created)
         {
-            foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable })
+            foreach (var table in new[] { options.RunsTable, options.RunIndexTable, options.CacheTable, options.EventsTable })
             {
                 await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
@@ -50,4 +50,23 @@ public sealed class AzureWorkQueueConformanceTests(AzuriteFixture azurite) : Wor
         await base.DisposeAsyncCore();
         await AzureSdkClients.CreateTableService(_connection).GetTableClient(_options.DeadLettersTable).DeleteAsync(CancellationToken.None);
     }
+}
+
+/// <summary>
+/// The event conformance suite on Azure Tables in Azurite: run events travel on the transition rows (the outbox) and the
+/// suite's settle step is a relay sweep, run while the writers commit; the background relay after each commit is off so the
+/// sweep is the only relayer.
+/// </summary>
+public sealed class AzureEventStoreConformanceTests(AzuriteFixture azurite) : EventStoreConformanceTests
+{
+    private readonly global::Azure.Data.Tables.TableServiceClient _tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString, "test"));
+
+    protected override Task<(IFlowStore Flows, Flow.Engine.Events.IEventStore Events)> CreateStoresAsync(CancellationToken cancellationToken)
+    {
+        var options = new AzureFlowStorageOptions { TablePrefix = "E" + UniqueNames.Suffix(), RelayAfterCommit = false };
+        var events = new AzureEventStore(_tables, options);
+        return Task.FromResult<(IFlowStore, Flow.Engine.Events.IEventStore)>((new AzureFlowStore(_tables, options, null, events), events));
+    }
+
+    protected override Task SettleAsync(IFlowStore flows, CancellationToken cancellationToken) => ((AzureFlowStore)flows).RelayPendingAsync(cancellationToken);
 }

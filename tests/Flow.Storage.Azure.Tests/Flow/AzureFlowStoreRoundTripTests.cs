@@ -16,7 +16,8 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
         : base(azurite)
     {
         var counting = new StorageClientOptions { Transport = new HttpClientTransport(new HttpClient(_counter)) };
-        _counted = new AzureFlowStore(AzureSdkClients.CreateTableService(Connection, counting), AzureSdkClients.CreateBlobService(Connection, counting), Options);
+        // Counts the commit alone (the relay is counted apart).
+        _counted = new AzureFlowStore(AzureSdkClients.CreateTableService(Connection, counting), AzureSdkClients.CreateBlobService(Connection, counting), Options with { RelayAfterCommit = false });
     }
 
     [Fact]
@@ -37,6 +38,31 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
         }
 
         Assert.Equal(5, _counter.Count);
+    }
+
+    [Fact]
+    public async Task RelayRunAsync_TwoPendingEvents_CostsElevenRequests_AndNothingPendingCostsOne()
+    {
+        // Through the counted store, whose relay after commit is off: nothing relays behind the test's back.
+        await _counted.InitializeAsync(Ct);
+        var run = NewRun("run-hot-relay");
+        var (stored, _) = await _counted.CreateRunAsync(run, new StateTransition(1, null, run.State, run.StateTime, null, 1), Ct);
+        await _counted.CommitAsync(new RunCommit
+        {
+            ExpectedVersion = stored.Version,
+            Run = stored.Record with { State = RunState.Running, TransitionCount = 2 },
+            Transitions = [new StateTransition(2, RunState.Pending, RunState.Running, T0, null, 1)],
+        }, Ct);
+        _counter.Reset();
+
+        Assert.Equal(2, await _counted.RelayRunAsync("run-hot-relay", Ct));
+
+        // The run partition's query, 2 id reads, the feed head's read and update, 1 feed batch, the day's row (once per day and
+        // process), 1 batch of list rows, 2 id rows, 1 batch marking the transition rows relayed.
+        Assert.Equal(11, _counter.Count);
+        _counter.Reset();
+        Assert.Equal(0, await _counted.RelayRunAsync("run-hot-relay", Ct));
+        Assert.Equal(1, _counter.Count);
     }
 
     [Fact]

@@ -1119,6 +1119,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists events, newest first: filter by kind prefix (kind), resource id (own or related: resource), time (since inclusive, until exclusive, ISO 8601); paged with continuationToken (pageSize 1-500, default 100). */
+        get: {
+            parameters: {
+                query?: {
+                    Kind?: string;
+                    Resource?: string;
+                    Since?: string;
+                    Until?: string;
+                    PageSize?: number;
+                    ContinuationToken?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventPageView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Emits events from another system: the body is one event or a list of up to 100 ({ id?, occurredAt?, kind, resource: { id, labels? }, related?: [{ id, role, labels? }], payload?: {…} }). An id already stored is kept as it was. Kinds starting flow-run. are Flow's own. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmittedEventsView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/process/runs/{runId}": {
         parameters: {
             query?: never;
@@ -1940,6 +2021,11 @@ export interface components {
              */
             updatedAt?: string;
         };
+        /** @description The answer to `POST /api/events` (202): the ids of the events, in the order sent (made by the API where none was given). */
+        EmittedEventsView: {
+            /** @description The events' ids. */
+            ids: string[];
+        };
         /** @description The answer to `POST /api/runs/{id}/events/{name}` and `/resume` (202). */
         EventDeliveryView: {
             /** @description The run id. */
@@ -1948,6 +2034,44 @@ export interface components {
             event: string;
             /** @description False when an event with the same idempotency key had been delivered before. */
             delivered?: boolean;
+        };
+        /** @description One page of `GET /api/events`, newest first. */
+        EventPageView: {
+            /** @description The events. */
+            events: components["schemas"]["EventView"][];
+            /** @description Pass it back for the next page; null on the last. */
+            continuationToken?: null | string;
+        };
+        /**
+         * @description A resource an event is about (EventResourceView EventView.Resource) or relates to (IReadOnlyList&lt;EventResourceView&gt; EventView.Related), in
+         *                 `GET /api/events` and in the body of `POST /api/events`.
+         */
+        EventResourceView: {
+            /** @description The resource id, `kind/name`: `flow-run/{runId}`, `deployment/{flow}/{name}`, `work-pool/{pool}`, … */
+            id: string;
+            /** @description The role of a related resource (`flow`, `deployment`, `work-pool`, `tag`, `parent`, or your own); null for the event's own resource. */
+            role?: null | string;
+            /** @description Labels to match on (for a run: `flow`, `deployment`, `pool`, `state`, `attempt`), or null. */
+            labels?: null | {
+                [key: string]: string;
+            };
+        };
+        /** @description An event (docs/events.md): a run's state change, or an event another system sent. */
+        EventView: {
+            /** @description The event's id; a run's state change has `{runId}.t{transition}`. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it happened (UTC).
+             */
+            occurredAt: string;
+            /** @description What happened: `flow-run.Completed`, or any kind another system sends. */
+            kind: string;
+            /** @description The resource the event is about. */
+            resource: components["schemas"]["EventResourceView"];
+            /** @description Related resources with their roles. */
+            related: components["schemas"]["EventResourceView"][];
+            payload?: null | components["schemas"]["JsonElement"];
         };
         /**
          * @description What went wrong in a failed attempt, kept as data with the run or task run: the exception's type,

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using Flow.Engine.Events;
 using Flow.Sdk;
 
 namespace Flow.Engine.Storage.InMemory;
@@ -20,7 +21,9 @@ public sealed record InMemoryFlowStoreOptions
 /// durable stores — the same conformance suite proves it: commits are atomic and fenced by version, limits
 /// are enforced (<see cref="MaxItemsPerCommit"/> is 99, as in Azure), times are normalized to UTC microseconds,
 /// and nothing a caller holds shares state with the store (records are copied on the way in and out).
-/// Thread-safe. Its state lives as long as the instance.
+/// Thread-safe. Its state lives as long as the instance. The events of every state transition it stores
+/// (<see cref="RunEvents"/>) are appended to <see cref="Events"/> under the same lock as the change, so they are visible
+/// together.
 /// </summary>
 public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
 {
@@ -31,12 +34,17 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
 
     /// <summary>Creates an empty store.</summary>
     /// <param name="options">The options; defaults when null.</param>
-    public InMemoryFlowStore(InMemoryFlowStoreOptions? options = null)
+    /// <param name="events">The event store the run events go to (share it with the app's <see cref="IEventStore"/>); a new one when null.</param>
+    public InMemoryFlowStore(InMemoryFlowStoreOptions? options = null, InMemoryEventStore? events = null)
     {
         options ??= new InMemoryFlowStoreOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPayloadBytes, 1, nameof(options));
         MaxPayloadBytes = options.MaxPayloadBytes;
+        Events = events ?? new InMemoryEventStore();
     }
+
+    /// <summary>The event store that receives the events of the transitions this store commits.</summary>
+    public InMemoryEventStore Events { get; }
 
     /// <inheritdoc />
     public int MaxItemsPerCommit => 99;
@@ -68,6 +76,7 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
             var transition = StorageContract.Normalize(firstTransition);
             entry.Transitions[transition.Index] = transition;
             _runs.Add(run.RunId, entry);
+            Events.AppendCommitted([RunEvents.For(entry.Current.Record, transition)]);
             return Task.FromResult((entry.Current, true));
         }
     }
@@ -131,6 +140,7 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
             }
 
             entry.Current = new StoredRun(StorageContract.Normalize(run), NextVersion());
+            Events.AppendCommitted(RunEvents.For(entry.Current.Record, commit.Transitions));
             return Task.FromResult(entry.Current);
         }
     }
