@@ -3,6 +3,7 @@ using System.Reflection;
 using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
+using Flow.ControlPlane.Webhooks;
 using Flow.Engine.Storage;
 using Flow.Functions.Api;
 using Flow.Functions.Hosting;
@@ -76,6 +77,7 @@ public static class FlowApp
         }
 
         flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
+        builder.Services.AddIncomingWebhooks(builder.Configuration);
         builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
         builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
@@ -142,6 +144,7 @@ public static class FlowApp
             ApiEndpoints.Map(app);
             ProcessEndpoints.Map(app);
             DashboardEndpoints.Map(app);
+            WebhookEndpoints.Map(app, functionsMode);
         }
 
         if (functionsMode)
