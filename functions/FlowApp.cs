@@ -3,7 +3,7 @@ using System.Reflection;
 using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
-using Flow.Engine.Events;
+using Flow.ControlPlane.Webhooks;
 using Flow.Engine.Storage;
 using Flow.Functions.Api;
 using Flow.Functions.Hosting;
@@ -11,7 +11,6 @@ using Flow.Process;
 using Flow.Sdk;
 using Flow.Storage.Azure;
 using Flow.Storage.Backends;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Flow.Functions;
 
@@ -78,6 +77,7 @@ public static class FlowApp
         }
 
         flow.AddEngine(builder.Configuration).AddControlPlane(builder.Configuration);
+        builder.Services.AddIncomingWebhooks(builder.Configuration);
         builder.Services.AddOptions<FlowWorkerOptions>().Bind(builder.Configuration.GetSection(FlowWorkerOptions.SectionName));
         builder.Services.AddFlowProcess(builder.Configuration, hostWorker: !functionsMode && appOptions.Has("worker"));
         builder.Services.AddSingleton<StartupGate>();
@@ -152,6 +152,7 @@ public static class FlowApp
             EventEndpoints.Map(app);
             ProcessEndpoints.Map(app);
             DashboardEndpoints.Map(app);
+            WebhookEndpoints.Map(app, functionsMode);
         }
 
         if (functionsMode)

@@ -9,7 +9,7 @@ namespace Flow.Functions.Api;
 /// Standalone authentication: every <c>/api</c> request but <c>GET /api/health</c> and the OpenAPI document needs the API key
 /// (<c>X-Flow-Api-Key: KEY</c> or <c>Authorization: Bearer KEY</c>), compared in constant time. Without a configured key, only
 /// loopback requests are accepted, and only when <see cref="FlowAppOptions.AllowAnonymousLoopback"/> is set (local development).
-/// The process API (<c>/api/process/runs/…</c>) checks run tokens instead (<see cref="ProcessEndpoints"/>). Under the Functions host, the host checks function keys before it forwards a request, so this check is off.
+/// The process API (<c>/api/process/runs/…</c>) checks run tokens instead (<see cref="ProcessEndpoints"/>), and a webhook with a secret its signature (<see cref="WebhookEndpoints"/>). Under the Functions host, the host checks function keys before it forwards a request, so this check is off.
 /// </summary>
 internal static class ApiKeyAuth
 {
@@ -22,7 +22,8 @@ internal static class ApiKeyAuth
             || path.Equals("/api/health", StringComparison.OrdinalIgnoreCase)
             || path.Equals("/api/openapi.json", StringComparison.OrdinalIgnoreCase)
             || path.StartsWithSegments("/api/samples", StringComparison.OrdinalIgnoreCase)
-            || path.StartsWithSegments(Flow.Process.ProcessWire.RunsPath, StringComparison.OrdinalIgnoreCase))
+            || path.StartsWithSegments(Flow.Process.ProcessWire.RunsPath, StringComparison.OrdinalIgnoreCase)
+            || WebhookEndpoints.IsSignedWebhookCall(context))
         {
             await next(context).ConfigureAwait(false);
             return;

@@ -45,7 +45,7 @@ public sealed class PublishTests(PublishedApp app) : IClassFixture<PublishedApp>
     {
         AssertPublished();
         var folders = Directory.GetDirectories(app.Root).Where(d => File.Exists(Path.Combine(d, "function.json"))).Select(Path.GetFileName).ToList();
-        Assert.Superset(new HashSet<string?> { "api", "health", "process-api", "run-requests", "scheduler-tick", "runs-default", "tasks-default" }, folders.ToHashSet());
+        Assert.Superset(new HashSet<string?> { "api", "health", "process-api", "webhooks", "run-requests", "scheduler-tick", "runs-default", "tasks-default" }, folders.ToHashSet());
         foreach (var folder in folders)
         {
             var bindings = JsonNode.Parse(File.ReadAllText(Path.Combine(app.Root, folder!, "function.json")))!["bindings"]!.AsArray();
