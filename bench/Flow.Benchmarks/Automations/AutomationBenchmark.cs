@@ -11,7 +11,7 @@ using Flow.Engine.Storage.InMemory;
 using Flow.Sdk;
 using Flow.Storage.Azure;
 using Flow.Storage.Postgres;
-using Flow.TestSupport;
+using Flow.LocalServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -49,14 +49,14 @@ public static class AutomationBenchmark
                 control = new InMemoryControlStore();
                 break;
             case "postgres":
-                var postgres = new PostgresFixture();
-                await postgres.InitializeAsync().ConfigureAwait(false);
+                var postgres = new LocalPostgres();
+                await postgres.StartAsync(CancellationToken.None).ConfigureAwait(false);
                 fixture = postgres;
                 control = new PostgresControlStore(NpgsqlDataSource.Create(postgres.ConnectionString), new PostgresFlowStorageOptions { Schema = "bench_automations" });
                 break;
             case "azure":
-                var azurite = new AzuriteFixture();
-                await azurite.InitializeAsync().ConfigureAwait(false);
+                var azurite = new LocalAzurite();
+                await azurite.StartAsync(CancellationToken.None).ConfigureAwait(false);
                 fixture = azurite;
                 control = new AzureControlStore(AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString)), new AzureFlowStorageOptions { TablePrefix = "Bench" });
                 break;

@@ -1,20 +1,19 @@
 using System.Collections.Concurrent;
 using Flow.ControlPlane.Automations;
 using Flow.ControlPlane.Secrets;
-using Flow.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Flow.ControlPlane.Tests.Automations;
+namespace Flow.TestSupport;
 
 /// <summary>
 /// A webhook receiver on Kestrel (a free loopback port) that behaves like a careful real one: it checks the HMAC signature
 /// (<see cref="WebhookSignature.VerifyTimestamped"/>), answers 401 to a bad one, applies each <c>Idempotency-Key</c> once
 /// and records every delivery. The first <c>failFirst</c> deliveries are answered 503 before anything is applied.
 /// </summary>
-internal sealed class WebhookReceiver : IAsyncDisposable
+public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly byte[] _secret;
