@@ -3,10 +3,12 @@ using Flow.Engine.Events;
 
 namespace Flow.Benchmarks.Automations;
 
-/// <summary>An in-memory event store that completes a waiter when an event of a watched kind is appended (the action's effect).</summary>
-public sealed class SignallingEventStore(string watchedKind) : IEventStore
+/// <summary>An event store (the backend's) that completes a waiter when an event of a watched kind is appended through it (the action's effect).</summary>
+/// <param name="watchedKind">The kind the action appends.</param>
+/// <param name="inner">The backend's event store.</param>
+public sealed class SignallingEventStore(string watchedKind, IEventStore inner) : IEventStore
 {
-    private readonly InMemoryEventStore _inner = new();
+    private readonly IEventStore _inner = inner;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<DateTimeOffset>> _waiters = new(StringComparer.Ordinal);
 
     /// <summary>A task completed with the time the action's event for <paramref name="resourceId"/> was stored.</summary>

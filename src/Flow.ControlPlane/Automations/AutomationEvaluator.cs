@@ -86,6 +86,7 @@ public sealed partial class AutomationEvaluator
 
         var now = _time.GetUtcNow();
         int fired = 0, done = 0;
+        var failed = false;
         foreach (var automation in automations)
         {
             try
@@ -96,11 +97,14 @@ public sealed partial class AutomationEvaluator
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // The cursor stays where it was, so the next tick reads these events again: the automations that did apply
+                // them skip them by their seen ids, and this one gets them instead of losing them.
+                failed = true;
                 LogAutomationFailed(_logger, automation.Name, e);
             }
         }
 
-        if (cursor != cursorEntry.Record)
+        if (!failed && cursor != cursorEntry.Record)
         {
             try
             {

@@ -40,6 +40,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turns a call from another system into an event, per the webhook's definition (Flow:Webhooks:{name}); signed webhooks need no API key. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookReceiptView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Payload Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/deployments": {
         parameters: {
             query?: never;
@@ -85,7 +159,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Applies a deployments file (YAML or JSON, the format of flow.yaml). Idempotent: unchanged deployments are not written. */
+        /** Applies a deployments file (YAML or JSON, the format of flow.yaml): work pools, deployments and automations. Idempotent: unchanged ones are not written. Answers the deployments' results (GET /api/automations shows the automations). */
         post: {
             parameters: {
                 query?: never;
@@ -708,7 +782,36 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes up to limit (1-1000, default 100) runs in a final state that finished before finishedBefore (ISO 8601), with everything stored for them; live runs are never touched. Repeat while more is true. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PurgeRunsView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -755,7 +858,54 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Deletes a finished run with its journal, state history, inbox, logs, artifacts and stored payloads. A live run is refused (409). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -1024,6 +1174,294 @@ export interface paths {
                     };
                     content: {
                         "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists automations, by name. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"][];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automations/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reads an automation. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        /** Creates or updates an automation (idempotent: the same definition changes nothing). Every invalid field is named in the problem's errors (trigger.within, actions[0].url). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"];
+                    };
+                };
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Deletes an automation (its firings stay readable). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automations/{name}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enables an automation: it evaluates events from now on. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automations/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disables an automation: it stops evaluating events. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationView"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["ProblemDetails"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automations/{name}/firings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists an automation's firings, newest first (count 1-1000, default 50): trigger reason, matched events, each action's status and attempts. */
+        get: {
+            parameters: {
+                query?: {
+                    count?: number;
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AutomationFiringView"][];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
                     };
                 };
             };
@@ -1930,6 +2368,128 @@ export interface components {
             createdAt?: string;
             data?: null | components["schemas"]["JsonElement"];
         };
+        /** @description An action of an automation; string? AutomationActionView.Type says which fields apply (docs/automations.md). */
+        AutomationActionView: {
+            /** @description run-deployment, pause-deployment, resume-deployment, pause-pool, resume-pool, cancel-run, change-run-state, send-event, call-webhook or queue-message. */
+            type?: null | string;
+            /** @description The deployment (`flow/name`). */
+            deployment?: null | string;
+            parameters?: null | components["schemas"]["JsonElement"];
+            /** @description The work pool. */
+            pool?: null | string;
+            /** @description The run id (default: the triggering run). */
+            runId?: null | string;
+            /** @description change-run-state: Crashed or Cancelled. */
+            state?: null | string;
+            /** @description The reason recorded with a run change. */
+            message?: null | string;
+            /** @description call-webhook: the URL. */
+            url?: null | string;
+            body?: null | components["schemas"]["JsonElement"];
+            /** @description call-webhook: the name of the signing secret. */
+            secret?: null | string;
+            /**
+             * Format: int32
+             * @description call-webhook: the most delivery attempts.
+             */
+            maxAttempts?: null | number;
+            /** @description queue-message: the queue. */
+            queue?: null | string;
+            /** @description send-event: the event kind. */
+            kind?: null | string;
+            /** @description send-event: the event's resource id. */
+            resource?: null | string;
+        };
+        /** @description One firing of an automation: why, and what its actions did. */
+        AutomationFiringView: {
+            /** @description The automation. */
+            automation: string;
+            /** @description The firing id (deterministic: the same cause fires once). */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it fired.
+             */
+            firedAt?: string;
+            /** @description Why it fired. */
+            reason: string;
+            /** @description The `forEach` value it fired for. */
+            key?: null | string;
+            /** @description The events that made it fire. */
+            eventIds: string[];
+            event?: null | components["schemas"]["JsonElement"];
+            /** @description pending, succeeded or failed. */
+            status: string;
+            /** @description Its actions, in order. */
+            actions: components["schemas"]["FiringActionView"][];
+        };
+        /** @description A related resource a triggering event must (or, with a `!` id, must not) have. */
+        AutomationRelatedMatchView: {
+            /** @description The role pattern (`deployment`, `tag`, ...). */
+            role?: null | string;
+            /** @description The id pattern (`tag/prod`). */
+            id?: null | string;
+        };
+        /**
+         * @description When an automation fires (docs/automations.md): reactive (a threshold of matching events within a window) or
+         *                 proactive (an expected event missing within a window).
+         */
+        AutomationTriggerView: {
+            /** @description `reactive` or `proactive`. */
+            posture?: null | string;
+            /** @description Event kind patterns of the expected events (`*` wildcards, `!` negation). */
+            expect?: null | string[];
+            /** @description Proactive: event kind patterns that start the wait. */
+            after?: null | string[];
+            /** @description Resource patterns: `id` or a label name → pattern. */
+            match?: null | {
+                [key: string]: string;
+            };
+            /** @description Related resources the event must have. */
+            matchRelated?: null | components["schemas"]["AutomationRelatedMatchView"][];
+            /** @description The label whose values are counted and awaited apart. */
+            forEach?: null | string;
+            /**
+             * Format: int32
+             * @description Reactive: how many events fire it.
+             */
+            threshold?: null | number;
+            /**
+             * Format: double
+             * @description The window, in seconds.
+             */
+            within?: null | number;
+        };
+        /** @description An automation: a trigger and the actions it runs when it fires. */
+        AutomationView: {
+            /** @description The name. */
+            name: string;
+            /** @description A description. */
+            description?: null | string;
+            /** @description Whether it evaluates events. */
+            enabled?: boolean;
+            /** @description When it fires. */
+            trigger: components["schemas"]["AutomationTriggerView"];
+            /** @description What it does. */
+            actions: components["schemas"]["AutomationActionView"][];
+            /** @description Where it was last written from. */
+            source?: null | string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt?: string;
+            /**
+             * Format: date-time
+             * @description When it was last changed.
+             */
+            updatedAt?: string;
+            /**
+             * Format: date-time
+             * @description When it was last enabled.
+             */
+            enabledAt?: null | string;
+        };
         /** @description The answer to `POST /api/runs/{id}/cancel` (202). */
         CancelRunView: {
             /** @description The run id. */
@@ -2085,6 +2645,46 @@ export interface components {
             /** @description The stack trace, including inner exceptions; may be null. */
             stackTrace?: null | string;
         };
+        /** @description One action of a firing: status, result and every attempt. */
+        FiringActionView: {
+            /**
+             * Format: int32
+             * @description The action's index in the automation.
+             */
+            index?: number;
+            /** @description The action type. */
+            type: string;
+            /** @description pending, succeeded or failed. */
+            status: string;
+            /** @description The idempotency key its effect carries. */
+            idempotencyKey: string;
+            /** @description What it produced (a run id, an HTTP status). */
+            result?: null | string;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due.
+             */
+            nextAttemptAt?: null | string;
+            /** @description The attempts, oldest first. */
+            attempts: components["schemas"]["FiringAttemptView"][];
+        };
+        /** @description One attempt of a firing's action. */
+        FiringAttemptView: {
+            /**
+             * Format: date-time
+             * @description When it was made.
+             */
+            at?: string;
+            /** @description Whether it succeeded. */
+            succeeded?: boolean;
+            /**
+             * Format: int32
+             * @description The HTTP status, for a webhook that answered.
+             */
+            statusCode?: null | number;
+            /** @description What happened. */
+            detail?: null | string;
+        };
         /** @description A flow registered in the app (`GET /api/flows`). */
         FlowInfoView: {
             /** @description The flow's name. */
@@ -2237,6 +2837,21 @@ export interface components {
             status?: null | number;
             detail?: null | string;
             instance?: null | string;
+        };
+        /** @description The answer to `DELETE /api/runs?finishedBefore=`. */
+        PurgeRunsView: {
+            /**
+             * Format: int32
+             * @description How many finished runs were deleted.
+             */
+            deleted?: number;
+            /**
+             * Format: date-time
+             * @description The cutoff: runs that finished before it were deleted.
+             */
+            finishedBefore?: string;
+            /** @description True when the limit was reached: more runs may be left to delete (call again). */
+            more?: boolean;
         };
         /** @description A run request from the run-requests queue that was refused, with the reason. */
         RejectedRunRequestView: {
@@ -2586,6 +3201,11 @@ export interface components {
             statusUrl: string;
             /** @description Where to cancel it. */
             cancelUrl: string;
+        };
+        /** @description The answer to an accepted incoming webhook call (`POST /api/webhooks/{name}`, status 202). */
+        WebhookReceiptView: {
+            /** @description The id of the event the call became (redelivered calls with the same delivery id give the same id). */
+            eventId: string;
         };
         /** @description A work pool: where runs execute. */
         WorkPoolView: {
