@@ -5,8 +5,10 @@ namespace Flow.Storage.Postgres;
 
 /// <summary>
 /// One <c>LISTEN</c> connection per work queue instance, opened on the first wait: notifications carry the logical queue
-/// name and wake the waiters of that queue. When the connection breaks (a server restart) it reconnects with back-off;
-/// meanwhile waits simply time out, and workers poll as usual.
+/// name and wake the waiters of that queue. When the connection breaks (a server restart) it reconnects with back-off.
+/// A notification sent while nobody listens is lost, so a wait that finds the connection not (yet, or no longer) listening
+/// waits for it to listen and then reports "work may have arrived": the worker polls once more, and finds what was enqueued
+/// before the <c>LISTEN</c> took effect. Without a connection within the timeout the wait times out and workers poll as usual.
 /// </summary>
 internal sealed class PostgresQueueListener : IAsyncDisposable
 {
@@ -18,6 +20,7 @@ internal sealed class PostgresQueueListener : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
     public PostgresQueueListener(NpgsqlDataSource dataSource, string channel, ILogger logger)
@@ -33,13 +36,29 @@ internal sealed class PostgresQueueListener : IAsyncDisposable
     public async Task<bool> WaitAsync(string queue, TimeSpan timeout, CancellationToken cancellationToken)
     {
         TaskCompletionSource? source;
+        Task connected;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
             _loop ??= Task.Run(() => ListenAsync(_stopping.Token), CancellationToken.None);
+            connected = _connected.Task;
             if (!_signals.TryGetValue(queue, out source))
             {
                 _signals[queue] = source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (!connected.IsCompleted)
+        {
+            // Not listening: what was notified until now is lost, so once listening the caller must look for itself.
+            try
+            {
+                await connected.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return false;
             }
         }
 
@@ -124,6 +143,11 @@ internal sealed class PostgresQueueListener : IAsyncDisposable
                     await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
                 }
 
+                lock (_gate)
+                {
+                    _connected.TrySetResult();
+                }
+
                 Listening.TrySetResult();
                 delay = TimeSpan.FromMilliseconds(100);
                 while (!stopping.IsCancellationRequested)
@@ -138,6 +162,14 @@ internal sealed class PostgresQueueListener : IAsyncDisposable
             catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
             {
                 PostgresStorageLog.ListenFailed(_logger, delay.TotalMilliseconds, e);
+                lock (_gate)
+                {
+                    if (_connected.Task.IsCompleted)
+                    {
+                        _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+                }
+
                 _dataSource.Clear();
                 try
                 {

@@ -84,6 +84,22 @@ public sealed class PostgresWorkQueueTests(PostgresFixture postgres) : PostgresT
     }
 
     [Fact]
+    public async Task WaitForWorkAsync_FirstWait_ReportsPossibleWorkOnceListening_SoAnEarlierNotificationIsNotMissed()
+    {
+        await Queue.EnsureQueueAsync(Name, Ct);
+        // Enqueued (and notified) before anything listens: that NOTIFY reaches nobody.
+        await Queue.EnqueueAsync(Name, new WorkItem { Kind = WorkItem.RunKind, RunId = "before-listen" }, TimeSpan.Zero, Ct);
+
+        var watch = Stopwatch.StartNew();
+        Assert.True(await Queue.WaitForWorkAsync(Name, TimeSpan.FromSeconds(20), Ct).WaitAsync(Deadline, "the first wait"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"returned after {watch.Elapsed}");
+        Assert.Single(await Queue.DequeueAsync(Name, 32, TimeSpan.FromMinutes(1), Ct));
+
+        // Listening now: the next wait waits for a notification again.
+        Assert.False(await Queue.WaitForWorkAsync(Name, TimeSpan.FromMilliseconds(300), Ct).WaitAsync(Deadline, "the second wait"));
+    }
+
+    [Fact]
     public async Task WaitForWorkAsync_ListenNotifyOff_ReturnsFalseAtOnce()
     {
         await using var quiet = new PostgresWorkQueue(DataSource, Options with { ListenNotify = false });

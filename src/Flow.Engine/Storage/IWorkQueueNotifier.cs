@@ -10,6 +10,7 @@ public interface IWorkQueueNotifier
     /// <param name="queue">The queue name.</param>
     /// <param name="timeout">The longest wait.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
-    /// <returns>True when notified, false on timeout (or when notifications are off).</returns>
+    /// <returns>True when work may have arrived — notified, or notifications have just started (or restarted) and what was sent
+    /// before them is unknown, so the caller should poll once more —; false on timeout (or when notifications are off).</returns>
     Task<bool> WaitForWorkAsync(string queue, TimeSpan timeout, CancellationToken cancellationToken);
 }
