@@ -1,3 +1,4 @@
+using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
@@ -64,7 +65,7 @@ internal static class DashboardEndpoints
             }
 
             var journal = await engine.Store.LoadJournalAsync(run, ct);
-            return Results.Json(RunJournalView.From(run, journal, from ?? 1, pageSize ?? 500), ApiJson.Options);
+            return Results.Json(RunJournalViews.Page(run, journal, from ?? 1, pageSize ?? 500), ApiJson.Options);
         }).WithTags("Runs")
             .WithSummary("A run's journal (current attempt) as the engine recorded it, oldest first, paged by index (`from`, `pageSize` 1-1000, default 500); payloads over 4,096 characters are cut (`payloadLength` gives the whole length).")
             .Produces<RunJournalView>().ProducesProblem(404).ProducesValidationProblem();

@@ -1,3 +1,4 @@
+using Flow.Client;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Flow.Client;
 using Flow.TestSupport;
 
 namespace Flow.Dashboard.Tests;
@@ -110,6 +111,35 @@ public sealed class DashboardApiTests(DashboardFixture fixture) : IClassFixture<
         using var tooMany = await fixture.Api.GetAsync("/api/runs/stats?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&bucketMinutes=1", deadline.Token);
         Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
         Assert.Contains("bucketMinutes", await tooMany.Content.ReadAsStringAsync(deadline.Token), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TypedClient_ReadsTimelineJournalStatsAndPoolLoad_AsTheApiAnswersThem()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        using var client = new FlowClient(fixture.BaseAddress, DashboardFixture.ApiKey);
+        var id = await fixture.TriggerAsync("dash-report/nightly", new { region = "typed", count = 2 }, deadline.Token);
+        await deadline.PollUntilAsync(async ct => await fixture.StateAsync(id, ct) == "Completed", "the run to complete");
+
+        var timeline = await client.GetRunTimelineAsync(id, deadline.Token);
+        var fetch = timeline.Rows.Single(r => r.Name == "fetch");
+        Assert.Equal(["attempt", "retry-wait", "attempt"], fetch.Segments.Select(s => s.Kind));
+        Assert.Equal("Completed", timeline.State);
+
+        var journal = await client.GetRunJournalAsync(id, from: 1, pageSize: 1, deadline.Token);
+        Assert.Equal(1, Assert.Single(journal.Events).Index);
+        Assert.Equal(2, journal.Next);
+        Assert.True(journal.Length > 1);
+
+        var stats = await client.GetRunStatsAsync(from: null, to: null, bucketMinutes: 60, deployment: "dash-report/nightly", deadline.Token);
+        Assert.Equal(24, stats.Buckets.Count);
+        Assert.True(stats.Totals["Completed"] >= 1);
+
+        var pools = await client.GetWorkPoolStatusAsync(deadline.Token);
+        Assert.Equal(4, pools.Single(p => p.Name == "spare").ConcurrencyLimit);
+
+        var refused = await Assert.ThrowsAsync<FlowApiException>(() => client.GetRunJournalAsync(id, from: 0, pageSize: null, deadline.Token));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
     }
 
     [Fact]

@@ -2760,7 +2760,7 @@ export interface components {
             dueAt?: null | string;
             /** @description A short extra value: a child run id, a cache key, a marker's value. */
             detail?: null | string;
-            /** @description The JSON payload as text (a result, an input, an event's data), cut at int RunJournalView.PayloadLimit characters. */
+            /** @description The JSON payload as text (a result, an input, an event's data), cut at the API's limit (4,096 characters). */
             payload?: null | string;
             /**
              * Format: int32

@@ -1,7 +1,7 @@
-namespace Flow.Functions.Api;
+namespace Flow.Client;
 
 /// <summary>The body of GET /api/runs/stats: runs by state in time buckets (by creation time), for the home page's chart.</summary>
-internal sealed record RunStatsView
+public sealed record RunStatsView
 {
     /// <summary>The window's start (inclusive).</summary>
     public required DateTimeOffset From { get; init; }
@@ -21,8 +21,3 @@ internal sealed record RunStatsView
     /// <summary>True when the window held more runs than the API counts in one request (<c>limit</c>); the counts cover the newest ones.</summary>
     public bool Truncated { get; init; }
 }
-
-/// <summary>One time bucket of <see cref="RunStatsView"/>.</summary>
-/// <param name="Start">The bucket's start.</param>
-/// <param name="Counts">Runs created in the bucket by state name.</param>
-internal sealed record RunStatsBucket(DateTimeOffset Start, IReadOnlyDictionary<string, int> Counts);

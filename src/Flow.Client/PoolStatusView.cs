@@ -1,7 +1,7 @@
-namespace Flow.Functions.Api;
+namespace Flow.Client;
 
 /// <summary>A work pool with its load, as GET /api/work-pools/status shows it.</summary>
-internal sealed record PoolStatusView
+public sealed record PoolStatusView
 {
     /// <summary>The pool's name.</summary>
     public required string Name { get; init; }
