@@ -33,11 +33,42 @@ internal static partial class Invocations
         app.MapPost("/{function}", WorkItemAsync).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, AutomationEvaluator automations, CancellationToken ct)
+    /// <summary>
+    /// The timer tick: due schedules, then automations. Each runs even when the other fails (a failing evaluator must not stop
+    /// schedules, nor the other way round); a failure of either answers 500, so the host records a failed invocation.
+    /// </summary>
+    private static async Task<IResult> TickAsync(DeploymentScheduler scheduler, AutomationEvaluator automations, ILoggerFactory loggers, CancellationToken ct)
     {
-        var result = await scheduler.TickAsync(ct);
-        var evaluated = await automations.TickAsync(ct);
-        return Answer(string.Create(CultureInfo.InvariantCulture, $"Scheduler tick: {result.Created} runs created, {result.Existing} already existed; automations: {evaluated.Events} events, {evaluated.Fired} firings, {evaluated.ActionsDone} actions done"));
+        var logger = loggers.CreateLogger("Flow.Functions.SchedulerTick");
+        var lines = new List<string>(2);
+        var failed = false;
+        try
+        {
+            var result = await scheduler.TickAsync(ct);
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"Scheduler tick: {result.Created} runs created, {result.Existing} already existed"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            failed = true;
+            LogTickPartFailed(logger, e, "schedules");
+            lines.Add("Scheduler tick: schedules failed: " + e.GetType().Name);
+        }
+
+        try
+        {
+            var evaluated = await automations.TickAsync(ct);
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"Automations: {evaluated.Events} events, {evaluated.Fired} firings, {evaluated.ActionsDone} actions done"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            failed = true;
+            LogTickPartFailed(logger, e, "automations");
+            lines.Add("Automations failed: " + e.GetType().Name);
+        }
+
+        return failed
+            ? Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [.. lines], null), HostJson, statusCode: StatusCodes.Status500InternalServerError)
+            : Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [.. lines], null), HostJson);
     }
 
     private static async Task<IResult> RunRequestAsync(HttpRequest request, RunRequestHandler handler, ILoggerFactory loggers, CancellationToken ct)
@@ -104,6 +135,9 @@ internal static partial class Invocations
     private static readonly JsonSerializerOptions HostJson = new() { PropertyNamingPolicy = null };
 
     private static IResult Answer(string log) => Results.Json(new InvocationResponse(new Dictionary<string, object?>(), [log], null), HostJson);
+
+    [LoggerMessage(711, LogLevel.Error, "The scheduler tick's {Part} failed; the other part ran, the next tick tries again")]
+    private static partial void LogTickPartFailed(ILogger logger, Exception exception, string part);
 
     [LoggerMessage(710, LogLevel.Warning, "Message {MessageId} on {Function} cannot be processed: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string messageId, string function, string reason);

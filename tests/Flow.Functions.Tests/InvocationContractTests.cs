@@ -2,10 +2,13 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Flow.Engine;
+using Flow.Engine.Events;
 using Flow.ControlPlane;
 using Flow.Engine.Storage;
 using Flow.Sdk;
+using Flow.Storage.Azure;
 using Flow.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Functions.Tests;
 
@@ -122,6 +125,45 @@ public sealed class InvocationContractTests(AzuriteFixture azurite)
         var page = await app.Service<FlowEngine>().Store.ListRunsAsync(new RunQuery { Deployment = "greet/soon", PageSize = 1000 }, deadline);
         Assert.InRange(page.Runs.Count, 11, 13);
         Assert.All(page.Runs, r => Assert.Equal(RunState.Scheduled, r.State));
+    }
+
+    [Fact]
+    public async Task TimerInvocation_AutomationsFail_SchedulesStillTick_AndTheInvocationAnswers500()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await TestApp.StartAsync(
+            azurite,
+            deadline,
+            new() { ["FUNCTIONS_CUSTOMHANDLER_PORT"] = "7099" },
+            configure: b => b.Services.AddSingleton<IEventStore>(sp => new FeedFailingEventStore(sp.GetRequiredService<AzureEventStore>())));
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/every-second", new { parameters = new { name = "Ada" }, schedules = new[] { new { interval = 1 } } }, deadline);
+        var timer = """{"Data":{"timer":"{}"},"Metadata":{"sys":{"MethodName":"scheduler-tick"}}}""";
+
+        var (status, body) = await InvokeAsync(app, "scheduler-tick", timer, deadline);
+
+        // The evaluator's feed read failed; the schedules' part ran all the same and says so, and the host sees a failure.
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        var logs = body.GetProperty("Logs").EnumerateArray().Select(l => l.GetString()!).ToList();
+        Assert.Matches(@"^Scheduler tick: \d+ runs created", logs[0]);
+        Assert.Equal("Automations failed: InvalidOperationException", logs[1]);
+        var runs = (await app.Service<FlowEngine>().Store.ListRunsAsync(new RunQuery { Deployment = "greet/every-second", PageSize = 1000 }, deadline)).Runs;
+        Assert.True(runs.Count > 100, $"{runs.Count} runs");
+    }
+
+    /// <summary>The real event store, except that reading the feed (what the automation evaluator does first) fails.</summary>
+    private sealed class FeedFailingEventStore(IEventStore inner) : IEventStore
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public Task AppendAsync(IReadOnlyList<FlowEvent> events, CancellationToken cancellationToken) => inner.AppendAsync(events, cancellationToken);
+
+        public Task<EventPage> ListAsync(EventQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
+
+        public Task<EventFeedPage> ReadFeedAsync(string? cursor, int maxCount, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("The event feed is unavailable (injected by the test).");
+
+        public Task<string> GetFeedEndAsync(CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("The event feed is unavailable (injected by the test).");
     }
 
     [Fact]
