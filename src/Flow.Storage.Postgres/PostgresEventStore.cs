@@ -27,7 +27,7 @@ namespace Flow.Storage.Postgres;
 /// transaction and every older one have ended (a long transaction anywhere in the cluster delays the feed; it never
 /// makes it skip). Clocks play no part.</para>
 /// </remarks>
-public sealed class PostgresEventStore : IEventStore
+public sealed class PostgresEventStore : IEventStore, IEventRetention
 {
     private const string TokenPrefix = "pgev1.";
     private const int MaxFeedRead = 1000;
@@ -170,6 +170,19 @@ public sealed class PostgresEventStore : IEventStore
         // Every row below the horizon is visible now; a row at or above it reaches the feed later, so it is after (xmin, 0).
         var rows = await _resilience.QueryAsync("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", [], r => ulong.Parse(r.GetString(0), CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         return Cursor(rows[0], 0);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One statement; rows another instance is deleting at the same moment are skipped. The feed reads by
+    /// <c>(xid, seq)</c> greater than the cursor, so a cursor in the deleted part goes on at the oldest event left.</remarks>
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset occurredBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        EventRules.ValidateRetentionBatch(batchSize);
+        var sql = $"""
+            DELETE FROM {_s}.events WHERE id IN (
+                SELECT id FROM {_s}.events WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            """;
+        return _resilience.ExecuteAsync(sql, [P(occurredBefore), P(batchSize)], cancellationToken);
     }
 
     private static FlowEvent Normalize(FlowEvent flowEvent) =>

@@ -46,18 +46,19 @@ public sealed class PostgresMigrationService : IHostedService
 /// <summary>
 /// Retention (on by default): every <see cref="PostgresFlowStorageOptions.RetentionInterval"/> deletes the runs whose final
 /// state was reached more than <see cref="PostgresFlowStorageOptions.RetentionDays"/> days ago, with their journals, state
-/// histories, inboxes, logs and artifacts, in batches; 0 days turns it off. Several app instances may run it at once
+/// histories, inboxes, logs and artifacts, in batches, then the events older than the same time; 0 days turns it off. Several app instances may run it at once
 /// (batches skip rows another instance is deleting).
 /// </summary>
 public sealed class PostgresRetentionService : RunRetentionService
 {
     /// <summary>Creates the service.</summary>
     /// <param name="store">The store.</param>
+    /// <param name="events">The event store.</param>
     /// <param name="options">The options.</param>
     /// <param name="timeProvider">The clock; null for the system clock.</param>
     /// <param name="logger">The logger; null for none.</param>
-    public PostgresRetentionService(PostgresFlowStore store, IOptions<PostgresFlowStorageOptions> options, TimeProvider? timeProvider = null, ILogger<PostgresRetentionService>? logger = null)
-        : base(store, RetentionDays(options), options.Value.RetentionInterval, options.Value.RetentionBatchSize, timeProvider, logger)
+    public PostgresRetentionService(PostgresFlowStore store, PostgresEventStore events, IOptions<PostgresFlowStorageOptions> options, TimeProvider? timeProvider = null, ILogger<PostgresRetentionService>? logger = null)
+        : base(store, events, RetentionDays(options), options.Value.RetentionInterval, options.Value.RetentionBatchSize, timeProvider, logger)
     {
     }
 

@@ -11,7 +11,7 @@ namespace Flow.Storage.Conformance;
 /// backend's test project subclasses it and implements <see cref="CreateStoresAsync"/> (and <see cref="SettleAsync"/> when its
 /// outbox is relayed). Every test gets stores of its own.
 /// </summary>
-public abstract class EventStoreConformanceTests
+public abstract partial class EventStoreConformanceTests
 {
     /// <summary>A base time, already normalized.</summary>
     protected static readonly DateTimeOffset T0 = new(2026, 3, 14, 15, 9, 26, 535, TimeSpan.Zero);

@@ -52,7 +52,7 @@ public sealed class PostgresRetentionTests(PostgresFixture postgres) : PostgresT
     private PostgresRetentionService Retention(DateTimeOffset now, int days, int batchSize)
     {
         var clock = new FakeClock(now);
-        return new PostgresRetentionService(Store, Microsoft.Extensions.Options.Options.Create(Options with { RetentionDays = days, RetentionBatchSize = batchSize }), clock);
+        return new PostgresRetentionService(Store, new PostgresEventStore(DataSource, Options), Microsoft.Extensions.Options.Options.Create(Options with { RetentionDays = days, RetentionBatchSize = batchSize }), clock);
     }
 
     /// <summary>A run with an event, an inbox item, a log line, an artifact and three transitions, Completed at <paramref name="endedAt"/>.</summary>

@@ -13,6 +13,15 @@ public static class EventRules
     /// <summary>The longest label name or value, in characters.</summary>
     public const int MaxLabelLength = 256;
 
+    /// <summary>Checks the size of a retention batch (<see cref="IEventRetention.DeleteEventsBeforeAsync"/>): 1 to <see cref="IEventRetention.MaxBatchSize"/>.</summary>
+    /// <param name="batchSize">The batch size.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>
+    public static void ValidateRetentionBatch(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, IEventRetention.MaxBatchSize);
+    }
+
     /// <summary>Throws unless <paramref name="flowEvent"/> follows the rules.</summary>
     /// <param name="flowEvent">The event.</param>
     /// <param name="field">The name of the event in messages (e.g. <c>events[3]</c>).</param>

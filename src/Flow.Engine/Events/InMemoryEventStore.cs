@@ -6,10 +6,14 @@ namespace Flow.Engine.Events;
 /// An <see cref="IEventStore"/> in process memory, for tests and the local test host; the event conformance suite proves it
 /// behaves like the durable stores. The feed cursor is the count of events that reached the feed. Thread-safe.
 /// </summary>
-public sealed class InMemoryEventStore : IEventStore
+public sealed class InMemoryEventStore : IEventStore, IEventRetention
 {
     private readonly Lock _gate = new();
-    private readonly List<FlowEvent> _feed = [];
+
+    // Feed positions are absolute: _feed[0] is position _trimmed. Retention leaves null where it deleted an event after one
+    // that stays, and trims the deleted start, so positions never move.
+    private readonly List<FlowEvent?> _feed = [];
+    private int _trimmed;
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
@@ -61,7 +65,7 @@ public sealed class InMemoryEventStore : IEventStore
         List<FlowEvent> matches;
         lock (_gate)
         {
-            matches = [.. _feed.Where(e => Matches(e, query))];
+            matches = [.. _feed.OfType<FlowEvent>().Where(e => Matches(e, query))];
         }
 
         var ordered = matches
@@ -89,9 +93,19 @@ public sealed class InMemoryEventStore : IEventStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            position = Math.Min(position, _feed.Count);
-            var events = _feed.GetRange(position, Math.Min(maxCount, _feed.Count - position));
-            return Task.FromResult(new EventFeedPage(events, (position + events.Count).ToString(CultureInfo.InvariantCulture)));
+            position = Math.Clamp(position, _trimmed, _trimmed + _feed.Count);
+            var events = new List<FlowEvent>(Math.Min(maxCount, _feed.Count));
+            while (events.Count < maxCount && position < _trimmed + _feed.Count)
+            {
+                if (_feed[position - _trimmed] is { } flowEvent)
+                {
+                    events.Add(flowEvent);
+                }
+
+                position++;
+            }
+
+            return Task.FromResult(new EventFeedPage(events, position.ToString(CultureInfo.InvariantCulture)));
         }
     }
 
@@ -101,7 +115,32 @@ public sealed class InMemoryEventStore : IEventStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
-            return Task.FromResult(_feed.Count.ToString(CultureInfo.InvariantCulture));
+            return Task.FromResult((_trimmed + _feed.Count).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset occurredBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        EventRules.ValidateRetentionBatch(batchSize);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            var old = _feed.Select((e, i) => (Event: e, Index: i))
+                .Where(x => x.Event is { } e && e.OccurredAt < occurredBefore)
+                .OrderBy(x => x.Event!.OccurredAt)
+                .Take(batchSize)
+                .ToList();
+            foreach (var (flowEvent, index) in old)
+            {
+                _ids.Remove(flowEvent!.Id);
+                _feed[index] = null;
+            }
+
+            var start = _feed.FindIndex(e => e is not null) is var first and >= 0 ? first : _feed.Count;
+            _feed.RemoveRange(0, start);
+            _trimmed += start;
+            return Task.FromResult(old.Count);
         }
     }
 

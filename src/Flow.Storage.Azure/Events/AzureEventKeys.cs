@@ -11,6 +11,9 @@ internal static class AzureEventKeys
     public const string HeadPartition = "feed";
     public const string HeadRow = "head";
 
+    /// <summary>The RowKey of the feed's floor in <see cref="HeadPartition"/>: the lowest position retention kept (docs/events.md).</summary>
+    public const string FloorRow = "floor";
+
     /// <summary>The partition of the outbox markers: one row per run whose transitions may still hold events to relay.</summary>
     public const string OutboxPartition = "outbox";
 

@@ -36,7 +36,7 @@ namespace Flow.Storage.Azure;
 /// <para><b>Ids</b>: an id row per event (256 partitions by hash), read before writing and written last; an event whose id
 /// row exists is skipped. Two writers of one id at the same moment may both write it (the feed is at least once).</para>
 /// </remarks>
-public sealed class AzureEventStore : IEventStore
+public sealed partial class AzureEventStore : IEventStore
 {
     /// <summary>How long a feed position may stay unwritten before a reader closes it: 15 seconds.</summary>
     public static TimeSpan FeedGapTimeout { get; } = TimeSpan.FromSeconds(15);
@@ -197,11 +197,14 @@ public sealed class AzureEventStore : IEventStore
                 break;
             }
 
-            // Position `next` is not written. Close it if its writer has had FeedGapTimeout to write it.
-            if (!await CloseGapIfStaleAsync(next, newestAfterGap, cancellationToken).ConfigureAwait(false))
+            // Position `next` is not written. Close it if its writer has had FeedGapTimeout to write it (or, below the floor,
+            // retention deleted it: go on at the floor).
+            if (await CloseGapIfStaleAsync(next, newestAfterGap, cancellationToken).ConfigureAwait(false) is not { } resume)
             {
                 break;
             }
+
+            next = resume;
         }
 
         return new EventFeedPage(events, next.ToString(CultureInfo.InvariantCulture));
@@ -432,9 +435,10 @@ public sealed class AzureEventStore : IEventStore
     /// <summary>
     /// Closes the unwritten position <paramref name="position"/> with a tombstone when it has stayed empty for
     /// <see cref="FeedGapTimeout"/>: judged by the service's time of a later row, or of the head row when there is none. Returns
-    /// true when the position is filled now (by the tombstone or by its writer), so the reader may go on.
+    /// the position to read on from — the same one when it is filled now (by the tombstone or by its writer), the floor when
+    /// retention deleted it — or null when the reader must stop there.
     /// </summary>
-    private async Task<bool> CloseGapIfStaleAsync(long position, DateTimeOffset? newestAfterGap, CancellationToken cancellationToken)
+    private async Task<long?> CloseGapIfStaleAsync(long position, DateTimeOffset? newestAfterGap, CancellationToken cancellationToken)
     {
         DateTimeOffset? since = newestAfterGap;
         if (since is null && AzureEventKeys.FeedPartition(position + 1) != AzureEventKeys.FeedPartition(position))
@@ -448,20 +452,41 @@ public sealed class AzureEventStore : IEventStore
             }
         }
 
+        // The floor and the head in one query: a position below the floor was deleted by retention (go on at the floor); one
+        // at or past the head was not handed out yet (the end of the feed).
+        long floor = 0, head = 0;
+        DateTimeOffset? headWritten = null;
+        await foreach (var row in _table.QueryAsync<SdkTableEntity>(TableFilter.Equal("PartitionKey", AzureEventKeys.HeadPartition), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey == AzureEventKeys.FloorRow)
+            {
+                floor = row.GetInt64("Next") ?? 0;
+            }
+            else if (row.RowKey == AzureEventKeys.HeadRow)
+            {
+                head = row.GetInt64("Next") ?? 0;
+                headWritten = row.Timestamp;
+            }
+        }
+
+        if (position < floor)
+        {
+            return floor;
+        }
+
         if (since is null)
         {
-            var head = await _table.GetEntityIfExistsAsync<SdkTableEntity>(AzureEventKeys.HeadPartition, AzureEventKeys.HeadRow, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!head.HasValue || (head.Value!.GetInt64("Next") ?? 0) <= position)
+            if (head <= position)
             {
-                return false; // not handed out yet: the end of the feed
+                return null; // not handed out yet: the end of the feed
             }
 
-            since = head.Value.Timestamp;
+            since = headWritten;
         }
 
         if (since is not { } written || DateTimeOffset.UtcNow - written < FeedGapTimeout)
         {
-            return false;
+            return null;
         }
 
         try
@@ -474,7 +499,7 @@ public sealed class AzureEventStore : IEventStore
             // Its writer wrote it after all: read it.
         }
 
-        return true;
+        return position;
     }
 
     private async Task<List<string>> DaysAsync(DateTimeOffset? since, DateTimeOffset? until, CancellationToken cancellationToken)

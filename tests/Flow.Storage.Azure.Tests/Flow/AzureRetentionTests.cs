@@ -49,7 +49,7 @@ public sealed class AzureRetentionTests(AzuriteFixture azurite) : AzureFlowTestB
         Assert.Equal(0, await Retention(days: 0, batchSize: 10).RunOnceAsync(Ct));
         Assert.NotNull(await Store.GetRunAsync(old, Ct));
         Assert.Equal(30, new AzureFlowStorageOptions().RetentionDays);
-        Assert.Equal(30, new AzureRetentionService(Store, Microsoft.Extensions.Options.Options.Create(new AzureFlowStorageOptions())).Days);
+        Assert.Equal(30, new AzureRetentionService(Store, Store.Events, Microsoft.Extensions.Options.Options.Create(new AzureFlowStorageOptions())).Days);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class AzureRetentionTests(AzuriteFixture azurite) : AzureFlowTestB
     }
 
     private AzureRetentionService Retention(int days, int batchSize) =>
-        new(Store, Microsoft.Extensions.Options.Options.Create(Options with { RetentionDays = days, RetentionBatchSize = batchSize }), new FakeClock(Now));
+        new(Store, Store.Events, Microsoft.Extensions.Options.Options.Create(Options with { RetentionDays = days, RetentionBatchSize = batchSize }), new FakeClock(Now));
 
     private async Task<List<global::Azure.Data.Tables.TableEntity>> AllIndexRowsAsync()
     {
