@@ -79,7 +79,8 @@ internal static class ApiEndpoints
             return result.Outcome == "created"
                 ? Results.Json(view, ApiJson.Options, statusCode: 201)
                 : Results.Json(view, ApiJson.Options);
-        }).Produces<DeploymentView>().Produces<DeploymentView>(201).ProducesValidationProblem().WithSummary("Creates or updates a deployment (idempotent).");
+        }).Accepts<DeploymentRequest>("application/json")
+            .Produces<DeploymentView>().Produces<DeploymentView>(201).ProducesValidationProblem().WithSummary("Creates or updates a deployment (idempotent).");
 
         group.MapGet("/{flow}/{name}", async (string flow, string name, DeploymentService service, CancellationToken ct) =>
             Results.Json(Views.Deployment(await service.GetAsync(ControlNames.Deployment(flow, name), ct), service), ApiJson.Options))
@@ -149,7 +150,8 @@ internal static class ApiEndpoints
 
             var (pool, created) = await service.PutPoolAsync(name, spec ?? new WorkPoolSpec(), ct);
             return Results.Json(Views.Pool(pool), ApiJson.Options, statusCode: created ? 201 : 200);
-        }).Produces<WorkPoolView>().Produces<WorkPoolView>(201).ProducesValidationProblem().WithSummary("Creates or updates a work pool.");
+        }).Accepts<WorkPoolRequest>(isOptional: true, "application/json")
+            .Produces<WorkPoolView>().Produces<WorkPoolView>(201).ProducesValidationProblem().WithSummary("Creates or updates a work pool.");
         group.MapGet("/{name}", async (string name, DeploymentService service, CancellationToken ct) =>
             Results.Json(Views.Pool(await service.GetPoolAsync(name, ct)), ApiJson.Options))
             .Produces<WorkPoolView>().ProducesProblem(404).WithSummary("Reads a work pool.");

@@ -70,6 +70,84 @@ public sealed class ClientContractTests(AzuriteFixture azurite)
         Assert.True(mismatches.Count == 0, "Flow.Client and /api/openapi.json differ:\n" + string.Join("\n", mismatches));
     }
 
+    [Theory]
+    [InlineData(typeof(DeploymentRequest), typeof(Flow.ControlPlane.DeploymentSpec))]
+    [InlineData(typeof(WorkPoolRequest), typeof(Flow.ControlPlane.WorkPoolSpec))]
+    public void ClientRequestTypes_HaveTheJsonShapeOfTheSpecsTheApiBinds(Type client, Type spec)
+    {
+        var mismatches = new List<string>();
+        CompareShapes(client, spec, client.Name, mismatches);
+
+        Assert.True(mismatches.Count == 0, "Flow.Client's request types and the API's specs differ:\n" + string.Join("\n", mismatches));
+    }
+
+    [Fact]
+    public async Task PutDeploymentAndPool_ThroughTheTypedClient_AreStoredAsWritten_AndABadFieldIsNamed()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(90));
+        await using var app = await TestApp.StartAsync(azurite, deadline);
+        using var client = new FlowClient(app.Client.BaseAddress!, TestApp.ApiKey);
+
+        var pool = await client.PutWorkPoolAsync("typed-pool", new WorkPoolRequest { ConcurrencyLimit = 3, Description = "typed" }, deadline.Token);
+        Assert.Equal(3, pool.ConcurrencyLimit);
+        var deployment = await client.PutDeploymentAsync("greet/typed", new DeploymentRequest
+        {
+            Pool = "typed-pool",
+            Parameters = JsonDocument.Parse("{\"name\":\"Ada\"}").RootElement,
+            Tags = new Dictionary<string, string> { ["team"] = "data" },
+            Schedules = [new ScheduleRequest { Cron = "0 6 * * *", Timezone = "Europe/Paris" }],
+        }, deadline.Token);
+        Assert.Equal("typed-pool", deployment.Pool);
+        Assert.Equal("data", deployment.Tags!["team"]);
+        Assert.Equal("0 6 * * *", Assert.Single(deployment.Schedules).Cron);
+
+        var bad = await Assert.ThrowsAsync<FlowApiException>(() => client.PutDeploymentAsync("greet/typed", new DeploymentRequest
+        {
+            Schedules = [new ScheduleRequest { Cron = "not a cron" }],
+        }, deadline.Token));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("schedules[0].cron", bad.Errors.Keys);
+    }
+
+    private static void CompareShapes(Type client, Type spec, string path, List<string> mismatches)
+    {
+        static Dictionary<string, Type> Properties(Type type) => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.Name != "EqualityContract")
+            .ToDictionary(p => FlowJson.Options.PropertyNamingPolicy!.ConvertName(p.Name), p => p.PropertyType, StringComparer.Ordinal);
+
+        var clientProperties = Properties(client);
+        var specProperties = Properties(spec);
+        foreach (var name in specProperties.Keys.Except(clientProperties.Keys))
+        {
+            mismatches.Add($"{path}.{name}: the API reads it, the client cannot write it");
+        }
+
+        foreach (var name in clientProperties.Keys.Except(specProperties.Keys))
+        {
+            mismatches.Add($"{path}.{name}: the client writes it, the API ignores it");
+        }
+
+        foreach (var name in clientProperties.Keys.Intersect(specProperties.Keys))
+        {
+            var (c, s) = (Element(clientProperties[name]), Element(specProperties[name]));
+            if (c.Namespace == "Flow.Client" && s.Namespace == "Flow.ControlPlane")
+            {
+                CompareShapes(c, s, $"{path}.{name}", mismatches);
+            }
+            else if (JsonType(clientProperties[name]) != JsonType(specProperties[name]) || c != s)
+            {
+                mismatches.Add($"{path}.{name}: the client's {clientProperties[name].Name}, the API's {specProperties[name].Name}");
+            }
+        }
+    }
+
+    /// <summary>The element type of a list, the value type of a dictionary, or the type itself (nullable unwrapped).</summary>
+    private static Type Element(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return type.IsGenericType && type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type) ? type.GetGenericArguments()[^1] : type;
+    }
+
     [Fact]
     public async Task OpenApiDocument_WritesIntegersAsIntegers_NotAsStringOrNumber()
     {

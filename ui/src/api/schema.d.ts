@@ -246,7 +246,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeploymentRequest"];
+                };
+            };
             responses: {
                 /** @description OK */
                 200: {
@@ -603,7 +607,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["WorkPoolRequest"];
+                };
+            };
             responses: {
                 /** @description OK */
                 200: {
@@ -2512,6 +2520,36 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description The body of `PUT /api/deployments/{flow}/{name}`: a deployment as a person writes it (the same fields as a deployments file entry). */
+        DeploymentRequest: {
+            /** @description The deployment's name (the part after the slash); from the URL when set there. */
+            name?: null | string;
+            /** @description The flow's name; from the URL when set there. */
+            flow?: null | string;
+            entrypoint?: null | components["schemas"]["EntrypointRequest"];
+            /** @description The work pool; `default` when null. */
+            pool?: null | string;
+            parameters?: null | components["schemas"]["JsonElement"];
+            /** @description Tags given to every run. */
+            tags?: null | {
+                [key: string]: string;
+            };
+            /** @description A version label. */
+            version?: null | string;
+            /** @description A description. */
+            description?: null | string;
+            /** @description Whether the deployment starts paused. */
+            paused?: null | boolean;
+            /**
+             * Format: int32
+             * @description The most runs at once, or null for no limit.
+             */
+            concurrencyLimit?: null | number;
+            /** @description `enqueue` (default) or `cancel-new`. */
+            collisionStrategy?: null | string;
+            /** @description The schedules. */
+            schedules?: null | components["schemas"]["ScheduleRequest"][];
+        };
         /** @description One schedule of a deployment: a cron expression in a time zone, or an interval. */
         DeploymentScheduleView: {
             /** @description The schedule's id within the deployment. */
@@ -2585,6 +2623,34 @@ export interface components {
         EmittedEventsView: {
             /** @description The events' ids. */
             ids: string[];
+        };
+        /** @description What a deployment runs, as written. */
+        EntrypointRequest: {
+            /** @description `flow` (default) or `process`. */
+            kind?: null | string;
+            /** @description The command (argv) of a process entrypoint. */
+            command?: null | string[];
+            /** @description The working directory of a process entrypoint. */
+            workingDirectory?: null | string;
+            /** @description Environment variables of a process entrypoint; a value `secret:NAME` is resolved by the worker from its configuration (`Flow:Secrets:NAME`). */
+            environment?: null | {
+                [key: string]: string;
+            };
+            /**
+             * Format: int32
+             * @description Retries of a failed or crashed process run (0-100).
+             */
+            retries?: null | number;
+            /**
+             * Format: int32
+             * @description Seconds between a failed process attempt and the next (0-86400; default 10).
+             */
+            retryDelaySeconds?: null | number;
+            /**
+             * Format: int32
+             * @description The longest a process attempt may run, in seconds (1-604800), or null for no limit.
+             */
+            timeoutSeconds?: null | number;
         };
         /** @description The answer to `POST /api/runs/{id}/events/{name}` and `/resume` (202). */
         EventDeliveryView: {
@@ -3065,6 +3131,24 @@ export interface components {
             /** @description The offset from UTC at that time, e.g. `+01:00`. */
             utcOffset: string;
         };
+        /** @description A schedule as written: string? ScheduleRequest.Cron or JsonElement? ScheduleRequest.Interval. */
+        ScheduleRequest: {
+            /** @description The schedule id; its position (`s0`, `s1`, ...) when null. */
+            id?: null | string;
+            /** @description A cron expression (5 or 6 fields). */
+            cron?: null | string;
+            /** @description An IANA time zone (UTC when null). */
+            timezone?: null | string;
+            interval?: null | components["schemas"]["JsonElement"];
+            /**
+             * Format: date-time
+             * @description The interval's anchor.
+             */
+            anchor?: null | string;
+            parameters?: null | components["schemas"]["JsonElement"];
+            /** @description False to keep the schedule but create no runs. */
+            active?: null | boolean;
+        };
         /** @description One state change of a run. */
         StateTransitionView: {
             /**
@@ -3206,6 +3290,25 @@ export interface components {
         WebhookReceiptView: {
             /** @description The id of the event the call became (redelivered calls with the same delivery id give the same id). */
             eventId: string;
+        };
+        /** @description A work pool as written. */
+        WorkPoolRequest: {
+            /** @description `in-app` (default) or `process`. */
+            type?: null | string;
+            /** @description A description. */
+            description?: null | string;
+            /**
+             * Format: int32
+             * @description The most runs at once, or null for no limit.
+             */
+            concurrencyLimit?: null | number;
+            /** @description Whether the pool is paused. */
+            paused?: null | boolean;
+            /**
+             * @description For process pools: the executables deployments may run. Omitted (null) keeps the pool's current list; a list replaces it.
+             *     Each worker's own `--allow` list is the ceiling: this list can narrow what a worker runs, never widen it.
+             */
+            allowedCommands?: null | string[];
         };
         /** @description A work pool: where runs execute. */
         WorkPoolView: {
