@@ -51,7 +51,8 @@ public sealed class StorageStartupTests(ITestOutputHelper output, AzuriteFixture
         var closed = new Uri($"http://127.0.0.1:{FreePorts.Next()}/{azurite.AccountName}");
         var connection = $"DefaultEndpointsProtocol=http;AccountName={azurite.AccountName};AccountKey={azurite.AccountKey};BlobEndpoint={closed};QueueEndpoint={closed};TableEndpoint={closed};";
         await using var app = ProcessRunner.Start(RepoPaths.DotNetHost, [RepoPaths.FunctionsAssembly, "--urls", $"http://127.0.0.1:{port}"], Options(connection) with { OnOutputLine = output.WriteLine });
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        // The answer says "starting" at once; the generous timeout is for a machine under heavy load (the deadline bounds the test).
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
         // Three failed attempts (each after the storage client's own retries), and the app is still up and says why.
         await deadline.PollUntilAsync(_ =>
