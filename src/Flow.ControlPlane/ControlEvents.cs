@@ -27,6 +27,16 @@ public static partial class ControlEvents
         Converters = { new JsonStringEnumConverter() },
     };
 
+    /// <summary>The kinds' prefixes of the events control stores write (<c>deployment.</c>, <c>work-pool.</c>, <c>run-request.</c>,
+    /// <c>automation.</c>): the API refuses events of these kinds from other systems, so none can be forged.</summary>
+    public static IReadOnlyList<string> ReservedPrefixes { get; } = ["deployment.", "work-pool.", "run-request.", "automation."];
+
+    /// <summary>The reserved prefix <paramref name="kind"/> starts with, or null.</summary>
+    /// <param name="kind">An event kind.</param>
+    /// <returns>The prefix, or null when the kind is free.</returns>
+    public static string? ReservedPrefix(string kind) =>
+        ReservedPrefixes.FirstOrDefault(p => kind.StartsWith(p, StringComparison.Ordinal));
+
     /// <summary>The resource id of a deployment: <c>deployment/{flow}/{name}</c>.</summary>
     /// <param name="name">The deployment's full name.</param>
     /// <returns>The resource id.</returns>
