@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Flow.Client;
+using Flow.ControlPlane;
 using Flow.Engine;
 using Flow.Engine.Events;
 
@@ -119,6 +120,11 @@ internal static class EventEndpoints
                 if (flowEvent.Kind.StartsWith(RunEvents.KindPrefix, StringComparison.Ordinal))
                 {
                     return Problems.Field($"{field}.kind", $"'{RunEvents.KindPrefix}…' events are written by Flow with the run's state change; send another kind");
+                }
+
+                if (ControlEvents.ReservedPrefix(flowEvent.Kind) is { } reserved)
+                {
+                    return Problems.Field($"{field}.kind", $"'{reserved}…' events are written by Flow with the change they describe; send another kind");
                 }
 
                 events.Add(flowEvent);

@@ -23,14 +23,14 @@ public sealed partial class InMemoryControlStore
     public Task<Versioned<AutomationRecord>> PutAutomationAsync(AutomationRecord automation, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateAutomation(automation);
-        return Write(_automations, automation.Name, ControlStoreContract.Normalize(automation), expectedVersion, "Automation", cancellationToken);
+        return Write(_automations, automation.Name, ControlStoreContract.Normalize(automation), expectedVersion, "Automation", (b, a) => One(ControlEvents.ForAutomation(b, a, _time.GetUtcNow())), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteAutomationAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateAutomationName(name);
-        return Locked(() => _automations.Remove(name), cancellationToken);
+        return Delete(_automations, name, b => ControlEvents.ForAutomation(b, null, _time.GetUtcNow()), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -56,6 +56,6 @@ public sealed partial class InMemoryControlStore
     public Task<Versioned<AutomationFiring>> PutFiringAsync(AutomationFiring firing, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateFiring(firing);
-        return Write(_firings, ControlStoreContract.FiringKey(firing.Automation, firing.Id), ControlStoreContract.Normalize(firing), expectedVersion, "Firing", cancellationToken);
+        return Write(_firings, ControlStoreContract.FiringKey(firing.Automation, firing.Id), ControlStoreContract.Normalize(firing), expectedVersion, "Firing", ControlEvents.ForFiring, cancellationToken);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Flow.ControlPlane;
 using Flow.ControlPlane.Automations;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using static Flow.Storage.Postgres.PgValues;
 
@@ -26,14 +27,14 @@ public sealed partial class PostgresControlStore
     public Task<Versioned<AutomationRecord>> PutAutomationAsync(AutomationRecord automation, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateAutomation(automation);
-        return PutAsync("automations", "name", automation.Name, ControlStoreContract.Normalize(automation), expectedVersion, "Automation", cancellationToken);
+        return PutAsync("automations", automation.Name, ControlStoreContract.Normalize(automation), expectedVersion, "Automation", (b, a) => One(ControlEvents.ForAutomation(b, a, Now)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteAutomationAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateAutomationName(name);
-        return DeleteAsync("automations", name, cancellationToken);
+        return DeleteAsync<AutomationRecord>("automations", name, b => ControlEvents.ForAutomation(b, null, Now), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -57,11 +58,21 @@ public sealed partial class PostgresControlStore
     }
 
     /// <inheritdoc />
-    public async Task<Versioned<AutomationFiring>> PutFiringAsync(AutomationFiring firing, string? expectedVersion, CancellationToken cancellationToken)
+    public Task<Versioned<AutomationFiring>> PutFiringAsync(AutomationFiring firing, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateFiring(firing);
-        cancellationToken.ThrowIfCancellationRequested();
         var record = ControlStoreContract.Normalize(firing);
+        return ControlStoreContract.WriteChangeAsync(
+            ct => GetFiringAsync(record.Automation, record.Id, ct),
+            expectedVersion,
+            (current, condition, ct) => WriteFiringAsync(record, condition, ControlEvents.ForFiring(current?.Record, record), ct),
+            cancellationToken);
+    }
+
+    /// <summary>Writes a firing under a condition, with the events of its change in the same statement.</summary>
+    private async Task<Versioned<AutomationFiring>> WriteFiringAsync(AutomationFiring record, string? expectedVersion, IReadOnlyList<FlowEvent> events, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
         var key = ControlStoreContract.FiringKey(record.Automation, record.Id);
         var next = $"nextval('{_s}.control_versions')";
         var insert = $"INSERT INTO {_s}.automation_firings (key, automation, fired_at, version, record) VALUES ($1, $2, $3, {next}, $4)";
@@ -86,6 +97,7 @@ public sealed partial class PostgresControlStore
             throw new ConcurrencyException($"Firing '{key}' has no version '{expectedVersion}' (not a version of this store); nothing was written.");
         }
 
+        (sql, parameters) = WithEvents(sql, parameters, events);
         return await _resilience.ScalarAsync(sql, parameters, cancellationToken).ConfigureAwait(false) is long version
             ? new Versioned<AutomationFiring>(record, version.ToString(CultureInfo.InvariantCulture))
             : throw new ConcurrencyException(

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flow.ControlPlane;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -62,14 +63,14 @@ public sealed partial class PostgresControlStore : IControlStore
     public Task<Versioned<DeploymentRecord>> PutDeploymentAsync(DeploymentRecord deployment, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateDeployment(deployment);
-        return PutAsync("deployments", "name", deployment.Name, ControlStoreContract.Normalize(deployment), expectedVersion, "Deployment", cancellationToken);
+        return PutAsync("deployments", deployment.Name, ControlStoreContract.Normalize(deployment), expectedVersion, "Deployment", (b, a) => One(ControlEvents.ForDeployment(b, a, Now)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateDeploymentName(name);
-        return DeleteAsync("deployments", name, cancellationToken);
+        return DeleteAsync<DeploymentRecord>("deployments", name, b => ControlEvents.ForDeployment(b, null, Now), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -87,14 +88,14 @@ public sealed partial class PostgresControlStore : IControlStore
     public Task<Versioned<WorkPoolRecord>> PutWorkPoolAsync(WorkPoolRecord pool, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateWorkPool(pool);
-        return PutAsync("work_pools", "name", pool.Name, ControlStoreContract.Normalize(pool), expectedVersion, "Work pool", cancellationToken);
+        return PutAsync("work_pools", pool.Name, ControlStoreContract.Normalize(pool), expectedVersion, "Work pool", (b, a) => One(ControlEvents.ForWorkPool(b, a, Now)), cancellationToken);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteWorkPoolAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidatePoolName(name);
-        return DeleteAsync("work_pools", name, cancellationToken);
+        return DeleteAsync<WorkPoolRecord>("work_pools", name, b => ControlEvents.ForWorkPool(b, null, Now), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -103,10 +104,11 @@ public sealed partial class PostgresControlStore : IControlStore
         ControlStoreContract.ValidateRejectedRequest(request);
         cancellationToken.ThrowIfCancellationRequested();
         var copy = ControlStoreContract.Normalize(request);
-        await _resilience.ExecuteAsync(
-            $"INSERT INTO {_s}.rejected_run_requests (id, rejected_at, record) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET rejected_at = excluded.rejected_at, record = excluded.record",
+        var (sql, parameters) = WithEvents(
+            $"INSERT INTO {_s}.rejected_run_requests (id, rejected_at, record) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET rejected_at = excluded.rejected_at, record = excluded.record RETURNING 0::bigint AS version",
             [Str(copy.Id), Time(copy.RejectedAt), Str(JsonSerializer.Serialize(copy, Json))],
-            cancellationToken).ConfigureAwait(false);
+            [ControlEvents.ForRefusedRequest(copy)]);
+        await _resilience.ScalarAsync(sql, parameters, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -130,7 +132,7 @@ public sealed partial class PostgresControlStore : IControlStore
     public async Task<Versioned<string>> PutStateAsync(string key, string value, string? expectedVersion, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateState(key, value);
-        var version = await WriteAsync("control_state", "key", key, value, expectedVersion, "State entry", cancellationToken).ConfigureAwait(false);
+        var version = await WriteAsync("control_state", "key", key, value, expectedVersion, "State entry", [], cancellationToken).ConfigureAwait(false);
         return new Versioned<string>(value, version);
     }
 
@@ -146,14 +148,28 @@ public sealed partial class PostgresControlStore : IControlStore
         return [.. rows.Select(r => new Versioned<T>(JsonSerializer.Deserialize<T>(r.Record, Json)!, r.Version))];
     }
 
-    private async Task<Versioned<T>> PutAsync<T>(string table, string keyColumn, string key, T record, string? expectedVersion, string what, CancellationToken cancellationToken)
-    {
-        var version = await WriteAsync(table, keyColumn, key, JsonSerializer.Serialize(record, Json), expectedVersion, what, cancellationToken).ConfigureAwait(false);
-        return new Versioned<T>(record, version);
-    }
+    private static DateTimeOffset Now => TimeProvider.System.GetUtcNow();
+
+    private static IReadOnlyList<FlowEvent> One(FlowEvent? flowEvent) => flowEvent is null ? [] : [flowEvent];
+
+    /// <summary>Writes a record keyed by <c>name</c> and the events of the change (from the record it replaces) in one statement.</summary>
+    private Task<Versioned<T>> PutAsync<T>(
+        string table, string key, T record, string? expectedVersion, string what, Func<T?, T, IReadOnlyList<FlowEvent>> events, CancellationToken cancellationToken)
+        where T : class =>
+        ControlStoreContract.WriteChangeAsync(
+            ct => GetAsync<T>(table, "name", key, ct),
+            expectedVersion,
+            async (current, condition, ct) =>
+            {
+                var version = await WriteAsync(table, "name", key, JsonSerializer.Serialize(record, Json), condition, what, events(current?.Record, record), ct).ConfigureAwait(false);
+                return new Versioned<T>(record, version);
+            },
+            cancellationToken);
 
     /// <summary>One conditional write: null = create or replace, <see cref="IControlStore.MustNotExist"/> = create only, else replace that version only.</summary>
-    private async Task<string> WriteAsync(string table, string keyColumn, string key, string document, string? expectedVersion, string what, CancellationToken cancellationToken)
+    /// <remarks><paramref name="events"/> are inserted by the same statement, only when the write matched.</remarks>
+    private async Task<string> WriteAsync(
+        string table, string keyColumn, string key, string document, string? expectedVersion, string what, IReadOnlyList<FlowEvent> events, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var next = $"nextval('{_s}.control_versions')";
@@ -179,17 +195,42 @@ public sealed partial class PostgresControlStore : IControlStore
             throw new ConcurrencyException($"{what} '{key}' has no version '{expectedVersion}' (not a version of this store); nothing was written.");
         }
 
+        (sql, parameters) = WithEvents(sql, parameters, events);
         return await _resilience.ScalarAsync(sql, parameters, cancellationToken).ConfigureAwait(false) is long version
             ? version.ToString(CultureInfo.InvariantCulture)
             : throw new ConcurrencyException(
                 expectedVersion is { Length: 0 } ? $"{what} '{key}' already exists; nothing was written." : $"{what} '{key}' is not at version {expectedVersion} (or does not exist); nothing was written.");
     }
 
-    private async Task<bool> DeleteAsync(string table, string name, CancellationToken cancellationToken)
+    /// <summary>Wraps a write <c>… RETURNING version</c> so the same statement inserts <paramref name="events"/> when it wrote a row (the outbox).</summary>
+    private (string Sql, NpgsqlParameter[] Parameters) WithEvents(string sql, NpgsqlParameter[] parameters, IReadOnlyList<FlowEvent> events)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        return await _resilience.ExecuteAsync($"DELETE FROM {_s}.{table} WHERE name = $1", [Str(name)], cancellationToken).ConfigureAwait(false) == 1;
+        if (events.Count == 0)
+        {
+            return (sql, parameters);
+        }
+
+        var all = parameters.ToList();
+        var insert = PostgresEventSql.Insert(_s, events, all, "w, ");
+        return ($"WITH w AS ({sql}),\nev AS ({insert})\nSELECT version FROM w", [.. all]);
     }
+
+    /// <summary>Deletes the row keyed by <c>name</c> and inserts the deletion's event in one statement, conditioned on the version read.</summary>
+    private Task<bool> DeleteAsync<T>(string table, string name, Func<T, FlowEvent?> deleted, CancellationToken cancellationToken)
+        where T : class =>
+        ControlStoreContract.DeleteChangeAsync(
+            ct => GetAsync<T>(table, "name", name, ct),
+            async (current, ct) =>
+            {
+                var version = long.Parse(current.Version, NumberStyles.None, CultureInfo.InvariantCulture);
+                var (sql, parameters) = WithEvents(
+                    $"DELETE FROM {_s}.{table} WHERE name = $1 AND version = $2 RETURNING version", [Str(name), P(version)], One(deleted(current.Record)));
+                if (await _resilience.ScalarAsync(sql, parameters, ct).ConfigureAwait(false) is not long)
+                {
+                    throw new ConcurrencyException($"'{name}' changed while it was being deleted.");
+                }
+            },
+            cancellationToken);
 
     private async Task<List<(string Record, string Version)>> QueryAsync(string sql, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {

@@ -22,8 +22,10 @@ internal sealed class ControlPlaneHarness : IAsyncDisposable
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton<IFlowStore>(new InMemoryFlowStore());
         services.AddSingleton<IWorkQueue>(new InMemoryWorkQueue(Clock));
-        services.AddSingleton(controlStore ?? new InMemoryControlStore());
-        services.AddSingleton(events ?? new InMemoryEventStore());
+        // The control store writes its events to the event store automations read, as the durable stores do.
+        var eventStore = events ?? new InMemoryEventStore();
+        services.AddSingleton(controlStore ?? new InMemoryControlStore(eventStore as InMemoryEventStore, Clock));
+        services.AddSingleton(eventStore);
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         services.AddFlow(r => r.AddFlow<Input, string>("report", (ctx, input) => Task.FromResult($"{input.Region}/{input.Day}")))
             .AddEngine()

@@ -36,6 +36,31 @@ public sealed class EventApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task PauseDeployment_ThroughTheApi_DeploymentPausedEventIsListed()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        await using var app = await TestApp.StartAsync(azurite, deadline);
+        using var api = app.NewClient();
+        await app.SendAsync(HttpMethod.Put, "/api/deployments/greet/hello", new { parameters = new { name = "Ada" }, version = "1" }, deadline);
+        var (paused, _) = await app.SendAsync(HttpMethod.Post, "/api/deployments/greet/hello/pause", null, deadline);
+        Assert.True(paused.IsSuccessStatusCode, paused.StatusCode.ToString());
+
+        // The control store writes the event with the change and relays it before answering.
+        var page = await api.ListEventsAsync(new EventFilter { Kind = "deployment" }, deadline);
+        Assert.Equal(["deployment.paused", "deployment.created"], page.Events.Select(e => e.Kind));
+        var pausedEvent = page.Events[0];
+        Assert.Equal("deployment/greet/hello", pausedEvent.Resource.Id);
+        Assert.Equal("greet/hello", pausedEvent.Resource.Labels!["deployment"]);
+        Assert.True(pausedEvent.Payload!.Value.GetProperty("paused").GetBoolean());
+        Assert.Equal("1", pausedEvent.Payload!.Value.GetProperty("version").GetString());
+        Assert.False(pausedEvent.Payload!.Value.TryGetProperty("parameters", out _));
+
+        // Pausing again changes nothing and writes no event.
+        await app.SendAsync(HttpMethod.Post, "/api/deployments/greet/hello/pause", null, deadline);
+        Assert.Equal(2, (await api.ListEventsAsync(new EventFilter { Kind = "deployment." }, deadline)).Events.Count);
+    }
+
+    [Fact]
     public async Task EmitEvents_OneOrAList_AreStoredOncePerIdAndListed()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
@@ -68,6 +93,8 @@ public sealed class EventApiTests(AzuriteFixture azurite)
     [InlineData("[{\"kind\":\"x.y\",\"resource\":{\"id\":\"r\"}},{\"kind\":\"x.y\",\"resource\":{\"id\":\"r\"},\"payload\":[1]}]", "[1].payload")]
     [InlineData("{\"kind\":\"flow-run.Completed\",\"resource\":{\"id\":\"r\"}}", "event.kind")]
     [InlineData("{\"kind\":\"x.y\",\"resource\":{\"id\":\"r\"},\"related\":[{\"id\":\"t\"}]}", "event.related[0].role")]
+    [InlineData("{\"kind\":\"deployment.paused\",\"resource\":{\"id\":\"deployment/etl/daily\"}}", "event.kind")]
+    [InlineData("{\"kind\":\"automation.triggered\",\"resource\":{\"id\":\"automation/a\"}}", "event.kind")]
     [InlineData("[]", "(body)")]
     public async Task EmitEvents_BadInput_Is400NamingTheField(string json, string field)
     {

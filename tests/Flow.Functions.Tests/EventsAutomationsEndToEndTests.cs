@@ -65,8 +65,13 @@ public abstract class EventsAutomationsEndToEndTests
 
         var firing = Assert.Single(await client.ListAutomationFiringsAsync("explosions", null, deadline.Token));
         Assert.Equal(firing.Id + ".a0", key);
-        var events = await client.ListEventsAsync(new EventFilter { Resource = $"flow-run/{runId}" }, deadline.Token);
+        var events = await client.ListEventsAsync(new EventFilter { Resource = $"flow-run/{runId}", Kind = "flow-run." }, deadline.Token);
         Assert.Equal("flow-run.Failed", events.Events[0].Kind);
+
+        // The firing and its action's outcome are events too, related to the run that triggered them.
+        var automationEvents = await client.ListEventsAsync(new EventFilter { Resource = $"flow-run/{runId}", Kind = "automation." }, deadline.Token);
+        Assert.Equal(["automation.action.succeeded", "automation.triggered"], automationEvents.Events.Select(e => e.Kind).Order(StringComparer.Ordinal));
+        Assert.All(automationEvents.Events, e => Assert.Equal("automation/explosions", e.Resource.Id));
         Assert.Contains(events.Events, e => e.Kind == "flow-run.Running");
         Assert.Contains(firing.EventIds, id => events.Events.Any(e => e.Id == id && e.Kind == "flow-run.Failed"));
     }

@@ -1,4 +1,5 @@
 using Flow.ControlPlane;
+using Flow.Engine.Events;
 using Flow.Engine.Storage;
 using Flow.Storage.Conformance;
 using Flow.TestSupport;
@@ -48,8 +49,17 @@ public sealed class PostgresControlStoreConformanceTests(PostgresFixture postgre
 {
     private readonly NpgsqlDataSource _dataSource = PostgresConnection.CreateDataSource(postgres.ConnectionString);
 
-    protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IControlStore>(new PostgresControlStore(_dataSource, new PostgresFlowStorageOptions { Schema = UniqueNames.Schema("k") }));
+    private readonly Dictionary<IControlStore, PostgresFlowStorageOptions> _options = [];
+
+    protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken)
+    {
+        var options = new PostgresFlowStorageOptions { Schema = UniqueNames.Schema("k") };
+        var store = new PostgresControlStore(_dataSource, options);
+        _options[store] = options;
+        return Task.FromResult<IControlStore>(store);
+    }
+
+    protected override IEventStore EventsOf(IControlStore store) => new PostgresEventStore(_dataSource, _options[store]);
 
     protected override async ValueTask DisposeAsyncCore()
     {

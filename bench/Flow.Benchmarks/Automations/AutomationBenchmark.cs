@@ -49,8 +49,8 @@ public static class AutomationBenchmark
         switch (backend)
         {
             case "memory":
-                control = new InMemoryControlStore();
                 var memoryEvents = new InMemoryEventStore();
+                control = new InMemoryControlStore(memoryEvents);
                 runs = new InMemoryFlowStore(events: memoryEvents);
                 eventStore = memoryEvents;
                 break;
@@ -70,8 +70,8 @@ public static class AutomationBenchmark
                 fixture = azurite;
                 var tables = AzureSdkClients.CreateTableService(StorageConnection.Parse(azurite.ConnectionString));
                 var azOptions = new AzureFlowStorageOptions { TablePrefix = "Bench" };
-                control = new AzureControlStore(tables, azOptions);
                 var azureEvents = new AzureEventStore(tables, azOptions);
+                control = new AzureControlStore(tables, azOptions, null, azureEvents);
                 runs = new AzureFlowStore(tables, azOptions, null, azureEvents);
                 eventStore = azureEvents;
                 break;

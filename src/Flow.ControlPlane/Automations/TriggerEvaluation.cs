@@ -53,7 +53,9 @@ internal static class TriggerEvaluation
 
         foreach (var e in events)
         {
-            if (e.OccurredAt < enabledAt || !EventPatterns.MatchesResources(trigger, e))
+            // An automation never reacts to its own events (its firings, action outcomes, changes and sent events), so an
+            // action that emits an event its own trigger matches cannot make it fire forever.
+            if (e.OccurredAt < enabledAt || ControlEvents.IsCausedBy(e, automation.Name) || !EventPatterns.MatchesResources(trigger, e))
             {
                 continue;
             }

@@ -287,7 +287,10 @@ public sealed partial class AzureEventStore : IEventStore
         }
     }
 
-    private static FlowEvent ReadJson(SdkTableEntity row)
+    private static FlowEvent ReadJson(SdkTableEntity row) => EventJson.Deserialize(ReadJsonText(row));
+
+    /// <summary>The JSON of an event written by <see cref="WriteJson"/>.</summary>
+    internal static string ReadJsonText(SdkTableEntity row)
     {
         var json = new StringBuilder(row.GetString("Event"));
         for (var part = 1; row.GetString("Event" + part.ToString(CultureInfo.InvariantCulture)) is { } more; part++)
@@ -295,7 +298,7 @@ public sealed partial class AzureEventStore : IEventStore
             json.Append(more);
         }
 
-        return EventJson.Deserialize(json.ToString());
+        return json.ToString();
     }
 
     private async Task<bool> IdExistsAsync(string id, CancellationToken cancellationToken)

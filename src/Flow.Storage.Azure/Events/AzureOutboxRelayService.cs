@@ -4,14 +4,17 @@ using Microsoft.Extensions.Logging;
 namespace Flow.Storage.Azure;
 
 /// <summary>
-/// Runs the outbox sweep (<see cref="AzureFlowStore.RelayPendingAsync"/>) every <see cref="AzureFlowStorageOptions.OutboxSweepInterval"/>
-/// in the app, so run events left behind by a process that died between its commit and its relay reach the event store.
+/// Runs the outbox sweeps (<see cref="AzureFlowStore.RelayPendingAsync"/> for run events, <see cref="AzureControlStore.RelayPendingAsync"/>
+/// for control-plane events) every <see cref="AzureFlowStorageOptions.OutboxSweepInterval"/> in the app, so events left behind by a
+/// process that died between its commit and its relay reach the event store.
 /// Registered by <see cref="FlowAzureStorageServiceCollectionExtensions.AddFlowAzureStorage"/>; several instances may sweep at once.
 /// </summary>
 /// <param name="store">The store whose outbox it relays.</param>
+/// <param name="control">The control store whose outbox it relays.</param>
 /// <param name="options">The sweep interval.</param>
 /// <param name="logger">Where failed sweeps are logged.</param>
-public sealed partial class AzureOutboxRelayService(AzureFlowStore store, Microsoft.Extensions.Options.IOptions<AzureFlowStorageOptions> options, ILogger<AzureOutboxRelayService> logger) : BackgroundService
+public sealed partial class AzureOutboxRelayService(
+    AzureFlowStore store, AzureControlStore control, Microsoft.Extensions.Options.IOptions<AzureFlowStorageOptions> options, ILogger<AzureOutboxRelayService> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -22,6 +25,7 @@ public sealed partial class AzureOutboxRelayService(AzureFlowStore store, Micros
             try
             {
                 await store.RelayPendingAsync(stoppingToken).ConfigureAwait(false);
+                await control.RelayPendingAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

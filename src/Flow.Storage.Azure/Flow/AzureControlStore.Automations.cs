@@ -27,7 +27,7 @@ public sealed partial class AzureControlStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<Versioned<AutomationRecord>>> ListAutomationsAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(_automations, SdkTableClient.CreateQueryFilter($"PartitionKey eq {AutomationPartition}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_automations, SdkTableClient.CreateQueryFilter($"PartitionKey eq {AutomationPartition} and RowKey lt {OutboxStart}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<AutomationRecord>(ReadRecord<AutomationRecord>(r), r.ETag.ToString())).OrderBy(a => a.Record.Name, StringComparer.Ordinal)];
     }
 
@@ -37,16 +37,23 @@ public sealed partial class AzureControlStore
         ControlStoreContract.ValidateAutomation(automation);
         var record = ControlStoreContract.Normalize(automation);
         var row = new SdkTableEntity(AutomationPartition, record.Name) { ["Record"] = JsonSerializer.Serialize(record, Json), ["Enabled"] = record.Enabled };
-        var etag = await WriteAsync(_automations, row, expectedVersion, $"Automation '{record.Name}'", cancellationToken).ConfigureAwait(false);
-        return new(record, etag);
+        return await ControlStoreContract.WriteChangeAsync(
+            ct => GetAutomationAsync(record.Name, ct),
+            expectedVersion,
+            async (current, condition, ct) => new Versioned<AutomationRecord>(
+                record,
+                await WriteWithEventsAsync(_automations, row, condition, $"Automation '{record.Name}'", One(ControlEvents.ForAutomation(current?.Record, record, Now)), ct).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteAutomationAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidateAutomationName(name);
-        cancellationToken.ThrowIfCancellationRequested();
-        return DeleteAsync(_automations, AutomationPartition, name, cancellationToken);
+        return ControlStoreContract.DeleteChangeAsync(
+            ct => GetAutomationAsync(name, ct),
+            (current, ct) => DeleteWithEventAsync(_automations, AutomationPartition, name, current.Version, ControlEvents.ForAutomation(current.Record, null, Now), ct),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -64,7 +71,7 @@ public sealed partial class AzureControlStore
     {
         ControlStoreContract.ValidateAutomationName(automation);
         ControlStoreContract.ValidateMaxCount(maxCount);
-        var rows = await QueryAsync(_firings, SdkTableClient.CreateQueryFilter($"PartitionKey eq {automation}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_firings, SdkTableClient.CreateQueryFilter($"PartitionKey eq {automation} and RowKey lt {OutboxStart}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<AutomationFiring>(ReadRecord<AutomationFiring>(r), r.ETag.ToString()))
             .OrderByDescending(f => f.Record.FiredAt).ThenBy(f => f.Record.Id, StringComparer.Ordinal).Take(maxCount)];
     }
@@ -76,8 +83,13 @@ public sealed partial class AzureControlStore
         var record = ControlStoreContract.Normalize(firing);
         var row = new SdkTableEntity(record.Automation, record.Id) { ["Record"] = JsonSerializer.Serialize(record, Json), ["Status"] = record.Status };
         FlowEntities.SetTime(row, "FiredAt", record.FiredAt);
-        var etag = await WriteAsync(_firings, row, expectedVersion, $"Firing '{record.Id}' of automation '{record.Automation}'", cancellationToken).ConfigureAwait(false);
-        return new(record, etag);
+        return await ControlStoreContract.WriteChangeAsync(
+            ct => GetFiringAsync(record.Automation, record.Id, ct),
+            expectedVersion,
+            async (current, condition, ct) => new Versioned<AutomationFiring>(
+                record,
+                await WriteWithEventsAsync(_firings, row, condition, $"Firing '{record.Id}' of automation '{record.Automation}'", ControlEvents.ForFiring(current?.Record, record), ct).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private static T ReadRecord<T>(SdkTableEntity row) =>

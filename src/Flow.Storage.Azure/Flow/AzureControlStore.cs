@@ -11,6 +11,8 @@ using RequestFailedException = Azure.RequestFailedException;
 using SdkTableClient = Azure.Data.Tables.TableClient;
 using SdkTableEntity = Azure.Data.Tables.TableEntity;
 using SdkTableServiceClient = Azure.Data.Tables.TableServiceClient;
+using SdkTableTransactionAction = Azure.Data.Tables.TableTransactionAction;
+using SdkTableTransactionActionType = Azure.Data.Tables.TableTransactionActionType;
 using SdkTableUpdateMode = Azure.Data.Tables.TableUpdateMode;
 
 namespace Flow.Storage.Azure;
@@ -51,12 +53,15 @@ public sealed partial class AzureControlStore : IControlStore
     private readonly SdkTableClient _automations;
     private readonly SdkTableClient _firings;
     private readonly ILogger _logger;
+    private readonly AzureEventStore _events;
+    private readonly bool _relayAfterCommit;
 
     /// <summary>Creates the store.</summary>
     /// <param name="tables">The account's Table service.</param>
     /// <param name="options">Table names (from <see cref="AzureFlowStorageOptions.TablePrefix"/>); null for the defaults.</param>
     /// <param name="logger">Where clean-up problems are logged; null for none.</param>
-    public AzureControlStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null)
+    /// <param name="events">The event store its outbox relays to (share the flow store's); null for one on the same tables.</param>
+    public AzureControlStore(SdkTableServiceClient tables, AzureFlowStorageOptions? options = null, ILogger<AzureControlStore>? logger = null, AzureEventStore? events = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
         options ??= new AzureFlowStorageOptions();
@@ -68,7 +73,12 @@ public sealed partial class AzureControlStore : IControlStore
         _automations = tables.GetTableClient(options.AutomationsTable);
         _firings = tables.GetTableClient(options.AutomationFiringsTable);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _events = events ?? new AzureEventStore(tables, options);
+        _relayAfterCommit = options.RelayAfterCommit;
     }
+
+    /// <summary>The event store its outbox relays to.</summary>
+    public AzureEventStore Events => _events;
 
     /// <summary>The deployments table.</summary>
     public SdkTableClient DeploymentsTable => _deployments;
@@ -92,7 +102,8 @@ public sealed partial class AzureControlStore : IControlStore
             _rejected.CreateIfNotExistsAsync(cancellationToken),
             _state.CreateIfNotExistsAsync(cancellationToken),
             _automations.CreateIfNotExistsAsync(cancellationToken),
-            _firings.CreateIfNotExistsAsync(cancellationToken));
+            _firings.CreateIfNotExistsAsync(cancellationToken),
+            _events.InitializeAsync(cancellationToken));
     }
 
     /// <inheritdoc />
@@ -107,7 +118,7 @@ public sealed partial class AzureControlStore : IControlStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<Versioned<DeploymentRecord>>> ListDeploymentsAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(_deployments, null, int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_deployments, TableFilter.LessThan("RowKey", OutboxStart), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<DeploymentRecord>(ReadDeployment(r), r.ETag.ToString())).OrderBy(d => d.Record.Name, StringComparer.Ordinal)];
     }
 
@@ -116,16 +127,23 @@ public sealed partial class AzureControlStore : IControlStore
     {
         ControlStoreContract.ValidateDeployment(deployment);
         var record = ControlStoreContract.Normalize(deployment);
-        var etag = await WriteAsync(_deployments, DeploymentRow(record), expectedVersion, $"Deployment '{record.Name}'", cancellationToken).ConfigureAwait(false);
-        return new(record, etag);
+        return await ControlStoreContract.WriteChangeAsync(
+            ct => GetDeploymentAsync(record.Name, ct),
+            expectedVersion,
+            async (current, condition, ct) => new Versioned<DeploymentRecord>(
+                record,
+                await WriteWithEventsAsync(_deployments, DeploymentRow(record), condition, $"Deployment '{record.Name}'", One(ControlEvents.ForDeployment(current?.Record, record, Now)), ct).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteDeploymentAsync(string name, CancellationToken cancellationToken)
     {
         var (flow, deployment) = ControlStoreContract.ValidateDeploymentName(name);
-        cancellationToken.ThrowIfCancellationRequested();
-        return DeleteAsync(_deployments, flow, deployment, cancellationToken);
+        return ControlStoreContract.DeleteChangeAsync(
+            ct => GetDeploymentAsync(name, ct),
+            (current, ct) => DeleteWithEventAsync(_deployments, flow, deployment, current.Version, ControlEvents.ForDeployment(current.Record, null, Now), ct),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -140,7 +158,7 @@ public sealed partial class AzureControlStore : IControlStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<Versioned<WorkPoolRecord>>> ListWorkPoolsAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryAsync(_pools, SdkTableClient.CreateQueryFilter($"PartitionKey eq {PoolPartition}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
+        var rows = await QueryAsync(_pools, SdkTableClient.CreateQueryFilter($"PartitionKey eq {PoolPartition} and RowKey lt {OutboxStart}"), int.MaxValue, cancellationToken).ConfigureAwait(false);
         return [.. rows.Select(r => new Versioned<WorkPoolRecord>(ReadPool(r), r.ETag.ToString())).OrderBy(p => p.Record.Name, StringComparer.Ordinal)];
     }
 
@@ -160,16 +178,23 @@ public sealed partial class AzureControlStore : IControlStore
         SetIfNotNull(row, "AllowedCommands", record.AllowedCommands is { } allowed ? JsonSerializer.Serialize(allowed, Json) : null);
         FlowEntities.SetTime(row, "CreatedAt", record.CreatedAt);
         FlowEntities.SetTime(row, "UpdatedAt", record.UpdatedAt);
-        var etag = await WriteAsync(_pools, row, expectedVersion, $"Work pool '{record.Name}'", cancellationToken).ConfigureAwait(false);
-        return new(record, etag);
+        return await ControlStoreContract.WriteChangeAsync(
+            ct => GetWorkPoolAsync(record.Name, ct),
+            expectedVersion,
+            async (current, condition, ct) => new Versioned<WorkPoolRecord>(
+                record,
+                await WriteWithEventsAsync(_pools, row, condition, $"Work pool '{record.Name}'", One(ControlEvents.ForWorkPool(current?.Record, record, Now)), ct).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public Task<bool> DeleteWorkPoolAsync(string name, CancellationToken cancellationToken)
     {
         ControlStoreContract.ValidatePoolName(name);
-        cancellationToken.ThrowIfCancellationRequested();
-        return DeleteAsync(_pools, PoolPartition, name, cancellationToken);
+        return ControlStoreContract.DeleteChangeAsync(
+            ct => GetWorkPoolAsync(name, ct),
+            (current, ct) => DeleteWithEventAsync(_pools, PoolPartition, name, current.Version, ControlEvents.ForWorkPool(current.Record, null, Now), ct),
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -189,7 +214,11 @@ public sealed partial class AzureControlStore : IControlStore
         SetIfNotNull(row, "Body", record.Body);
 
         var earlier = await GetIfExistsAsync(_rejected, RejectedIdPartition, record.Id, cancellationToken).ConfigureAwait(false);
-        await _rejected.UpsertEntityAsync(row, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        var outbox = OutboxRow(row.PartitionKey, ControlEvents.ForRefusedRequest(record));
+        await _rejected.SubmitTransactionAsync(
+            [new SdkTableTransactionAction(SdkTableTransactionActionType.UpsertReplace, row), new SdkTableTransactionAction(SdkTableTransactionActionType.UpsertReplace, outbox)],
+            cancellationToken).ConfigureAwait(false);
+        await RelayAfterCommitAsync(_rejected, [outbox], cancellationToken).ConfigureAwait(false);
         var idRow = new SdkTableEntity(RejectedIdPartition, record.Id) { ["RequestPartition"] = row.PartitionKey, ["RequestRow"] = row.RowKey };
         await _rejected.UpsertEntityAsync(idRow, SdkTableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         if (earlier?.GetString("RequestPartition") is { } partition && earlier.GetString("RequestRow") is { } rowKey
@@ -212,7 +241,7 @@ public sealed partial class AzureControlStore : IControlStore
         ControlStoreContract.ValidateMaxCount(maxCount);
         var result = new List<RejectedRunRequest>(Math.Min(maxCount, 100));
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var filter = SdkTableClient.CreateQueryFilter($"PartitionKey lt {AfterDayPartitions}");
+        var filter = SdkTableClient.CreateQueryFilter($"PartitionKey lt {AfterDayPartitions} and RowKey lt {OutboxStart}");
         foreach (var row in await QueryAsync(_rejected, filter, maxCount, cancellationToken).ConfigureAwait(false))
         {
             var request = ReadRejected(row);
@@ -242,6 +271,10 @@ public sealed partial class AzureControlStore : IControlStore
         var etag = await WriteAsync(_state, row, expectedVersion, $"State entry '{key}'", cancellationToken).ConfigureAwait(false);
         return new(value, etag);
     }
+
+    private static DateTimeOffset Now => TimeProvider.System.GetUtcNow();
+
+    private static IReadOnlyList<Engine.Events.FlowEvent> One(Engine.Events.FlowEvent? flowEvent) => flowEvent is null ? [] : [flowEvent];
 
     /// <summary>The partition of a day's refused requests: days count down (newest day first), then the date, e.g. <c>2914674-2026-11-21</c>.</summary>
     internal static string DayPartition(DateTimeOffset time)
@@ -399,8 +432,4 @@ public sealed partial class AzureControlStore : IControlStore
         var response = await table.GetEntityIfExistsAsync<SdkTableEntity>(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue ? response.Value : null;
     }
-
-    // The SDK answers a delete of a missing entity with its 404 response instead of an exception.
-    private static async Task<bool> DeleteAsync(SdkTableClient table, string partitionKey, string rowKey, CancellationToken cancellationToken) =>
-        (await table.DeleteEntityAsync(partitionKey, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false)).Status != 404;
 }

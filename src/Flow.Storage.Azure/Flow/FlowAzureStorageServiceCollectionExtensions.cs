@@ -47,7 +47,8 @@ public static class FlowAzureStorageServiceCollectionExtensions
                 Options(sp),
                 sp.GetService<ILogger<AzureFlowStore>>(),
                 sp.GetRequiredService<AzureEventStore>()));
-        services.TryAddSingleton(sp => new AzureControlStore(sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>()));
+        services.TryAddSingleton(sp => new AzureControlStore(
+            sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureControlStore>>(), sp.GetRequiredService<AzureEventStore>()));
         services.TryAddSingleton(sp => new AzureWorkQueue(
             sp.GetRequiredService<global::Azure.Storage.Queues.QueueServiceClient>(), sp.GetRequiredService<global::Azure.Data.Tables.TableServiceClient>(), Options(sp), sp.GetService<ILogger<AzureWorkQueue>>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IFlowStore>(sp => sp.GetRequiredService<AzureFlowStore>());

@@ -31,4 +31,7 @@ internal static partial class FlowStorageLog
 
     [LoggerMessage(EventId = 4132, Level = LogLevel.Warning, Message = "Run {RunId}: relaying its outbox events failed; the next sweep tries again")]
     public static partial void OutboxRelayFailed(ILogger logger, string runId, Exception exception);
+
+    [LoggerMessage(EventId = 4134, Level = LogLevel.Warning, Message = "Table {Table}: relaying control-plane events after a change failed; the next sweep relays them")]
+    public static partial void ControlOutboxRelayFailed(ILogger logger, string table, Exception exception);
 }

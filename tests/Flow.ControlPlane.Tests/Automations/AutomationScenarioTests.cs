@@ -200,8 +200,8 @@ public sealed class AutomationScenarioTests
     public async Task TwoEvaluatorsOnTheSameStores_EvaluatingAtTheSameTime_FireEachCauseOnce()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
-        var control = new InMemoryControlStore();
         var events = new Flow.Engine.Events.InMemoryEventStore();
+        var control = new InMemoryControlStore(events);
         await using var one = new ControlPlaneHarness(T0, controlStore: control, events: events);
         await using var two = new ControlPlaneHarness(T0, controlStore: control, events: events);
         await one.InitializeAsync(deadline.Token);

@@ -1,3 +1,4 @@
+using Flow.Engine.Events;
 using Flow.Storage.Conformance;
 
 namespace Flow.ControlPlane.Tests.Storage;
@@ -7,4 +8,6 @@ public sealed class InMemoryControlStoreConformanceTests : ControlStoreConforman
 {
     protected override Task<IControlStore> CreateStoreAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IControlStore>(new InMemoryControlStore());
+
+    protected override IEventStore EventsOf(IControlStore store) => ((InMemoryControlStore)store).Events;
 }

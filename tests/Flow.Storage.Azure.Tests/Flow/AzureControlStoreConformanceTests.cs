@@ -1,4 +1,5 @@
 using Flow.ControlPlane;
+using Flow.Engine.Events;
 using Flow.Storage.Conformance;
 using Flow.TestSupport;
 
@@ -17,12 +18,14 @@ public sealed class AzureControlStoreConformanceTests(AzuriteFixture azurite) : 
         return Task.FromResult<IControlStore>(new AzureControlStore(_tables, options));
     }
 
+    protected override IEventStore EventsOf(IControlStore store) => ((AzureControlStore)store).Events;
+
     protected override async ValueTask DisposeAsyncCore()
     {
         await base.DisposeAsyncCore();
         foreach (var options in _created)
         {
-            foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable, options.AutomationsTable, options.AutomationFiringsTable })
+            foreach (var table in new[] { options.DeploymentsTable, options.WorkPoolsTable, options.RejectedRequestsTable, options.StateTable, options.AutomationsTable, options.AutomationFiringsTable, options.EventsTable })
             {
                 await _tables.GetTableClient(table).DeleteAsync(CancellationToken.None);
             }
