@@ -4,6 +4,7 @@ using Flow.Client;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.ControlPlane.Automations;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Options;
@@ -169,17 +170,24 @@ internal static class ApiEndpoints
         {
             var errors = new Dictionary<string, string[]>();
             RunState? state = null;
+            var late = false;
             if (q.State is { } s)
             {
-                if (Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, out _))
+                if (string.Equals(s, "Late", StringComparison.OrdinalIgnoreCase))
+                {
+                    late = true;
+                }
+                else if (Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, out _))
                 {
                     state = parsed;
                 }
                 else
                 {
-                    errors["state"] = [$"'{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())}"];
+                    errors["state"] = [$"'{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())} or Late"];
                 }
             }
+
+            var tags = RunTags(q.Tag, errors);
 
             if (q.PageSize is < 1 or > 1000)
             {
@@ -193,11 +201,14 @@ internal static class ApiEndpoints
             }
 
             RunPage page;
+            var now = time.GetUtcNow();
             try
             {
                 page = await engine.Store.ListRunsAsync(new RunQuery
                 {
                     State = state,
+                    LateCutoff = late ? LateRuns.Cutoff(now, control.Value.LateAfter) : null,
+                    Tags = tags,
                     FlowName = q.Flow,
                     Deployment = q.Deployment,
                     CreatedFrom = from,
@@ -211,13 +222,14 @@ internal static class ApiEndpoints
                 return Problems.Field("continuationToken", "not a token from this list: " + e.Message);
             }
 
-            var now = time.GetUtcNow();
             return Results.Json(new RunPageView
             {
                 Runs = [.. page.Runs.Select(r => Views.Run(r, now, control.Value.LateAfter))],
                 ContinuationToken = page.ContinuationToken,
             }, ApiJson.Options);
-        }).Produces<RunPageView>().ProducesValidationProblem().WithSummary("Lists runs, newest first; filter by deployment, flow, state and creation time; paged with continuationToken.");
+        }).Produces<RunPageView>().ProducesValidationProblem()
+            .WithSummary("Lists runs, newest first; filter by deployment, flow, state (a stored state, or Late), tags (`tag=key` or `tag=key=value`, repeatable: all must match) and creation time; paged with continuationToken.")
+            .WithDescription("`state=Late` lists Scheduled or Pending runs that never started and whose scheduled time passed more than the grace period (Flow:ControlPlane:LateAfter) ago, newest scheduled time first; the stores read them from an index of the runs that can become Late, not by scanning.");
 
         group.MapGet("/{id}", async (string id, FlowEngine engine, TimeProvider time, IOptions<ControlPlaneOptions> control, CancellationToken ct) =>
         {
@@ -392,10 +404,40 @@ internal static class ApiEndpoints
         errors[field] = [$"'{text}' is not an ISO 8601 time"];
         return null;
     }
+
+    /// <summary>The <c>tag</c> query values as tag conditions; an invalid one adds a <c>tag</c> error.</summary>
+    internal static IReadOnlyList<RunTagFilter> RunTags(string[]? values, Dictionary<string, string[]> errors)
+    {
+        var tags = new List<RunTagFilter>();
+        var problems = new List<string>();
+        foreach (var value in values ?? [])
+        {
+            if (RunTagFilter.TryParse(value, out var tag, out var error))
+            {
+                tags.Add(tag!);
+            }
+            else
+            {
+                problems.Add(error!);
+            }
+        }
+
+        if (tags.Count + problems.Count > RunTagFilter.MaxPerQuery)
+        {
+            problems.Add($"at most {RunTagFilter.MaxPerQuery} tags");
+        }
+
+        if (problems.Count > 0)
+        {
+            errors["tag"] = [.. problems];
+        }
+
+        return tags;
+    }
 }
 
 /// <summary>The filters of GET /api/runs.</summary>
-internal sealed record RunListQuery(string? Deployment, string? Flow, string? State, string? From, string? To, int? PageSize, string? ContinuationToken);
+internal sealed record RunListQuery(string? Deployment, string? Flow, string? State, string? From, string? To, int? PageSize, string? ContinuationToken, string[]? Tag);
 
 /// <summary>The API's log messages.</summary>
 internal static partial class ApiLog

@@ -142,7 +142,7 @@ internal static class DashboardEndpoints
         var pools = await control.ListWorkPoolsAsync(ct);
         var now = time.GetUtcNow();
         var counts = new Dictionary<(string Pool, string Kind), int>();
-        foreach (var (state, kind) in new[] { (RunState.Running, "running"), (RunState.Cancelling, "running"), (RunState.Pending, "queued"), (RunState.Scheduled, "queued"), (RunState.Paused, "waiting") })
+        foreach (var (state, kind) in new[] { (RunState.Running, "running"), (RunState.Cancelling, "running"), (RunState.Pending, "queued"), (RunState.Scheduled, "queued"), (RunState.Paused, "waiting"), (RunState.AwaitingRetry, "waiting") })
         {
             string? token = null;
             var seen = 0;

@@ -47,8 +47,7 @@ internal static class Views
     };
 
     /// <summary>The state's display name: the state, or <c>Late</c> for a run not started within the grace period after its scheduled time.</summary>
-    public static string StateName(FlowRunRecord run, DateTimeOffset now, TimeSpan lateAfter) =>
-        run.State is RunState.Scheduled or RunState.Pending && run.StartedAt is null && now - run.ScheduledAt > lateAfter ? "Late" : run.State.ToString();
+    public static string StateName(FlowRunRecord run, DateTimeOffset now, TimeSpan lateAfter) => Engine.Runs.LateRuns.StateName(run, now, lateAfter);
 
     /// <summary>Stored JSON as a JSON value; text that is not JSON becomes a JSON string.</summary>
     public static JsonElement? Parse(string? json)

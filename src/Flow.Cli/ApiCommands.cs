@@ -125,20 +125,31 @@ internal static partial class ApiCommands
 
         var runs = new Command("run", "Runs: list, show, logs, cancel.") { Api, ApiKey, Json };
         var deploymentFilter = new Option<string?>("--deployment") { Description = "Only runs of this deployment." };
-        var stateFilter = new Option<string?>("--state") { Description = "Only runs in this state." };
+        var stateFilter = new Option<string?>("--state") { Description = "Only runs in this state, or Late (Scheduled or Pending past the grace period, newest scheduled first)." };
+        var tagFilter = new Option<string[]>("--tag") { Description = "Only runs with this tag: key or key=value; repeat for several (all must match).", AllowMultipleArgumentsPerToken = false };
         var limit = new Option<int>("--limit") { Description = "How many (newest first).", DefaultValueFactory = _ => 20 };
-        var runLs = new Command("ls", "List runs, newest first.") { deploymentFilter, stateFilter, limit };
+        var runLs = new Command("ls", "List runs, newest first.") { deploymentFilter, stateFilter, tagFilter, limit };
         runLs.SetAction((p, ct) => RunAsync(p, ct, async (api, json) =>
         {
             RunState? state = null;
+            var late = false;
             if (p.GetValue(stateFilter) is { } s)
             {
-                state = Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, CultureInfo.InvariantCulture, out _)
+                late = string.Equals(s, "Late", StringComparison.OrdinalIgnoreCase);
+                state = late ? null
+                    : Enum.TryParse<RunState>(s, ignoreCase: true, out var parsed) && !int.TryParse(s, CultureInfo.InvariantCulture, out _)
                     ? parsed
-                    : throw new CliException($"--state '{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())}.");
+                    : throw new CliException($"--state '{s}' is not a state; use one of {string.Join(", ", Enum.GetNames<RunState>())} or Late.");
             }
 
-            var filter = new RunFilter { Deployment = p.GetValue(deploymentFilter), State = state, PageSize = Math.Clamp(p.GetValue(limit), 1, 1000) };
+            var filter = new RunFilter
+            {
+                Deployment = p.GetValue(deploymentFilter),
+                State = state,
+                Late = late,
+                Tags = p.GetValue(tagFilter) ?? [],
+                PageSize = Math.Clamp(p.GetValue(limit), 1, 1000),
+            };
             var page = await api.ListRunsAsync(filter, ct).ConfigureAwait(false);
             if (json)
             {

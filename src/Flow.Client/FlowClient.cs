@@ -171,14 +171,22 @@ public sealed partial class FlowClient : IDisposable
     public Task<RunPageView> ListRunsAsync(RunFilter? filter, CancellationToken cancellationToken)
     {
         var f = filter ?? new RunFilter();
+        if (f.Late && f.State is not null)
+        {
+            throw new ArgumentException("A run filter asks for one State or for Late runs, not both.", nameof(filter));
+        }
+
         var query = Query(
+            [
             ("deployment", f.Deployment),
             ("flow", f.Flow),
-            ("state", f.State?.ToString()),
+            ("state", f.Late ? "Late" : f.State?.ToString()),
+            .. (f.Tags ?? []).Select(tag => ("tag", (string?)tag)),
             ("from", Time(f.From)),
             ("to", Time(f.To)),
             ("pageSize", Number(f.PageSize)),
-            ("continuationToken", f.ContinuationToken));
+            ("continuationToken", f.ContinuationToken),
+            ]);
         return SendAsync<RunPageView>(HttpMethod.Get, "runs" + query, null, cancellationToken);
     }
 

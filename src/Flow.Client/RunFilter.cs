@@ -14,6 +14,15 @@ public sealed record RunFilter
     /// <summary>Only runs in this state.</summary>
     public RunState? State { get; init; }
 
+    /// <summary>
+    /// Only Late runs (<c>state=Late</c>): Scheduled or Pending, never started, scheduled more than the server's grace period ago;
+    /// listed by scheduled time, newest first. Cannot be combined with <see cref="State"/> (<see cref="ArgumentException"/>).
+    /// </summary>
+    public bool Late { get; init; }
+
+    /// <summary>Only runs carrying every one of these tags: each <c>key</c> (any value) or <c>key=value</c> (that exact value).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     /// <summary>Only runs created at or after this time.</summary>
     public DateTimeOffset? From { get; init; }
 

@@ -3,7 +3,7 @@ namespace Flow.Sdk;
 /// <summary>
 /// The states of a flow run or a task run (DESIGN.md §3). Stored as words, so a person reading the
 /// tables sees <c>Running</c>, not a number. <c>Late</c> is not stored: it is derived from
-/// <see cref="Scheduled"/> and the scheduled time.
+/// <see cref="Scheduled"/> or <see cref="Pending"/>, a run that never started, and the scheduled time (one rule, <c>LateRuns</c> in Flow.Engine).
 /// </summary>
 public enum RunState
 {
@@ -16,10 +16,10 @@ public enum RunState
     /// <summary>Executing.</summary>
     Running,
 
-    /// <summary>Failed an attempt and waits for the retry delay before the next one.</summary>
+    /// <summary>Waits for a retry and nothing else: the next flow-run attempt after a failed one, or a task's next attempt within the current one (the time is the run's wake-up).</summary>
     AwaitingRetry,
 
-    /// <summary>Suspended on a durable wait (timer, event, distributed task or subflow); holds no compute.</summary>
+    /// <summary>Suspended on a durable wait that a time, a person, an event or another run resolves (timer, pause, event, distributed task or subflow); holds no compute.</summary>
     Paused,
 
     /// <summary>Finished successfully.</summary>

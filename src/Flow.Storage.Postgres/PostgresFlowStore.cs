@@ -29,6 +29,7 @@ namespace Flow.Storage.Postgres;
 public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
 {
     private const string TokenPrefix = "pg1.";
+    private const string LateTokenPrefix = "pglate1.";
     private const string LogTokenPrefix = "pglog.";
 
     private static readonly string[] FinalStates = [.. Enum.GetValues<RunState>().Where(s => s.IsFinal()).Select(s => s.ToString())];
@@ -235,8 +236,7 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
     /// <inheritdoc />
     public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        StorageContract.ValidatePageSize(query.PageSize);
+        StorageContract.ValidateRunQuery(query);
         var (sql, parameters) = BuildListQuery(query);
         cancellationToken.ThrowIfCancellationRequested();
         var rows = await QueryAsync(sql, parameters, ReadRun, cancellationToken).ConfigureAwait(false);
@@ -246,13 +246,19 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
         }
 
         var page = rows.Take(query.PageSize).Select(r => r.Record).ToArray();
-        return new RunPage(page, RunToken(page[^1]));
+        return new RunPage(page, RunToken(page[^1], query.LateCutoff is not null));
     }
 
-    /// <summary>The statement <see cref="ListRunsAsync"/> sends: keyset pagination over the index of the most selective filter.</summary>
+    /// <summary>
+    /// The statement <see cref="ListRunsAsync"/> sends: keyset pagination over the index of the most selective filter. Late runs
+    /// (<see cref="RunQuery.LateCutoff"/>) are read from the partial index <c>runs_late</c> (scheduled time, only runs that can be
+    /// Late), newest scheduled first; tag conditions use the GIN index <c>runs_by_tags</c> (<c>@&gt;</c> for key=value, <c>?</c> for a key).
+    /// </summary>
     internal (string Sql, List<NpgsqlParameter> Parameters) BuildListQuery(RunQuery query)
     {
-        var after = query.ContinuationToken is { } token ? ParseRunToken(token) : default((DateTimeOffset CreatedAt, string RunId)?);
+        var late = query.LateCutoff is not null;
+        var order = late ? "scheduled_at" : "created_at";
+        var after = query.ContinuationToken is { } token ? ParseRunToken(token, late) : default((DateTimeOffset At, string RunId)?);
         var where = new List<string>();
         var parameters = new List<NpgsqlParameter>();
         string Next(NpgsqlParameter parameter)
@@ -264,6 +270,19 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
         if (query.State is { } state)
         {
             where.Add("state = " + Next(Str(state.ToString())));
+        }
+
+        if (query.LateCutoff is { } cutoff)
+        {
+            // The predicate of the partial index runs_late, then the cut-off (LateRuns.IsLateAsOf).
+            where.Add("state IN ('Scheduled', 'Pending') AND started_at IS NULL AND scheduled_at < " + Next(Time(CeilingMicrosecond(cutoff))));
+        }
+
+        foreach (var tag in query.Tags)
+        {
+            where.Add(tag.Value is null
+                ? "tags ? " + Next(Str(tag.Key))
+                : "tags @> " + Next(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(new Dictionary<string, string> { [tag.Key] = tag.Value }) }));
         }
 
         if (query.FlowName is { } flow)
@@ -288,13 +307,13 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
 
         if (after is { } position)
         {
-            var at = Next(Time(position.CreatedAt));
+            var at = Next(Time(position.At));
             var id = Next(Str(position.RunId));
-            where.Add($"created_at <= {at} AND (created_at < {at} OR run_id > {id})");
+            where.Add($"{order} <= {at} AND ({order} < {at} OR run_id > {id})");
         }
 
         var limit = Next(P(query.PageSize + 1));
-        var sql = $"SELECT {RunColumns} FROM {_s}.runs{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY created_at DESC, run_id LIMIT {limit}";
+        var sql = $"SELECT {RunColumns} FROM {_s}.runs{(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty)} ORDER BY {order} DESC, run_id LIMIT {limit}";
         return (sql, parameters);
     }
 
@@ -453,16 +472,19 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
     private static bool IsValidRunId(string runId) =>
         runId.Length is > 0 and <= StorageContract.MaxRunIdLength && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    private static string RunToken(FlowRunRecord run) =>
-        TokenPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes((run.CreatedAt.UtcTicks / TimeSpan.TicksPerMicrosecond).ToString(CultureInfo.InvariantCulture) + "|" + run.RunId));
+    /// <summary>A page token: the last run's creation time (or, for Late lists, scheduled time, behind <see cref="LateTokenPrefix"/>) in microseconds and its id.</summary>
+    private static string RunToken(FlowRunRecord run, bool late) =>
+        (late ? LateTokenPrefix : TokenPrefix)
+        + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(((late ? run.ScheduledAt : run.CreatedAt).UtcTicks / TimeSpan.TicksPerMicrosecond).ToString(CultureInfo.InvariantCulture) + "|" + run.RunId));
 
-    private static (DateTimeOffset CreatedAt, string RunId) ParseRunToken(string token)
+    private static (DateTimeOffset At, string RunId) ParseRunToken(string token, bool late)
     {
-        if (token.StartsWith(TokenPrefix, StringComparison.Ordinal))
+        var prefix = late ? LateTokenPrefix : TokenPrefix;
+        if (token.StartsWith(prefix, StringComparison.Ordinal))
         {
             try
             {
-                var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(TokenPrefix.Length)));
+                var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(prefix.Length)));
                 var bar = text.IndexOf('|', StringComparison.Ordinal);
                 if (bar > 0 && long.TryParse(text.AsSpan(0, bar), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var micros)
                     && micros >= 0 && micros <= DateTimeOffset.MaxValue.UtcTicks / TimeSpan.TicksPerMicrosecond && IsValidRunId(text[(bar + 1)..]))

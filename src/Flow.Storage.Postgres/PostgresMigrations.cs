@@ -237,6 +237,10 @@ internal static class PostgresMigrations
             );
             CREATE INDEX automation_firings_newest ON {schema}.automation_firings (automation, fired_at DESC, key);
             """),
+        new(8, "listing Late runs and runs by tag", """
+            CREATE INDEX runs_late ON {schema}.runs (scheduled_at DESC, run_id) WHERE state IN ('Scheduled', 'Pending') AND started_at IS NULL;
+            CREATE INDEX runs_by_tags ON {schema}.runs USING gin (tags);
+            """),
     ];
 
     /// <summary>The newest version.</summary>

@@ -33,6 +33,10 @@ public sealed class CliApiCommandTests(AzuriteFixture azurite, ITestOutputHelper
         var shown = await app.FlowAsync(deadline, "run", "get", id);
         var logs = await app.FlowAsync(deadline, "run", "logs", id);
         var missing = await app.FlowAsync(deadline, "run", "get", "no-such-run-0123");
+        var byTag = await app.FlowAsync(deadline, "run", "ls", "--tag", "team=data", "--tag", "team", "--json");
+        var byOtherTag = await app.FlowAsync(deadline, "run", "ls", "--tag", "team=ml", "--json");
+        var late = await app.FlowAsync(deadline, "run", "ls", "--state", "Late", "--json");
+        var badTag = await app.FlowAsync(deadline, "run", "ls", "--tag", "=data");
 
         Assert.Contains(id, JsonSerializer.Deserialize<RunPageView>(string.Join('\n', runs.StandardOutput), FlowJson.Options)!.Runs.Select(r => r.Id));
         Assert.Contains("fetch-orders", shown.Output, StringComparison.Ordinal);
@@ -40,6 +44,14 @@ public sealed class CliApiCommandTests(AzuriteFixture azurite, ITestOutputHelper
         Assert.Contains("Processed 120 records", logs.Output, StringComparison.Ordinal);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("flow: error: Run 'no-such-run-0123' does not exist.", missing.Output, StringComparison.Ordinal);
+        RunPageView Page(ProcessResult result) => JsonSerializer.Deserialize<RunPageView>(string.Join('\n', result.StandardOutput), FlowJson.Options)!;
+        Assert.Contains(id, Page(byTag).Runs.Select(r => r.Id));
+        Assert.Empty(Page(byOtherTag).Runs);
+        Assert.Equal(0, late.ExitCode);
+        Assert.DoesNotContain(id, Page(late).Runs.Select(r => r.Id)); // it ran: never Late
+        Assert.All(Page(late).Runs, r => Assert.Equal("Late", r.StateName));
+        Assert.Equal(1, badTag.ExitCode);
+        Assert.Contains("tag", badTag.Output, StringComparison.Ordinal);
 
         // Output to a pipe, as here, carries no ANSI escapes (colours and bold are for terminals).
         Assert.DoesNotContain('\u001b', shown.Output);

@@ -130,6 +130,42 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
     }
 
     [Fact]
+    public async Task RunsList_FiltersByTagsInTheUrl_AndAsksTheServerForLateRuns()
+    {
+        using var deadline = Deadline();
+        var marker = "m" + Guid.NewGuid().ToString("N")[..8];
+        async Task<string> TriggerTaggedAsync(Dictionary<string, string> tags)
+        {
+            using var response = await fixture.Api.PostAsJsonAsync("/api/deployments/dash-report/nightly/runs", new { parameters = new { region = "east", count = 1 }, tags }, deadline.Token);
+            var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(deadline.Token);
+            Assert.True(response.IsSuccessStatusCode, body.ToString());
+            return body.GetProperty("id").GetString()!;
+        }
+
+        var tagged = await TriggerTaggedAsync(new() { [marker] = "yes", ["team"] = "data" });
+        var other = await TriggerTaggedAsync(new() { [marker] = "no" });
+
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"/runs?tag={marker}=yes&tag=team");
+        await Assertions.Expect(page.GetByLabel("Tags")).ToHaveValueAsync($"{marker}=yes team");
+        await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = tagged })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = other })).ToHaveCountAsync(0);
+
+        // Typing tags rewrites the URL (repeated tag parameters), which the API receives as they are.
+        await page.GetByLabel("Tags").FillAsync(marker);
+        await page.GetByLabel("Tags").PressAsync("Enter");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"tag={marker}(&|$)"));
+        await Assertions.Expect(page.Locator("table.runs tbody tr").Filter(new() { HasText = other })).ToHaveCountAsync(1);
+
+        // Late is the server's filter now: the request says state=Late, with the tags.
+        var request = page.WaitForRequestAsync(new Regex(@"/api/runs\?state=Late&.*tag="));
+        await page.GetByLabel("State").SelectOptionAsync("Late");
+        await request;
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("state=Late"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task RunsList_FiltersByStateFromTheUrl()
     {
         using var deadline = Deadline();

@@ -81,6 +81,58 @@ public abstract partial class EngineScenarioTests
     }
 
     [Fact]
+    public async Task RunAsync_TaskRetryThatEndsTheEpisode_AwaitsRetryWithItsTime_ThenRunsOnInTheSameAttempt()
+    {
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));
+        var calls = 0;
+        await using var host = CreateHost(r => r.AddFlow<Unit, string>("flaky-later", async (ctx, _) =>
+        {
+            var first = await ctx.RunTaskAsync("prepare", _ => Task.FromResult("prepared"));
+            var second = await ctx.RunTaskAsync("call-api", _ =>
+            {
+                if (Interlocked.Increment(ref calls) < 2)
+                {
+                    throw new HttpRequestException("503");
+                }
+
+                return Task.FromResult("ok");
+            }, TaskOptions.WithRetries(1, RetryDelay.Fixed(TimeSpan.FromMinutes(10))));
+            return first + "/" + second;
+        }));
+
+        var started = await host.StartAsync("flaky-later", cancellationToken: deadline.Token);
+        var waiting = await host.DriveAsync(started.RunId, r => r.State is RunState.AwaitingRetry or RunState.Paused || r.State.IsFinal(), deadline.Token);
+
+        Assert.Equal(RunState.AwaitingRetry, waiting.State);
+        Assert.Equal(1, waiting.Attempt);
+        Assert.Null(waiting.Failure);
+        Assert.Null(waiting.LeaseOwner);
+        var journal = await host.GetJournalAsync(started.RunId, deadline.Token);
+        var failedAttempt = Assert.Single(journal, e => e.Kind == JournalEventKind.TaskAttemptFailed);
+        Assert.Equal(failedAttempt.DueAt, waiting.WakeAt);
+        Assert.Equal(TimeSpan.FromMinutes(10), waiting.WakeAt - failedAttempt.Timestamp);
+        var waitTransition = (await host.Store.GetStateHistoryAsync(started.RunId, deadline.Token))[^1];
+        Assert.Equal(RunState.AwaitingRetry, waitTransition.To);
+        Assert.Contains("'call-api'", waitTransition.Message, StringComparison.Ordinal);
+        Assert.Contains("attempt 2", waitTransition.Message, StringComparison.Ordinal);
+
+        var run = await host.DriveAsync(started.RunId, cancellationToken: deadline.Token);
+
+        Assert.Equal(RunState.Completed, run.State);
+        Assert.Equal("prepared/ok", host.GetResult<string>(run));
+        Assert.Equal(1, run.Attempt); // the same flow-run attempt: a task retry is not a flow retry
+        Assert.Equal(2, calls);
+        var history = await host.Store.GetStateHistoryAsync(run.RunId, deadline.Token);
+        Assert.Equal([RunState.Pending, RunState.Running, RunState.AwaitingRetry, RunState.Running, RunState.Completed], history.Select(t => t.To));
+        Assert.All(history, t => Assert.Equal(1, t.Attempt));
+        var after = await host.GetJournalAsync(run.RunId, deadline.Token);
+        Assert.Single(after, e => e.Kind == JournalEventKind.TaskCompleted && e.Name == "prepare"); // its journal was kept: not run again
+        var completed = Assert.Single(after, e => e.Kind == JournalEventKind.TaskCompleted && e.Name == "call-api");
+        Assert.Equal(2, completed.Attempt);
+        Assert.True(completed.StartedAt >= failedAttempt.DueAt);
+    }
+
+    [Fact]
     public async Task RunAsync_DurableSleep_PausesAndResumesAfterTheDelay()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(30));

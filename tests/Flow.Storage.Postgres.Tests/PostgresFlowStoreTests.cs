@@ -73,15 +73,16 @@ public sealed class PostgresFlowStoreTests(PostgresFixture postgres) : PostgresT
     }
 
     [Fact]
-    public async Task ListRunsAsync_200000Runs_RecentStateFlowAndDeploymentListingsAreIndexRangesWithoutSorting()
+    public async Task ListRunsAsync_200000Runs_RecentStateFlowDeploymentAndLateListingsAreIndexRangesWithoutSorting()
     {
         await ScalarAsync<int>(
             """
             WITH g AS (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS ts FROM generate_series(1, 200000) g),
             i AS (
-                INSERT INTO {s}.runs (run_id, version, flow_name, pool, deployment, state, state_time, attempt, journal_length, transition_count, log_count, created_at, scheduled_at)
+                INSERT INTO {s}.runs (run_id, version, flow_name, pool, deployment, state, state_time, attempt, journal_length, transition_count, log_count, created_at, scheduled_at, tags)
                 SELECT 'run-' || lpad(g::text, 7, '0'), 1, 'flow-' || (g % 20), 'default', CASE WHEN g % 3 = 0 THEN 'etl/daily-' || (g % 10) END,
-                       (ARRAY['Completed', 'Failed', 'Running', 'Scheduled'])[g % 4 + 1], ts, 1, 0, 1, 0, ts, ts
+                       (ARRAY['Completed', 'Failed', 'Running', 'Scheduled'])[g % 4 + 1], ts, 1, 0, 1, 0, ts, ts,
+                       CASE WHEN g % 1000 = 0 THEN jsonb_build_object('team', 'data', 'shard', (g % 7000)::text) ELSE '{}'::jsonb END
                 FROM g RETURNING 1)
             SELECT count(*)::integer FROM i
             """);
@@ -95,6 +96,7 @@ public sealed class PostgresFlowStoreTests(PostgresFixture postgres) : PostgresT
             new() { State = RunState.Failed, CreatedFrom = new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero) },
             new() { Deployment = "etl/daily-3" },
             new() { Deployment = "etl/daily-3", State = RunState.Failed },
+            new() { LateCutoff = new DateTimeOffset(2026, 1, 2, 0, 0, 0, TimeSpan.Zero) },
         };
         var page = await Store.ListRunsAsync(new RunQuery { State = RunState.Completed, PageSize = 100 }, Ct);
         queries.Add(new RunQuery { State = RunState.Completed, PageSize = 100, ContinuationToken = page.ContinuationToken });
@@ -111,6 +113,32 @@ public sealed class PostgresFlowStoreTests(PostgresFixture postgres) : PostgresT
             var result = await Store.ListRunsAsync(query, Ct);
             Assert.Equal(query.PageSize, result.Runs.Count);
             Assert.True(watch.ElapsedMilliseconds < 1000, $"{sql} took {watch.ElapsedMilliseconds} ms");
+        }
+    }
+
+    [Fact]
+    public async Task ListRunsAsync_ByTag_UsesTheTagIndexNotAScan()
+    {
+        await ScalarAsync<int>("""
+            WITH g AS (SELECT g, timestamptz '2026-01-01' + g * interval '1 second' AS ts FROM generate_series(1, 100000) g),
+            i AS (
+                INSERT INTO {s}.runs (run_id, version, flow_name, pool, state, state_time, attempt, journal_length, transition_count, log_count, created_at, scheduled_at, tags)
+                SELECT 'run-' || lpad(g::text, 7, '0'), 1, 'flow-' || (g % 20), 'default', 'Completed', ts, 1, 0, 1, 0, ts, ts,
+                       CASE WHEN g % 1000 = 0 THEN jsonb_build_object('team', 'data', 'env', CASE WHEN g % 2000 = 0 THEN 'prod' ELSE 'dev' END) ELSE jsonb_build_object('n', g::text) END
+                FROM g RETURNING 1)
+            SELECT count(*)::integer FROM i
+            """);
+        await ScalarAsync<int>("SELECT 1 FROM (SELECT 1) x; ANALYZE {s}.runs");
+
+        foreach (var query in new RunQuery[] { new() { Tags = [new("team", null)] }, new() { Tags = [new("team", "data"), new("env", "prod")], PageSize = 20 } })
+        {
+            var (sql, parameters) = Store.BuildListQuery(query);
+            var plan = await ExplainAsync(sql, parameters);
+            Assert.DoesNotContain("Seq Scan", plan, StringComparison.Ordinal);
+            Assert.Contains("runs_by_tags", plan, StringComparison.Ordinal);
+            var result = await Store.ListRunsAsync(query, Ct);
+            Assert.Equal(query.PageSize, result.Runs.Count);
+            Assert.All(result.Runs, r => Assert.True(RunTagFilter.MatchAll(query.Tags, r.Tags)));
         }
     }
 

@@ -26,11 +26,14 @@ export function useLocation(): Location {
   return location;
 }
 
-/** Sets query parameters (empty values removed), replacing the history entry. */
-export function setQuery(changes: Record<string, string | null | undefined>, replace = true): void {
+/** Sets query parameters (empty values removed; an array sets a repeated parameter), replacing the history entry. */
+export function setQuery(changes: Record<string, string | string[] | null | undefined>, replace = true): void {
   const query = new URLSearchParams(window.location.search);
   for (const [k, v] of Object.entries(changes)) {
-    if (v === null || v === undefined || v === '') query.delete(k);
+    if (Array.isArray(v)) {
+      query.delete(k);
+      for (const item of v) query.append(k, item);
+    } else if (v === null || v === undefined || v === '') query.delete(k);
     else query.set(k, v);
   }
   const search = query.toString();

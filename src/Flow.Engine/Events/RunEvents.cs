@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 
@@ -131,6 +132,7 @@ public static class RunEvents
             if (transition.To == RunState.AwaitingRetry && run.WakeAt is { } next)
             {
                 json.WriteString("nextAttemptAt", StorageContract.NormalizeTime(next));
+                json.WriteString("retryOf", RunLifecycle.IsTaskRetryWait(run) ? "task" : "flow");
             }
 
             if (transition.To is RunState.Failed or RunState.Crashed && run.Failure is { } failure)

@@ -10,8 +10,8 @@ internal sealed partial class Episode
 {
     private async Task<EpisodeResult?> TrySuspendAsync(ReplayCore replay, CancellationToken cancellationToken)
     {
-        var (wakeAt, reason) = replay.PlanSuspension();
-        var change = RunLifecycle.PlanSuspend(Run, wakeAt, reason, _core.Now);
+        var (wakeAt, reason, retry) = replay.PlanSuspension();
+        var change = RunLifecycle.PlanSuspend(Run, wakeAt, reason, _core.Now, retry);
         _writes.Transitions.AddRange(change.Transitions);
         try
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 
@@ -187,11 +188,18 @@ internal sealed partial class ReplayCore
     /// <summary>When the flow's timeout ends the current attempt, or null.</summary>
     public DateTimeOffset? FlowDeadline => FlowOptions.Timeout is { } timeout && Run.StartedAt is { } started ? started + timeout : null;
 
-    /// <summary>What the suspended run waits for and when it must be looked at again (the earliest timer, retry or deadline).</summary>
-    /// <returns>The wake-up time (null: only a delivery wakes it) and a description for the state history.</returns>
-    public (DateTimeOffset? WakeAt, string Reason) PlanSuspension()
+    /// <summary>
+    /// What the suspended run waits for and when it must be looked at again (the earliest timer, retry or deadline). When every open call
+    /// is an inline task waiting for its retry delay, the earliest of those retries is returned too: the run then awaits a retry (no
+    /// person or event is needed to go on), otherwise it is paused.
+    /// </summary>
+    /// <returns>The wake-up time (null: only a delivery wakes it), a description for the state history, and the task retry waited for (or null).</returns>
+    public (DateTimeOffset? WakeAt, string Reason, TaskRetryWait? Retry) PlanSuspension()
     {
         var open = _calls.Where(c => !c.IsResolved).ToList();
+        var retry = open.Count > 0 && open.All(c => c is TaskCall { Distributed: false, RetryDueAt: not null })
+            ? open.Cast<TaskCall>().OrderBy(t => t.RetryDueAt).ThenBy(t => t.Id).Select(t => new TaskRetryWait(t.Name, t.Id, t.FailedAttempts + 1, t.RetryDueAt!.Value)).First()
+            : null;
         DateTimeOffset? wakeAt = null;
         foreach (var call in open)
         {
@@ -214,7 +222,7 @@ internal sealed partial class ReplayCore
         }
 
         var reason = "Waiting for " + string.Join(", ", open.Take(3).Select(c => c.Describe())) + (open.Count > 3 ? $" and {open.Count - 3} more" : string.Empty);
-        return (wakeAt, reason);
+        return (wakeAt, reason, retry);
     }
 
     /// <summary>The end of an attempt whose flow timeout passed: the run's code is cancelled and the attempt fails (retryable).</summary>

@@ -90,7 +90,8 @@ public sealed partial class RunLifecycle
 
     /// <summary>
     /// Takes the run's lease for <paramref name="owner"/> and starts it: Scheduled, Pending and Paused go to Running (the start time is
-    /// kept across pauses); AwaitingRetry starts the next attempt (attempt + 1, an empty journal, no failure). A Running or Cancelling
+    /// kept across pauses); AwaitingRetry after a failed attempt starts the next attempt (attempt + 1, an empty journal, no failure),
+    /// AwaitingRetry for a task's retry (<see cref="IsTaskRetryWait"/>) resumes the same attempt with its journal. A Running or Cancelling
     /// run (a takeover) keeps its state. The wake-up flags are cleared: the claimer reads the inbox.
     /// </summary>
     /// <param name="run">The run, not leased by anyone else.</param>
@@ -104,7 +105,12 @@ public sealed partial class RunLifecycle
         ArgumentException.ThrowIfNullOrEmpty(owner);
         var next = run with { LeaseOwner = owner, LeaseUntil = now + leaseDuration, HeartbeatAt = now, WakeRequested = false, WakeAt = null };
         var transitions = new List<StateTransition>(1);
-        if (run.State == RunState.AwaitingRetry)
+        if (IsTaskRetryWait(run))
+        {
+            next = next with { StartedAt = run.StartedAt ?? now };
+            next = Transition(next, transitions, RunState.Running, $"Resumed on {owner} for the task retry (attempt {run.Attempt} goes on)", now);
+        }
+        else if (run.State == RunState.AwaitingRetry)
         {
             next = next with { Attempt = run.Attempt + 1, JournalLength = 0, StartedAt = now, Failure = null };
             next = Transition(next, transitions, RunState.Running, $"Attempt {run.Attempt + 1} started on {owner}", now);
@@ -144,25 +150,45 @@ public sealed partial class RunLifecycle
     }
 
     /// <summary>
-    /// Ends an episode that waits for something durable (a timer, a distributed task, an event, a subflow): the lease is released, the
-    /// earliest wake-up is recorded, and a Running run goes to Paused (a Cancelling one stays Cancelling).
+    /// Ends an episode that waits for something durable: the lease is released, the earliest wake-up is recorded, and a Running run goes
+    /// to Paused (a timer, a distributed task, an event, a subflow: something a time, a person or another run resolves) — or, when
+    /// <paramref name="retry"/> says it only waits for an inline task's retry delay, to AwaitingRetry in the same attempt, with the
+    /// journal kept and no failure recorded (<see cref="IsTaskRetryWait"/>). A Cancelling run stays Cancelling.
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="wakeAt">The earliest time the run must be looked at again, or null when only a delivery can wake it.</param>
     /// <param name="reason">What it waits for.</param>
     /// <param name="now">The current time.</param>
+    /// <param name="retry">The task retry the run waits for when that is all it waits for, else null.</param>
     /// <returns>The change.</returns>
-    public static RunChange PlanSuspend(FlowRunRecord run, DateTimeOffset? wakeAt, string reason, DateTimeOffset now)
+    public static RunChange PlanSuspend(FlowRunRecord run, DateTimeOffset? wakeAt, string reason, DateTimeOffset now, TaskRetryWait? retry = null)
     {
         ArgumentNullException.ThrowIfNull(run);
         var next = run with { LeaseOwner = null, LeaseUntil = null, WakeAt = wakeAt };
         var transitions = new List<StateTransition>(1);
-        if (next.State == RunState.Running)
+        if (next.State == RunState.Running && retry is not null)
+        {
+            next = Transition(next with { Failure = null }, transitions, RunState.AwaitingRetry, $"Task '{retry.TaskName}' (call {retry.CallId}) retries: attempt {retry.NextAttempt} at {retry.DueAt:O}", now);
+        }
+        else if (next.State == RunState.Running)
         {
             next = Transition(next, transitions, RunState.Paused, reason, now);
         }
 
         return new RunChange(next, transitions);
+    }
+
+    /// <summary>
+    /// Whether an AwaitingRetry run waits for a task's retry inside its current attempt (<see cref="PlanSuspend"/>) rather than for its
+    /// next flow-run attempt (<see cref="PlanFailOrRetry"/>). Derived, not guessed: a flow retry always records the attempt's failure on
+    /// the run, a task-retry wait never does (the attempt has not failed), so the stored <see cref="FlowRunRecord.Failure"/> tells them apart.
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <returns>True for an AwaitingRetry run that will resume the same attempt with its journal.</returns>
+    public static bool IsTaskRetryWait(FlowRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.State == RunState.AwaitingRetry && run.Failure is null;
     }
 
     /// <summary>

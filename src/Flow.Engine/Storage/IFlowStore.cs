@@ -38,7 +38,7 @@ public sealed record RunCommit
     public int ItemCount => Events.Count + Transitions.Count + InboxToAdd.Count + InboxToRemove.Count + Logs.Count + Artifacts.Count;
 }
 
-/// <summary>A filter and page request for listing runs, newest first.</summary>
+/// <summary>A filter and page request for listing runs, newest first (by creation time; Late lists by scheduled time).</summary>
 public sealed record RunQuery
 {
     /// <summary>Only runs currently in this state.</summary>
@@ -58,6 +58,21 @@ public sealed record RunQuery
 
     /// <summary>Only runs created before this time.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
+
+    /// <summary>
+    /// Only Late runs as of this cut-off (<see cref="Runs.LateRuns.Cutoff"/>: the current time minus the grace period), by
+    /// <see cref="Runs.LateRuns.IsLateAsOf"/>: Scheduled or Pending, never started, scheduled before the cut-off. Such a list is
+    /// ordered by <see cref="FlowRunRecord.ScheduledAt"/>, newest first (then run id), instead of by creation time; stores read it from
+    /// an index of the runs that can become Late, never by scanning all runs. Cannot be combined with <see cref="State"/>
+    /// (<see cref="ArgumentException"/>); combines with the other filters.
+    /// </summary>
+    public DateTimeOffset? LateCutoff { get; init; }
+
+    /// <summary>
+    /// Only runs whose tags satisfy every condition (<see cref="RunTagFilter"/>: the key, or the key with that exact value); empty
+    /// for no tag filter. At most <see cref="RunTagFilter.MaxPerQuery"/>; an invalid condition throws <see cref="ArgumentException"/>.
+    /// </summary>
+    public IReadOnlyList<RunTagFilter> Tags { get; init; } = [];
 
     /// <summary>The page size, 1-1000 (else <see cref="ArgumentOutOfRangeException"/>). Defaults to 50. A page may hold fewer runs even when more follow.</summary>
     public int PageSize { get; init; } = 50;

@@ -298,6 +298,38 @@ public static class StorageContract
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxPageSize);
     }
 
+    /// <summary>
+    /// Checks a run query: the page size (<see cref="ValidatePageSize"/>), <see cref="RunQuery.LateCutoff"/> not combined with
+    /// <see cref="RunQuery.State"/>, and the tag conditions (<see cref="RunTagFilter.Problem"/>, at most <see cref="RunTagFilter.MaxPerQuery"/>).
+    /// </summary>
+    /// <param name="query">The query.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The page size is out of range.</exception>
+    /// <exception cref="ArgumentException">The filters are inconsistent or a tag condition is invalid.</exception>
+    public static void ValidateRunQuery(RunQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ValidatePageSize(query.PageSize);
+        if (query.LateCutoff is not null && query.State is not null)
+        {
+            throw new ArgumentException("A run query lists either one stored State or Late runs (LateCutoff), not both.", nameof(query));
+        }
+
+        ArgumentNullException.ThrowIfNull(query.Tags);
+        if (query.Tags.Count > RunTagFilter.MaxPerQuery)
+        {
+            throw new ArgumentException($"A run query carries at most {RunTagFilter.MaxPerQuery} tag conditions.", nameof(query));
+        }
+
+        foreach (var tag in query.Tags)
+        {
+            var problem = tag is null ? "a tag condition is null" : tag.Problem();
+            if (problem is not null)
+            {
+                throw new ArgumentException("Invalid tag condition: " + problem, nameof(query));
+            }
+        }
+    }
+
     /// <summary>Checks the size of a retention batch (<see cref="IRunRetention.DeleteFinishedRunsAsync"/>): 1 to <see cref="IRunRetention.MaxBatchSize"/>.</summary>
     /// <param name="maxRuns">The batch size.</param>
     /// <exception cref="ArgumentOutOfRangeException">Out of range.</exception>

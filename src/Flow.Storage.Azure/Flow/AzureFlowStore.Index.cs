@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using RequestFailedException = Azure.RequestFailedException;
@@ -29,16 +30,19 @@ namespace Flow.Storage.Azure;
 public sealed partial class AzureFlowStore
 {
     private const int ReadParallelism = 16;
+
+    /// <summary>The most index rows one page examines when a tag condition is judged on the run rows.</summary>
+    private const int MaxExaminedWithTags = 500;
     private static readonly TimeSpan InFlightGrace = TimeSpan.FromHours(1);
 
     /// <inheritdoc />
     public async Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        StorageContract.ValidatePageSize(query.PageSize);
+        StorageContract.ValidateRunQuery(query);
 
         var partition = (query.Deployment, query.State) switch
         {
+            _ when query.LateCutoff is not null => FlowKeys.DuePartition,
             ({ } deployment, { } state) => FlowKeys.DeploymentStatePartition(deployment, state),
             ({ } deployment, null) => FlowKeys.DeploymentPartition(deployment),
             (null, { } state) => FlowKeys.StatePartition(state),
@@ -50,40 +54,39 @@ public sealed partial class AzureFlowStore
             clauses.Add(TableFilter.GreaterThan("RowKey", ParseToken(token, partition)));
         }
 
-        if (query.CreatedBefore is { } before)
+        if (query.LateCutoff is { } cutoff)
         {
-            // created < before  <=>  created <= before - 1 tick  <=>  inverted ticks >= Max - (before - 1 tick)
-            clauses.Add(TableFilter.GreaterThanOrEqual("RowKey", Inverted(before.UtcTicks - 1)));
+            // scheduled < cutoff  <=>  scheduled <= cutoff - 1 tick  <=>  inverted ticks >= Max - (cutoff - 1 tick)
+            clauses.Add(TableFilter.GreaterThanOrEqual("RowKey", Inverted(cutoff.UtcTicks - 1)));
+            AddPropertyFilters(clauses, query, flow: true, deployment: true, created: true);
+        }
+        else
+        {
+            AddCreationBounds(clauses, query);
+            AddPropertyFilters(clauses, query, flow: query.State is not null || query.Deployment is not null, deployment: false, created: false);
         }
 
-        if (query.CreatedFrom is { } from)
-        {
-            // created >= from  <=>  inverted ticks <= Max - from  <=>  RowKey < (Max - from + 1)
-            clauses.Add(TableFilter.LessThan("RowKey", Inverted(from.UtcTicks - 1)));
-        }
-
-        if ((query.State is not null || query.Deployment is not null) && query.FlowName is { } flowName)
-        {
-            clauses.Add(TableFilter.Equal("FlowName", flowName));
-        }
-
+        // A tag condition is judged on the run rows (tags are not in the index), so a page examines at most MaxExaminedWithTags
+        // index rows and may come back short with a token: bounded work per request, never a scan of the table in one call.
+        var examineLimit = query.Tags.Count > 0 ? MaxExaminedWithTags : int.MaxValue;
         var filter = TableFilter.And([.. clauses]);
         var runs = new List<FlowRunRecord>(query.PageSize);
         var stale = new List<SdkTableEntity>();
         string? lastKey = null;
         var more = false;
+        var examined = 0;
         await foreach (var page in _index.QueryAsync<SdkTableEntity>(filter, maxPerPage: Math.Min(1000, query.PageSize + 1), cancellationToken: cancellationToken).AsPages().ConfigureAwait(false))
         {
             var rows = page.Values;
             for (var i = 0; i < rows.Count && !more;)
             {
-                if (runs.Count == query.PageSize)
+                if (runs.Count == query.PageSize || examined >= examineLimit)
                 {
                     more = true;
                     break;
                 }
 
-                var window = rows.Skip(i).Take(query.PageSize - runs.Count).ToList();
+                var window = rows.Skip(i).Take(Math.Min(query.PageSize - runs.Count, examineLimit - examined)).ToList();
                 var stored = await ReadRunsAsync(window.Select(r => r.GetString("RunId")).OfType<string>(), cancellationToken).ConfigureAwait(false);
                 foreach (var row in window)
                 {
@@ -91,8 +94,8 @@ public sealed partial class AzureFlowStore
                     var run = row.GetString("RunId") is { } id ? stored.GetValueOrDefault(id) : null;
                     switch (Judge(row, run, query))
                     {
-                        case Verdict.Show:
-                            runs.Add(run!.Record);
+                        case Verdict.Show when RunTagFilter.MatchAll(query.Tags, run!.Record.Tags):
+                            runs.Add(run.Record);
                             break;
                         case Verdict.Stale:
                             stale.Add(row);
@@ -103,6 +106,7 @@ public sealed partial class AzureFlowStore
                 }
 
                 i += window.Count;
+                examined += window.Count;
             }
 
             if (more)
@@ -117,6 +121,46 @@ public sealed partial class AzureFlowStore
         }
 
         return new RunPage(runs, more ? ToToken(partition, lastKey!) : null);
+    }
+
+    /// <summary>The creation-time filters as RowKey bounds of a partition keyed by inverted creation ticks.</summary>
+    private static void AddCreationBounds(List<string> clauses, RunQuery query)
+    {
+        if (query.CreatedBefore is { } before)
+        {
+            // created < before  <=>  created <= before - 1 tick  <=>  inverted ticks >= Max - (before - 1 tick)
+            clauses.Add(TableFilter.GreaterThanOrEqual("RowKey", Inverted(before.UtcTicks - 1)));
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            // created >= from  <=>  inverted ticks <= Max - from  <=>  RowKey < (Max - from + 1)
+            clauses.Add(TableFilter.LessThan("RowKey", Inverted(from.UtcTicks - 1)));
+        }
+    }
+
+    /// <summary>Filters on the index rows' properties, within the one partition the query reads (bounded by it).</summary>
+    private static void AddPropertyFilters(List<string> clauses, RunQuery query, bool flow, bool deployment, bool created)
+    {
+        if (flow && query.FlowName is { } flowName)
+        {
+            clauses.Add(TableFilter.Equal("FlowName", flowName));
+        }
+
+        if (deployment && query.Deployment is { } deploymentName)
+        {
+            clauses.Add(TableFilter.Equal("Deployment", deploymentName));
+        }
+
+        if (created && query.CreatedFrom is { } from)
+        {
+            clauses.Add(TableFilter.GreaterThanOrEqual("CreatedAt", from));
+        }
+
+        if (created && query.CreatedBefore is { } before)
+        {
+            clauses.Add(TableFilter.LessThan("CreatedAt", before));
+        }
     }
 
     /// <summary>A page token: the index partition and the last RowKey examined, as base64url text.</summary>
@@ -151,6 +195,11 @@ public sealed partial class AzureFlowStore
         }
 
         var run = stored.Record;
+        if (query.LateCutoff is { } cutoff)
+        {
+            return JudgeDue(row, run, cutoff);
+        }
+
         if (!row.RowKey.StartsWith(FlowKeys.IndexRow(run), StringComparison.Ordinal))
         {
             return Verdict.Stale; // written by a creation that lost to the existing run
@@ -187,6 +236,23 @@ public sealed partial class AzureFlowStore
         return IsOld(row) ? Verdict.Stale : Verdict.Skip;
     }
 
+    /// <summary>A <c>due</c> row is current while the run is still in the state whose entry wrote it; it shows when the run is Late.</summary>
+    private static Verdict JudgeDue(SdkTableEntity row, FlowRunRecord run, DateTimeOffset cutoff)
+    {
+        if (!row.RowKey.StartsWith(FlowKeys.DueIndexPrefix(run) + "-", StringComparison.Ordinal))
+        {
+            return Verdict.Stale; // written by a creation that lost to the existing run
+        }
+
+        var enteredAt = row.GetInt32("EnteredAt") ?? 0;
+        if (enteredAt == run.TransitionCount)
+        {
+            return !LateRuns.IsCandidate(run) ? Verdict.Stale : LateRuns.IsLateAsOf(run, cutoff) ? Verdict.Show : Verdict.Skip;
+        }
+
+        return enteredAt < run.TransitionCount || IsOld(row) ? Verdict.Stale : Verdict.Skip;
+    }
+
     /// <summary>Whether the service wrote the row over an hour ago. Compares with the service's own Timestamp, so it reads the real clock, not an injected one.</summary>
     private static bool IsOld(SdkTableEntity row) => row.Timestamp is { } written && TimeProvider.System.GetUtcNow() - written > InFlightGrace;
 
@@ -213,18 +279,26 @@ public sealed partial class AzureFlowStore
             rows.Add(IndexRow(FlowKeys.DeploymentPartition(deployment), FlowKeys.IndexRow(run), run, null));
         }
 
-        rows.AddRange(StateIndexRows(run, run.State, run.TransitionCount).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)));
+        rows.AddRange(StateIndexRows(run, run.State, run.TransitionCount, LateRuns.IsCandidate(run)).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)));
         return rows;
     }
 
-    /// <summary>The keys of a run's rows in the partitions of one state: <c>state-{State}</c>, and <c>deployment-{name}~{State}</c> for a run of a deployment.</summary>
-    private static IEnumerable<(string PartitionKey, string RowKey)> StateIndexRows(FlowRunRecord run, RunState state, int enteredAt)
+    /// <summary>
+    /// The keys of a run's rows in the partitions of one state: <c>state-{State}</c>, <c>deployment-{name}~{State}</c> for a run of a
+    /// deployment, and the <c>due</c> row when <paramref name="due"/> (the run can become Late in that state).
+    /// </summary>
+    private static IEnumerable<(string PartitionKey, string RowKey)> StateIndexRows(FlowRunRecord run, RunState state, int enteredAt, bool due)
     {
         var rowKey = FlowKeys.StateIndexRow(run, enteredAt);
         yield return (FlowKeys.StatePartition(state), rowKey);
         if (run.Deployment is { } deployment)
         {
             yield return (FlowKeys.DeploymentStatePartition(deployment, state), rowKey);
+        }
+
+        if (due)
+        {
+            yield return (FlowKeys.DuePartition, FlowKeys.DueIndexRow(run, enteredAt));
         }
     }
 
@@ -260,10 +334,10 @@ public sealed partial class AzureFlowStore
         }
 
         var run = commit.Run;
-        var newRows = StateIndexRows(run, run.State, run.TransitionCount).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)).ToList();
+        var newRows = StateIndexRows(run, run.State, run.TransitionCount, LateRuns.IsCandidate(run)).Select(key => IndexRow(key.PartitionKey, key.RowKey, run, run.TransitionCount)).ToList();
         var enteredOld = run.TransitionCount - commit.Transitions.Count;
         var oldRows = commit.Transitions[0].From is { } left && enteredOld >= 1
-            ? StateIndexRows(run, left, enteredOld).Select(key => new SdkTableEntity(key.PartitionKey, key.RowKey)).ToList()
+            ? StateIndexRows(run, left, enteredOld, LateRuns.CanBeLate(left)).Select(key => new SdkTableEntity(key.PartitionKey, key.RowKey)).ToList()
             : [];
         return new IndexChange(newRows, oldRows);
     }

@@ -28,6 +28,9 @@ internal static partial class FlowKeys
     public const string StatePartitionPrefix = "state-";
     public const string DeploymentPartitionPrefix = "deployment-";
 
+    /// <summary>The index partition of runs that can become Late (Scheduled or Pending, never started), keyed by scheduled time.</summary>
+    public const string DuePartition = "due";
+
     /// <summary>Separates a deployment's partition name from the state in its per-state partitions (escaped names never hold it).</summary>
     public const char DeploymentStateMark = '~';
 
@@ -73,6 +76,12 @@ internal static partial class FlowKeys
 
     /// <summary>The index RowKey of a run in <c>state-…</c>: <see cref="IndexRow"/> plus the transition that entered the state.</summary>
     public static string StateIndexRow(FlowRunRecord run, int enteredAt) => IndexRow(run) + "-" + enteredAt.ToString("D6", Inv);
+
+    /// <summary>The index RowKey of a run in <c>due</c>: inverted scheduled ticks (newest scheduled first), the run id, and the transition that entered the state.</summary>
+    public static string DueIndexRow(FlowRunRecord run, int enteredAt) => DueIndexPrefix(run) + "-" + enteredAt.ToString("D6", Inv);
+
+    /// <summary>The start of every <c>due</c> RowKey of a run: inverted scheduled ticks, then the run id.</summary>
+    public static string DueIndexPrefix(FlowRunRecord run) => InvertedTicks(run.ScheduledAt) + "-" + run.RunId;
 
     /// <summary>True for ids <see cref="StorageContract.ValidateRunId"/> accepts: no run can have any other id, so reads of one find nothing.</summary>
     public static bool IsValidRunId(string runId) => RunIdPattern().IsMatch(runId);

@@ -1,4 +1,5 @@
 using Flow.Engine.Execution;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Sdk;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -152,7 +153,7 @@ public sealed class ReplayCoreTests
         var created = Assert.Single(Commit(core));
         Assert.Equal(JournalEventKind.TimerCreated, created.Kind);
         Assert.Equal(T0.AddMinutes(5), created.DueAt); // the flow's clock (its start), not the wall clock
-        Assert.Equal((T0.AddMinutes(5), "Waiting for timer 'sleep' (call 1)"), core.PlanSuspension());
+        Assert.Equal((T0.AddMinutes(5), "Waiting for timer 'sleep' (call 1)", (TaskRetryWait?)null), core.PlanSuspension());
 
         Decide(core, T0.AddMinutes(4));
         Assert.Empty(core.Writes.Events);

@@ -94,7 +94,7 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
             Transitions = [new StateTransition(2, RunState.Pending, RunState.Running, T0, null, 1)],
         }, Ct);
 
-        Assert.Equal(3, _counter.Count); // the transaction, the new index row (sent alongside it), the old row's delete
+        Assert.Equal(4, _counter.Count); // the transaction, the new index row (sent alongside it), the deletes of the old state row and of its `due` row (Pending never started: a Late candidate)
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class AzureFlowStoreRoundTripTests : AzureFlowTestBase
             Transitions = [new StateTransition(2, RunState.Pending, RunState.Running, T0, null, 1)],
         }, Ct);
 
-        Assert.Equal(5, _counter.Count); // the transaction, two new index rows (sent alongside it), two deletes of the old rows
+        Assert.Equal(6, _counter.Count); // the transaction, two new index rows (sent alongside it), three deletes of the old rows (state, deployment state, due)
     }
 
     [Fact]

@@ -750,7 +750,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists runs, newest first; filter by deployment, flow, state and creation time; paged with continuationToken. */
+        /**
+         * Lists runs, newest first; filter by deployment, flow, state (a stored state, or Late), tags (`tag=key` or `tag=key=value`, repeatable: all must match) and creation time; paged with continuationToken.
+         * @description `state=Late` lists Scheduled or Pending runs that never started and whose scheduled time passed more than the grace period (Flow:ControlPlane:LateAfter) ago, newest scheduled time first; the stores read them from an index of the runs that can become Late, not by scanning.
+         */
         get: {
             parameters: {
                 query?: {
@@ -761,6 +764,7 @@ export interface paths {
                     To?: string;
                     PageSize?: number;
                     ContinuationToken?: string;
+                    Tag?: string[];
                 };
                 header?: never;
                 path?: never;

@@ -8,12 +8,13 @@ import { Link, navigate, setQuery } from '../router';
 
 const RANGES: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
-/** The API query for the Runs view's URL (Late is Scheduled runs past their grace period, filtered here). */
+/** The API query for the Runs view's URL: every filter, Late and tags included, is the server's (`state=Late`, repeated `tag`). */
 export function runsApiPath(query: URLSearchParams, now = Date.now()): string {
   const api = new URLSearchParams();
   const state = query.get('state');
-  if (state) api.set('state', state === 'Late' ? 'Scheduled' : state);
+  if (state) api.set('state', state);
   for (const k of ['deployment', 'flow']) if (query.get(k)) api.set(k, query.get(k)!);
+  for (const tag of query.getAll('tag')) if (tag) api.append('tag', tag);
   const range = query.get('range');
   if (range && RANGES[range]) api.set('from', new Date(Math.floor((now - RANGES[range]) / 60000) * 60000).toISOString());
   api.set('pageSize', query.get('pageSize') ?? '50');
@@ -30,7 +31,8 @@ export function Runs({ query }: { query: URLSearchParams }) {
   useEffect(() => setSelected(new Set()), [path]);
 
   const state = query.get('state') ?? '';
-  const list = (runs.data?.runs ?? []).filter((r) => state !== 'Late' || r.stateName === 'Late');
+  const list = runs.data?.runs ?? [];
+  const tags = query.getAll('tag').join(' ');
   const cancellable = list.filter((r) => !FINAL.has(r.state) && r.state !== 'Cancelling');
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -76,6 +78,17 @@ export function Runs({ query }: { query: URLSearchParams }) {
         <label>
           Flow
           <input defaultValue={query.get('flow') ?? ''} placeholder="any" onKeyDown={(e) => e.key === 'Enter' && setQuery({ flow: e.currentTarget.value, token: null })} onBlur={(e) => setQuery({ flow: e.currentTarget.value, token: null })} />
+        </label>
+        <label>
+          Tags
+          <input
+            key={tags}
+            defaultValue={tags}
+            placeholder="key or key=value"
+            title="Runs carrying every tag (space-separated): key, or key=value"
+            onKeyDown={(e) => e.key === 'Enter' && setQuery({ tag: splitTags(e.currentTarget.value), token: null })}
+            onBlur={(e) => setQuery({ tag: splitTags(e.currentTarget.value), token: null })}
+          />
         </label>
         <label>
           Created
@@ -154,4 +167,10 @@ export function Runs({ query }: { query: URLSearchParams }) {
       </div>
     </section>
   );
+}
+
+/** The tag box's text as the URL's repeated `tag` values (space-separated; none clears the filter). */
+function splitTags(text: string): string[] | null {
+  const tags = text.split(/\s+/).filter((t) => t.length > 0);
+  return tags.length > 0 ? tags : null;
 }

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using Flow.Engine.Events;
+using Flow.Engine.Runs;
 using Flow.Sdk;
 
 namespace Flow.Engine.Storage.InMemory;
@@ -163,9 +164,9 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
     /// <inheritdoc />
     public Task<RunPage> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        StorageContract.ValidatePageSize(query.PageSize);
-        var after = query.ContinuationToken is { } token ? RunPosition.Parse(token) : null;
+        StorageContract.ValidateRunQuery(query);
+        var late = query.LateCutoff is not null;
+        var after = query.ContinuationToken is { } token ? RunPosition.Parse(token, late) : null;
         cancellationToken.ThrowIfCancellationRequested();
         FlowRunRecord[] matching;
         lock (_gate)
@@ -173,12 +174,14 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
             matching = _runs.Values
                 .Select(e => e.Current.Record)
                 .Where(r => query.State is not { } state || r.State == state)
+                .Where(r => query.LateCutoff is not { } cutoff || LateRuns.IsLateAsOf(r, cutoff))
                 .Where(r => query.FlowName is not { } name || string.Equals(r.FlowName, name, StringComparison.Ordinal))
                 .Where(r => query.Deployment is not { } deployment || string.Equals(r.Deployment, deployment, StringComparison.Ordinal))
                 .Where(r => query.CreatedFrom is not { } from || r.CreatedAt >= from)
                 .Where(r => query.CreatedBefore is not { } before || r.CreatedAt < before)
+                .Where(r => RunTagFilter.MatchAll(query.Tags, r.Tags))
                 .Where(r => after is null || after.IsBefore(r))
-                .Order(RunPosition.NewestFirst)
+                .Order(late ? RunPosition.LatestDueFirst : RunPosition.NewestFirst)
                 .Take(query.PageSize + 1)
                 .ToArray();
         }
@@ -189,7 +192,7 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
         }
 
         var page = matching[..query.PageSize];
-        return Task.FromResult(new RunPage(page, RunPosition.Of(page[^1]).ToToken()));
+        return Task.FromResult(new RunPage(page, RunPosition.Of(page[^1], late).ToToken()));
     }
 
     /// <inheritdoc />
@@ -329,23 +332,31 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
         public SortedDictionary<string, RunArtifact> Artifacts { get; } = new(StringComparer.Ordinal);
     }
 
-    /// <summary>A place in the newest-first order of runs: creation time descending, then run id ascending.</summary>
-    private sealed record RunPosition(long CreatedTicks, string RunId)
+    /// <summary>
+    /// A place in the newest-first order of runs: creation time descending (or, for Late lists, scheduled time descending), then
+    /// run id ascending. Late tokens start with <c>L</c>, so a token of one order is refused by the other.
+    /// </summary>
+    private sealed record RunPosition(long Ticks, string RunId, bool Late)
     {
         public static IComparer<FlowRunRecord> NewestFirst { get; } = Comparer<FlowRunRecord>.Create(
-            (a, b) => Of(a).CompareTo(Of(b)));
+            (a, b) => Of(a, false).CompareTo(Of(b, false)));
 
-        public static RunPosition Of(FlowRunRecord run) => new(run.CreatedAt.UtcTicks, run.RunId);
+        public static IComparer<FlowRunRecord> LatestDueFirst { get; } = Comparer<FlowRunRecord>.Create(
+            (a, b) => Of(a, true).CompareTo(Of(b, true)));
 
-        public static RunPosition Parse(string token)
+        public static RunPosition Of(FlowRunRecord run, bool late) => new(late ? run.ScheduledAt.UtcTicks : run.CreatedAt.UtcTicks, run.RunId, late);
+
+        public static RunPosition Parse(string token, bool late)
         {
             try
             {
                 var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
+                var start = late ? 1 : 0;
                 var separator = text.IndexOf('|', StringComparison.Ordinal);
-                if (separator > 0 && long.TryParse(text.AsSpan(0, separator), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+                if ((!late || text.StartsWith('L')) && separator > start
+                    && long.TryParse(text.AsSpan(start, separator - start), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
                 {
-                    return new RunPosition(ticks, text[(separator + 1)..]);
+                    return new RunPosition(ticks, text[(separator + 1)..], late);
                 }
             }
             catch (FormatException)
@@ -356,14 +367,14 @@ public sealed class InMemoryFlowStore : IFlowStore, IRunRetention
         }
 
         /// <summary>True when <paramref name="run"/> comes after this position in the newest-first order.</summary>
-        public bool IsBefore(FlowRunRecord run) => CompareTo(Of(run)) < 0;
+        public bool IsBefore(FlowRunRecord run) => CompareTo(Of(run, Late)) < 0;
 
         public string ToToken() =>
-            Base64Url.EncodeToString(Encoding.UTF8.GetBytes(CreatedTicks.ToString(CultureInfo.InvariantCulture) + "|" + RunId));
+            Base64Url.EncodeToString(Encoding.UTF8.GetBytes((Late ? "L" : string.Empty) + Ticks.ToString(CultureInfo.InvariantCulture) + "|" + RunId));
 
         private int CompareTo(RunPosition other)
         {
-            var byTime = other.CreatedTicks.CompareTo(CreatedTicks); // newer first
+            var byTime = other.Ticks.CompareTo(Ticks); // newer first
             return byTime != 0 ? byTime : string.CompareOrdinal(RunId, other.RunId);
         }
     }
