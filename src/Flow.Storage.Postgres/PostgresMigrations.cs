@@ -237,6 +237,10 @@ internal static class PostgresMigrations
             );
             CREATE INDEX automation_firings_newest ON {schema}.automation_firings (automation, fired_at DESC, key);
             """),
+        new(7, "runs.hook_pending: the state hook a final run still owes (docs/hooks.md)", """
+            ALTER TABLE {schema}.runs ADD COLUMN hook_pending boolean NOT NULL DEFAULT false;
+            COMMENT ON COLUMN {schema}.runs.hook_pending IS 'true while the hook of the final state has not run yet (set with the final state, cleared when the hook is recorded)';
+            """),
     ];
 
     /// <summary>The newest version.</summary>
