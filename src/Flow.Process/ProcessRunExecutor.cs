@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Runs;
@@ -144,7 +143,7 @@ public sealed partial class ProcessRunExecutor
                 continue;
             }
 
-            if (deployment is not { Entrypoint.Kind: DeploymentEntrypoint.ProcessKind } || deployment.Entrypoint.Command is not { Count: > 0 } command)
+            if (deployment is not { Entrypoint.Kind: DeploymentEntrypoint.ProcessKind } || deployment.Entrypoint.Command is not { Count: > 0 })
             {
                 var why = deployment is null ? $"Deployment '{run.Deployment}' does not exist (any more); a process worker runs only the commands of registered process deployments." : $"Deployment '{deployment.Name}' does not run a process.";
                 if (await TrySettleAsync(stored, RunState.Failed, why, new FailureInfo("Flow.ProcessDeploymentMissing", why), cancellationToken).ConfigureAwait(false))
@@ -187,36 +186,7 @@ public sealed partial class ProcessRunExecutor
             }
 
             // What to start: refuse for good (Failed, no retry) what can never start.
-            var pool = (await _control.GetWorkPoolAsync(run.Pool, cancellationToken).ConfigureAwait(false))?.Record;
-            var entry = deployment.Entrypoint;
-            string? refusal = null;
-            string? executable = null;
-            Dictionary<string, string>? environment = null;
-            if (entry.WorkingDirectory is { } wd && !Directory.Exists(wd))
-            {
-                refusal = $"The working directory '{wd}' does not exist on worker {WorkerId}.";
-            }
-            else if (SubprocessEnvironment.Refusal(entry.Environment) is { } refused)
-            {
-                refusal = $"Deployment variable {refused}; worker {WorkerId} does not start the command.";
-            }
-            else
-            {
-                (executable, refusal) = _allowList.Check(command[0], entry.WorkingDirectory);
-                if (refusal is not null)
-                {
-                    refusal += $" (worker {WorkerId}).";
-                }
-                else if (pool is { AllowedCommands: { } allowed } && !ExecutableAllowList.PoolAllows(allowed, executable!))
-                {
-                    refusal = $"'{command[0]}' ({executable}) is not among the executables work pool '{pool.Name}' allows ({string.Join(", ", allowed)}).";
-                }
-                else
-                {
-                    (environment, refusal) = ResolveEnvironment(entry);
-                }
-            }
-
+            var (executable, environment, refusal) = await ResolveCommandAsync(run, deployment, cancellationToken).ConfigureAwait(false);
             if (refusal is not null)
             {
                 if (await TrySettleAsync(stored, RunState.Failed, refusal, new FailureInfo("Flow.ProcessNotStartable", refusal), cancellationToken).ConfigureAwait(false))
@@ -240,32 +210,6 @@ public sealed partial class ProcessRunExecutor
     }
 
     private static bool IsSdk(FlowRunRecord run) => run.Tags.TryGetValue(SdkTag, out var v) && v == SdkTagValue;
-
-    /// <summary>The subprocess's whole environment but FLOW_*: the worker's allow-listed variables, then the deployment's, with only the secrets it references.</summary>
-    private (Dictionary<string, string>? Environment, string? Refusal) ResolveEnvironment(DeploymentEntrypoint entry)
-    {
-        var env = SubprocessEnvironment.Inherited(System.Environment.GetEnvironmentVariables(), _options.InheritVariables);
-        foreach (var (k, v) in entry.Environment ?? new Dictionary<string, string>())
-        {
-            if (v.StartsWith("secret:", StringComparison.Ordinal))
-            {
-                var name = v["secret:".Length..];
-                var value = _configuration?["Flow:Secrets:" + name];
-                if (value is null)
-                {
-                    return (null, $"Secret '{name}' (for variable {k}) is not configured on worker {WorkerId} (set Flow:Secrets:{name}, e.g. the environment variable Flow__Secrets__{name}).");
-                }
-
-                env[k] = value;
-            }
-            else
-            {
-                env[k] = v;
-            }
-        }
-
-        return (env, null);
-    }
 
     private Task<StoredRun?> TryClaimAsync(StoredRun stored, bool recovering, CancellationToken cancellationToken)
     {
@@ -295,15 +239,7 @@ public sealed partial class ProcessRunExecutor
         var run = claimed.Record;
         var entry = deployment.Entrypoint;
         var token = await _tokens.IssueAsync(run.RunId, _options.TokenLifetime, cancellationToken).ConfigureAwait(false);
-        environment["FLOW_RUN_ID"] = run.RunId;
-        environment["FLOW_RUN_ATTEMPT"] = run.Attempt.ToString(CultureInfo.InvariantCulture);
-        environment["FLOW_API_URL"] = _options.ApiUrl?.TrimEnd('/') ?? string.Empty;
-        environment["FLOW_RUN_TOKEN"] = token;
-        environment["FLOW_LEASE_OWNER"] = WorkerId;
-        environment["FLOW_LEASE_SECONDS"] = _engine.LeaseDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture);
-        environment["FLOW_DEPLOYMENT"] = deployment.Name;
-        environment["FLOW_FLOW_NAME"] = run.FlowName;
-        environment["FLOW_PARAMETERS"] = run.Parameters ?? "null";
+        AddFlowVariables(environment, run, deployment, token);
         var now = Now;
         var state = new Attempt
         {
