@@ -117,7 +117,8 @@ public sealed partial class ProcessRunExecutor
             var stored = await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
             if (stored is null || stored.Record.State.IsFinal())
             {
-                return null;
+                // A finished run's item is kept while its hook is owed (docs/hooks.md): whoever receives it runs the hook.
+                return stored is { Record.HookPending: true } ? await RunOwedHookAsync(item, stored, cancellationToken).ConfigureAwait(false) : null;
             }
 
             var run = stored.Record;
@@ -137,7 +138,7 @@ public sealed partial class ProcessRunExecutor
             {
                 if (await TrySettleAsync(stored, RunState.Cancelled, run.StartedAt is null ? "Cancelled before it started" : "Cancelled", null, cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -148,7 +149,7 @@ public sealed partial class ProcessRunExecutor
                 var why = deployment is null ? $"Deployment '{run.Deployment}' does not exist (any more); a process worker runs only the commands of registered process deployments." : $"Deployment '{deployment.Name}' does not run a process.";
                 if (await TrySettleAsync(stored, RunState.Failed, why, new FailureInfo("Flow.ProcessDeploymentMissing", why), cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -159,7 +160,7 @@ public sealed partial class ProcessRunExecutor
             {
                 if (await CrashAsync(stored, deployment, $"The worker running attempt {run.Attempt} ({run.LeaseOwner}) stopped renewing its lease (it died or lost the storage); the process's outcome is unknown.", cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -178,7 +179,7 @@ public sealed partial class ProcessRunExecutor
                 {
                     if (await TrySettleAsync(stored, RunState.Cancelled, decision.Reason ?? "Not admitted", null, cancellationToken).ConfigureAwait(false))
                     {
-                        return null;
+                        return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                     }
 
                     continue;
@@ -191,7 +192,7 @@ public sealed partial class ProcessRunExecutor
             {
                 if (await TrySettleAsync(stored, RunState.Failed, refusal, new FailureInfo("Flow.ProcessNotStartable", refusal), cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -203,7 +204,8 @@ public sealed partial class ProcessRunExecutor
                 continue;
             }
 
-            return await RunAttemptAsync(item, claimed, deployment, executable!, environment!, cancellationToken).ConfigureAwait(false);
+            return await RunAttemptAsync(item, claimed, deployment, executable!, environment!, cancellationToken).ConfigureAwait(false)
+                ?? await AfterSettledAsync(item, runId, CancellationToken.None).ConfigureAwait(false);
         }
 
         return TimeSpan.FromSeconds(1);
@@ -493,7 +495,9 @@ public sealed partial class ProcessRunExecutor
             else
             {
                 var type = outcome.TimedOut ? "System.TimeoutException" : outcome.ExitCode is null ? "Flow.ProcessNotStarted" : "Flow.ProcessExitCode";
-                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(type, outcome.Message), crashed: false, cancellationToken, a.Unsent).ConfigureAwait(false);
+                // A Flow.Sdk process settles its run itself; one that exited leaving it Running died mid-flow: its outcome is unknown.
+                var crashed = IsSdk(run) && !outcome.TimedOut && outcome.ExitCode is not null;
+                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(crashed ? "Flow.RunCrashed" : type, outcome.Message), crashed, cancellationToken, a.Unsent).ConfigureAwait(false);
             }
 
             if (done)
@@ -512,7 +516,7 @@ public sealed partial class ProcessRunExecutor
     private async Task<bool> FailOrRetryAsync(StoredRun stored, DeploymentRecord deployment, FailureInfo failure, bool crashed, CancellationToken cancellationToken, List<RunLogLine> logs)
     {
         var delay = TimeSpan.FromSeconds(deployment.Entrypoint.RetryDelaySeconds ?? DefaultRetryDelaySeconds);
-        var after = await _lifecycle.TryFailOrRetryAsync(stored, failure, deployment.Entrypoint.Retries, delay, crashed, logs, cancellationToken).ConfigureAwait(false);
+        var after = await _lifecycle.TryFailOrRetryAsync(stored, failure, deployment.Entrypoint.Retries, delay, crashed, logs, owesHook: IsSdk(stored.Record), cancellationToken).ConfigureAwait(false);
         if (after is not null && after.Record.State.IsFinal())
         {
             LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), failure.Message);
@@ -525,7 +529,7 @@ public sealed partial class ProcessRunExecutor
     private async Task<bool> TrySettleAsync(StoredRun stored, RunState state, string message, FailureInfo? failure, CancellationToken cancellationToken, List<RunLogLine>? logs = null)
     {
         var alreadyFinal = stored.Record.State.IsFinal();
-        var after = await _lifecycle.TrySettleAsync(stored, state, message, null, failure, logs, cancellationToken).ConfigureAwait(false);
+        var after = await _lifecycle.TrySettleAsync(stored, state, message, null, failure, logs, owesHook: IsSdk(stored.Record), cancellationToken).ConfigureAwait(false);
         if (after is not null && !alreadyFinal)
         {
             LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), message);
