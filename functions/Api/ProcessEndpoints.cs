@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flow.Engine.Runs;
 using Flow.Engine.Storage;
 using Flow.Process;
 using Flow.Sdk;
@@ -97,7 +98,8 @@ internal static class ProcessEndpoints
         var http = context.HttpContext;
         var auth = http.Request.Headers.Authorization.ToString();
         var token = auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth["Bearer ".Length..].Trim() : null;
-        var owner = token is null ? null : await http.RequestServices.GetRequiredService<RunTokens>().ValidateAsync(token, http.RequestAborted);
+        var grant = token is null ? null : await http.RequestServices.GetRequiredService<RunTokens>().ValidateGrantAsync(token, http.RequestAborted);
+        var owner = grant?.RunId;
         if (owner is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
@@ -110,11 +112,24 @@ internal static class ProcessEndpoints
             return Problems.Problem(403, "Forbidden", "This run token belongs to another run; a process may use the API for its own run only.", type: "https://flow.dev/problems/forbidden");
         }
 
-        // A token grants writes while its run is not finished: a finished run's history cannot be rewritten with it.
-        var reads = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || http.Request.Path.Value?.EndsWith(JournalPath, StringComparison.Ordinal) == true;
-        if (!reads && await http.RequestServices.GetRequiredService<IFlowStore>().GetRunAsync(owner, http.RequestAborted) is { Record.State: var state } && state.IsFinal())
+        // A token grants writes while its run is not finished: a finished run's history cannot be rewritten with it. The one write
+        // after the end is the record of the run's owed state hook (attach, then a commit CommitAsync checks: docs/hooks.md); a hook
+        // token (a subprocess started only to run that hook) may make that write and no other.
+        var path = http.Request.Path.Value ?? string.Empty;
+        var reads = HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || path.EndsWith(JournalPath, StringComparison.Ordinal);
+        if (!reads)
         {
-            return Problems.Problem(403, "Forbidden", $"Run {owner} has ended ({state}); its run token no longer grants writes.", type: "https://flow.dev/problems/run-ended");
+            var hookRecord = path.EndsWith("/attach", StringComparison.Ordinal) || path.EndsWith("/store/commit", StringComparison.Ordinal);
+            var state = (await http.RequestServices.GetRequiredService<IFlowStore>().GetRunAsync(owner, http.RequestAborted))?.Record.State;
+            if (state is { } ended && ended.IsFinal() && !hookRecord)
+            {
+                return Problems.Problem(403, "Forbidden", $"Run {owner} has ended ({ended}); its run token no longer grants writes.", type: "https://flow.dev/problems/run-ended");
+            }
+
+            if (grant!.HookOnly && !(hookRecord && state is { } final && final.IsFinal()))
+            {
+                return Problems.Problem(403, "Forbidden", $"A hook token may only record the owed state hook of finished run {owner}; it changes nothing else.", type: "https://flow.dev/problems/hook-token");
+            }
         }
 
         return await next(context);
@@ -137,7 +152,7 @@ internal static class ProcessEndpoints
 
     private static async Task<IResult> AttachAsync(string runId, IFlowStore store, CancellationToken ct)
     {
-        var stored = await UpdateAsync(store, runId, run => run.Tags.TryGetValue(ProcessRunExecutor.SdkTag, out var v) && v == ProcessRunExecutor.SdkTagValue
+        var stored = await UpdateAsync(store, runId, run => run.State.IsFinal() || (run.Tags.TryGetValue(ProcessRunExecutor.SdkTag, out var v) && v == ProcessRunExecutor.SdkTagValue)
             ? null
             : (run with { Tags = new Dictionary<string, string>(run.Tags, StringComparer.Ordinal) { [ProcessRunExecutor.SdkTag] = ProcessRunExecutor.SdkTagValue } }, [], []), ct);
         return stored is null
@@ -160,6 +175,17 @@ internal static class ProcessEndpoints
 
         try
         {
+            if (await store.GetRunAsync(runId, ct) is { Record: { State: var state } current } && state.IsFinal())
+            {
+                // After the end only the owed hook's record: the flag cleared and its log lines, built here from the stored run.
+                if (RunLifecycle.PlanHookDone(current) is not { } done || commit.Run.HookPending || commit.Events.Count + commit.Transitions.Count + commit.InboxToAdd.Count + commit.InboxToRemove.Count + commit.Artifacts.Count > 0)
+                {
+                    return Problems.Problem(403, "Forbidden", $"Run {runId} has ended ({state}); after the end a commit may only record its owed state hook.", type: "https://flow.dev/problems/run-ended");
+                }
+
+                commit = new RunCommit { ExpectedVersion = commit.ExpectedVersion, Run = done with { LogCount = current.LogCount + commit.Logs.Count }, Logs = commit.Logs };
+            }
+
             return Results.Json(await store.CommitAsync(commit, ct), ProcessWire.Json);
         }
         catch (ConcurrencyException e)

@@ -27,6 +27,9 @@ internal static partial class Logs
     [LoggerMessage(106, LogLevel.Error, "A state hook of run {RunId} ({State}) failed; the run's outcome is unchanged")]
     public static partial void HookFailed(ILogger logger, Exception exception, string runId, RunState state);
 
+    [LoggerMessage(113, LogLevel.Error, "The {Hook} hook of run {RunId} is not run again: {Reason}")]
+    public static partial void HookGivenUp(ILogger logger, string runId, string hook, string reason);
+
     [LoggerMessage(107, LogLevel.Debug, "Work item for run {RunId} dropped: {Reason}")]
     public static partial void WorkItemDropped(ILogger logger, string runId, string reason);
 

@@ -16,8 +16,11 @@ namespace Flow.Process;
 /// runs one episode of that run with Flow's engine, unchanged, on a state store that is the process API (limited to this run by
 /// the token): task runs, retries, caching, artifacts, logs, durable sleeps and flow retries behave as in-app, and after a crash
 /// the next process replays the journal and finished tasks do not run again. Process flows run their tasks inline (no
-/// distributed tasks, no subflows). Exit codes: 0 the run was settled (finished, suspended or awaiting a retry); 1 the episode
-/// failed; 2 the environment is missing a variable; 130 stopped by SIGTERM/SIGINT.
+/// distributed tasks, no subflows). With <c>FLOW_HOOK=1</c> (and a hook token) the worker started it only to run the state hook a
+/// finished run still owes — the flow's OnCrashed after its process died, or a hook its process died before running: the episode
+/// runs that hook and records it, and nothing else (docs/hooks.md). Exit codes: 0 the run was settled (finished, suspended or
+/// awaiting a retry) or its hook recorded; 1 the episode failed; 2 the environment is missing a variable; 130 stopped by
+/// SIGTERM/SIGINT.
 /// </summary>
 public static class FlowProcess
 {
@@ -71,6 +74,13 @@ public static class FlowProcess
             await using var disposeProvider = provider.ConfigureAwait(false);
             var engine = provider.GetRequiredService<FlowEngine>();
             var current = await store.GetRunAsync(runId, stop.Token).ConfigureAwait(false);
+            var owesHook = current?.Record is { HookPending: true, State: var ended } && ended.IsFinal();
+            if (Environment.GetEnvironmentVariable("FLOW_HOOK") == "1" && !owesHook)
+            {
+                // Started only for the run's owed state hook (docs/hooks.md), which someone has recorded meanwhile: nothing to do.
+                return 0;
+            }
+
             var item = new WorkItem { Kind = WorkItem.RunKind, RunId = runId, RunAttempt = current?.Record.Attempt ?? 0, Reason = "process" };
             var leased = new LeasedWorkItem(FlowEngine.RunQueueName(current?.Record.Pool ?? "default"), item, "process-" + runId, "process", 1, DateTimeOffset.UtcNow + lease, "{}");
             await engine.ProcessDeliveredAsync(leased, stop.Token).ConfigureAwait(false);

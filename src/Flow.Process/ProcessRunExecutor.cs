@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using Flow.Engine;
 using Flow.ControlPlane;
 using Flow.Engine.Runs;
@@ -118,7 +117,8 @@ public sealed partial class ProcessRunExecutor
             var stored = await _store.GetRunAsync(runId, cancellationToken).ConfigureAwait(false);
             if (stored is null || stored.Record.State.IsFinal())
             {
-                return null;
+                // A finished run's item is kept while its hook is owed (docs/hooks.md): whoever receives it runs the hook.
+                return stored is { Record.HookPending: true } ? await RunOwedHookAsync(item, stored, cancellationToken).ConfigureAwait(false) : null;
             }
 
             var run = stored.Record;
@@ -138,18 +138,18 @@ public sealed partial class ProcessRunExecutor
             {
                 if (await TrySettleAsync(stored, RunState.Cancelled, run.StartedAt is null ? "Cancelled before it started" : "Cancelled", null, cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
             }
 
-            if (deployment is not { Entrypoint.Kind: DeploymentEntrypoint.ProcessKind } || deployment.Entrypoint.Command is not { Count: > 0 } command)
+            if (deployment is not { Entrypoint.Kind: DeploymentEntrypoint.ProcessKind } || deployment.Entrypoint.Command is not { Count: > 0 })
             {
                 var why = deployment is null ? $"Deployment '{run.Deployment}' does not exist (any more); a process worker runs only the commands of registered process deployments." : $"Deployment '{deployment.Name}' does not run a process.";
                 if (await TrySettleAsync(stored, RunState.Failed, why, new FailureInfo("Flow.ProcessDeploymentMissing", why), cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -160,7 +160,7 @@ public sealed partial class ProcessRunExecutor
             {
                 if (await CrashAsync(stored, deployment, $"The worker running attempt {run.Attempt} ({run.LeaseOwner}) stopped renewing its lease (it died or lost the storage); the process's outcome is unknown.", cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -179,7 +179,7 @@ public sealed partial class ProcessRunExecutor
                 {
                     if (await TrySettleAsync(stored, RunState.Cancelled, decision.Reason ?? "Not admitted", null, cancellationToken).ConfigureAwait(false))
                     {
-                        return null;
+                        return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                     }
 
                     continue;
@@ -187,41 +187,12 @@ public sealed partial class ProcessRunExecutor
             }
 
             // What to start: refuse for good (Failed, no retry) what can never start.
-            var pool = (await _control.GetWorkPoolAsync(run.Pool, cancellationToken).ConfigureAwait(false))?.Record;
-            var entry = deployment.Entrypoint;
-            string? refusal = null;
-            string? executable = null;
-            Dictionary<string, string>? environment = null;
-            if (entry.WorkingDirectory is { } wd && !Directory.Exists(wd))
-            {
-                refusal = $"The working directory '{wd}' does not exist on worker {WorkerId}.";
-            }
-            else if (SubprocessEnvironment.Refusal(entry.Environment) is { } refused)
-            {
-                refusal = $"Deployment variable {refused}; worker {WorkerId} does not start the command.";
-            }
-            else
-            {
-                (executable, refusal) = _allowList.Check(command[0], entry.WorkingDirectory);
-                if (refusal is not null)
-                {
-                    refusal += $" (worker {WorkerId}).";
-                }
-                else if (pool is { AllowedCommands: { } allowed } && !ExecutableAllowList.PoolAllows(allowed, executable!))
-                {
-                    refusal = $"'{command[0]}' ({executable}) is not among the executables work pool '{pool.Name}' allows ({string.Join(", ", allowed)}).";
-                }
-                else
-                {
-                    (environment, refusal) = ResolveEnvironment(entry);
-                }
-            }
-
+            var (executable, environment, refusal) = await ResolveCommandAsync(run, deployment, cancellationToken).ConfigureAwait(false);
             if (refusal is not null)
             {
                 if (await TrySettleAsync(stored, RunState.Failed, refusal, new FailureInfo("Flow.ProcessNotStartable", refusal), cancellationToken).ConfigureAwait(false))
                 {
-                    return null;
+                    return await AfterSettledAsync(item, runId, cancellationToken).ConfigureAwait(false);
                 }
 
                 continue;
@@ -233,39 +204,14 @@ public sealed partial class ProcessRunExecutor
                 continue;
             }
 
-            return await RunAttemptAsync(item, claimed, deployment, executable!, environment!, cancellationToken).ConfigureAwait(false);
+            return await RunAttemptAsync(item, claimed, deployment, executable!, environment!, cancellationToken).ConfigureAwait(false)
+                ?? await AfterSettledAsync(item, runId, CancellationToken.None).ConfigureAwait(false);
         }
 
         return TimeSpan.FromSeconds(1);
     }
 
     private static bool IsSdk(FlowRunRecord run) => run.Tags.TryGetValue(SdkTag, out var v) && v == SdkTagValue;
-
-    /// <summary>The subprocess's whole environment but FLOW_*: the worker's allow-listed variables, then the deployment's, with only the secrets it references.</summary>
-    private (Dictionary<string, string>? Environment, string? Refusal) ResolveEnvironment(DeploymentEntrypoint entry)
-    {
-        var env = SubprocessEnvironment.Inherited(System.Environment.GetEnvironmentVariables(), _options.InheritVariables);
-        foreach (var (k, v) in entry.Environment ?? new Dictionary<string, string>())
-        {
-            if (v.StartsWith("secret:", StringComparison.Ordinal))
-            {
-                var name = v["secret:".Length..];
-                var value = _configuration?["Flow:Secrets:" + name];
-                if (value is null)
-                {
-                    return (null, $"Secret '{name}' (for variable {k}) is not configured on worker {WorkerId} (set Flow:Secrets:{name}, e.g. the environment variable Flow__Secrets__{name}).");
-                }
-
-                env[k] = value;
-            }
-            else
-            {
-                env[k] = v;
-            }
-        }
-
-        return (env, null);
-    }
 
     private Task<StoredRun?> TryClaimAsync(StoredRun stored, bool recovering, CancellationToken cancellationToken)
     {
@@ -295,15 +241,7 @@ public sealed partial class ProcessRunExecutor
         var run = claimed.Record;
         var entry = deployment.Entrypoint;
         var token = await _tokens.IssueAsync(run.RunId, _options.TokenLifetime, cancellationToken).ConfigureAwait(false);
-        environment["FLOW_RUN_ID"] = run.RunId;
-        environment["FLOW_RUN_ATTEMPT"] = run.Attempt.ToString(CultureInfo.InvariantCulture);
-        environment["FLOW_API_URL"] = _options.ApiUrl?.TrimEnd('/') ?? string.Empty;
-        environment["FLOW_RUN_TOKEN"] = token;
-        environment["FLOW_LEASE_OWNER"] = WorkerId;
-        environment["FLOW_LEASE_SECONDS"] = _engine.LeaseDuration.TotalSeconds.ToString(CultureInfo.InvariantCulture);
-        environment["FLOW_DEPLOYMENT"] = deployment.Name;
-        environment["FLOW_FLOW_NAME"] = run.FlowName;
-        environment["FLOW_PARAMETERS"] = run.Parameters ?? "null";
+        AddFlowVariables(environment, run, deployment, token);
         var now = Now;
         var state = new Attempt
         {
@@ -557,7 +495,9 @@ public sealed partial class ProcessRunExecutor
             else
             {
                 var type = outcome.TimedOut ? "System.TimeoutException" : outcome.ExitCode is null ? "Flow.ProcessNotStarted" : "Flow.ProcessExitCode";
-                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(type, outcome.Message), crashed: false, cancellationToken, a.Unsent).ConfigureAwait(false);
+                // A Flow.Sdk process settles its run itself; one that exited leaving it Running died mid-flow: its outcome is unknown.
+                var crashed = IsSdk(run) && !outcome.TimedOut && outcome.ExitCode is not null;
+                done = await FailOrRetryAsync(stored, deployment, new FailureInfo(crashed ? "Flow.RunCrashed" : type, outcome.Message), crashed, cancellationToken, a.Unsent).ConfigureAwait(false);
             }
 
             if (done)
@@ -576,7 +516,7 @@ public sealed partial class ProcessRunExecutor
     private async Task<bool> FailOrRetryAsync(StoredRun stored, DeploymentRecord deployment, FailureInfo failure, bool crashed, CancellationToken cancellationToken, List<RunLogLine> logs)
     {
         var delay = TimeSpan.FromSeconds(deployment.Entrypoint.RetryDelaySeconds ?? DefaultRetryDelaySeconds);
-        var after = await _lifecycle.TryFailOrRetryAsync(stored, failure, deployment.Entrypoint.Retries, delay, crashed, logs, cancellationToken).ConfigureAwait(false);
+        var after = await _lifecycle.TryFailOrRetryAsync(stored, failure, deployment.Entrypoint.Retries, delay, crashed, logs, owesHook: IsSdk(stored.Record), cancellationToken).ConfigureAwait(false);
         if (after is not null && after.Record.State.IsFinal())
         {
             LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), failure.Message);
@@ -589,7 +529,7 @@ public sealed partial class ProcessRunExecutor
     private async Task<bool> TrySettleAsync(StoredRun stored, RunState state, string message, FailureInfo? failure, CancellationToken cancellationToken, List<RunLogLine>? logs = null)
     {
         var alreadyFinal = stored.Record.State.IsFinal();
-        var after = await _lifecycle.TrySettleAsync(stored, state, message, null, failure, logs, cancellationToken).ConfigureAwait(false);
+        var after = await _lifecycle.TrySettleAsync(stored, state, message, null, failure, logs, owesHook: IsSdk(stored.Record), cancellationToken).ConfigureAwait(false);
         if (after is not null && !alreadyFinal)
         {
             LogFinished(_logger, after.Record.RunId, after.Record.State, Now - (after.Record.StartedAt ?? after.Record.CreatedAt), message);

@@ -9,7 +9,9 @@ namespace Flow.Process;
 /// Run-scoped tokens: what a process worker hands a subprocess (<c>FLOW_RUN_TOKEN</c>) so that it can use the process API for
 /// its own run and nothing else. A token is <c>frt1.{base64url(runId)}.{expiry unix seconds}.{base64url(HMAC-SHA256)}</c>,
 /// signed with a 256-bit key kept in the control store (state entry <see cref="KeyStateKey"/>, created on first use), so the
-/// API and every worker that can reach the storage share it without configuration. Tokens are never logged.
+/// API and every worker that can reach the storage share it without configuration. Tokens are never logged. A hook token
+/// (<c>frh1.…</c>, <see cref="IssueHookAsync"/>) is for a subprocess started only to run a finished run's owed state hook: it reads
+/// the run and may write nothing but the hook's record (docs/hooks.md).
 /// </summary>
 public sealed class RunTokens
 {
@@ -17,6 +19,7 @@ public sealed class RunTokens
     public const string KeyStateKey = "process:run-token-key";
 
     private const string Prefix = "frt1";
+    private const string HookPrefix = "frh1";
     private readonly IControlStore _control;
     private readonly TimeProvider _time;
     private byte[]? _key;
@@ -36,12 +39,23 @@ public sealed class RunTokens
     /// <param name="lifetime">How long it stays valid.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The token.</returns>
-    public async Task<string> IssueAsync(string runId, TimeSpan lifetime, CancellationToken cancellationToken)
+    public Task<string> IssueAsync(string runId, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        IssueAsync(Prefix, runId, lifetime, cancellationToken);
+
+    /// <summary>Issues a hook token for one run: it reads the run and records its owed state hook, nothing else.</summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="lifetime">How long it stays valid.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The token.</returns>
+    public Task<string> IssueHookAsync(string runId, TimeSpan lifetime, CancellationToken cancellationToken) =>
+        IssueAsync(HookPrefix, runId, lifetime, cancellationToken);
+
+    private async Task<string> IssueAsync(string prefix, string runId, TimeSpan lifetime, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(runId);
         var key = await GetKeyAsync(cancellationToken).ConfigureAwait(false);
         var expiry = (_time.GetUtcNow() + lifetime).ToUnixTimeSeconds();
-        var payload = $"{Prefix}.{Base64Url(Encoding.UTF8.GetBytes(runId))}.{expiry}";
+        var payload = $"{prefix}.{Base64Url(Encoding.UTF8.GetBytes(runId))}.{expiry}";
         return payload + "." + Base64Url(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(payload)));
     }
 
@@ -49,16 +63,23 @@ public sealed class RunTokens
     /// <param name="token">The token as presented.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The run the token is for, or null when it is malformed, forged or expired.</returns>
-    public async Task<string?> ValidateAsync(string? token, CancellationToken cancellationToken)
+    public async Task<string?> ValidateAsync(string? token, CancellationToken cancellationToken) =>
+        await ValidateGrantAsync(token, cancellationToken).ConfigureAwait(false) is { HookOnly: false } grant ? grant.RunId : null;
+
+    /// <summary>Checks a token of either kind: a run token or a hook token (<see cref="IssueHookAsync"/>).</summary>
+    /// <param name="token">The token as presented.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>What it grants, or null when it is malformed, forged or expired.</returns>
+    public async Task<RunTokenGrant?> ValidateGrantAsync(string? token, CancellationToken cancellationToken)
     {
         var parts = token?.Split('.');
-        if (parts is not [Prefix, var id, var exp, var sig] || !long.TryParse(exp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var expiry))
+        if (parts is not [var prefix and (Prefix or HookPrefix), var id, var exp, var sig] || !long.TryParse(exp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var expiry))
         {
             return null;
         }
 
         var key = await GetKeyAsync(cancellationToken).ConfigureAwait(false);
-        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{Prefix}.{id}.{exp}"));
+        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes($"{prefix}.{id}.{exp}"));
         byte[] given;
         byte[] runId;
         try
@@ -76,7 +97,7 @@ public sealed class RunTokens
             return null;
         }
 
-        return Encoding.UTF8.GetString(runId);
+        return new RunTokenGrant(Encoding.UTF8.GetString(runId), prefix == HookPrefix);
     }
 
     private async Task<byte[]> GetKeyAsync(CancellationToken cancellationToken)

@@ -212,9 +212,22 @@ public sealed record TaskOptions
 /// <param name="Result">The result as JSON when Completed.</param>
 /// <param name="Failure">The failure when Failed or Crashed.</param>
 /// <param name="Services">The host's services.</param>
-public sealed record FlowHookContext(string RunId, string FlowName, RunState State, string? Result, FailureInfo? Failure, IServiceProvider Services);
+public sealed record FlowHookContext(string RunId, string FlowName, RunState State, string? Result, FailureInfo? Failure, IServiceProvider Services)
+{
+    /// <summary>
+    /// The idempotency key of this hook: the id of the run's final transition event (<c>{runId}.t{index}</c>). Hooks run at least
+    /// once (docs/hooks.md): a process that dies while a hook runs, or between the final commit and the hook, leaves the hook owed and
+    /// a worker runs it again with the same key. A hook with external side effects passes this key on (an Idempotency-Key header, a
+    /// unique column) so the receiving system keeps one effect. Empty only when a hook is invoked outside the engine.
+    /// </summary>
+    public string IdempotencyKey { get; init; } = string.Empty;
+}
 
-/// <summary>A state hook: runs once when the run reaches its final state. Its failures are logged and never change the run's outcome.</summary>
+/// <summary>
+/// A state hook: runs at least once after the run's final state is stored (once, unless the process running it dies first: then again
+/// with the same <see cref="FlowHookContext.IdempotencyKey"/>). A hook that throws is recorded as failed and not run again; its failure
+/// never changes the run's outcome.
+/// </summary>
 /// <param name="context">The run's outcome.</param>
 /// <param name="cancellationToken">Cancels the hook when the host stops.</param>
 /// <returns>A task.</returns>

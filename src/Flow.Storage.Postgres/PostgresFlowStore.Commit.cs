@@ -129,7 +129,7 @@ public sealed partial class PostgresFlowStore
         "pool", "deployment", "state", "state_message", "state_time", "attempt", "journal_length", "transition_count", "log_count",
         "parameters", "result", "failure_type", "failure_message", "failure_stack_trace", "tags", "parent_run_id", "parent_attempt",
         "parent_call_id", "scheduled_at", "started_at", "ended_at", "lease_owner", "lease_until", "wake_requested", "cancel_requested",
-        "wake_at", "heartbeat_at", "flow_version",
+        "wake_at", "heartbeat_at", "flow_version", "hook_pending",
     ];
 
     private static readonly string RunColumns = "run_id, flow_name, created_at, version, " + string.Join(", ", MutableColumns);
@@ -156,7 +156,7 @@ public sealed partial class PostgresFlowStore
             new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = JsonSerializer.Serialize(run.Tags.ToDictionary(kv => Text(kv.Key)!, kv => Text(kv.Value), StringComparer.Ordinal)) },
             Str(run.ParentRunId), P(run.ParentAttempt), P(run.ParentCallId), Time(run.ScheduledAt), Time(run.StartedAt), Time(run.EndedAt),
             Str(run.LeaseOwner), Time(run.LeaseUntil), P(run.WakeRequested), P(run.CancelRequested), Time(run.WakeAt), Time(run.HeartbeatAt),
-            Str(run.FlowVersion),
+            Str(run.FlowVersion), P(run.HookPending),
         ]);
     }
 }

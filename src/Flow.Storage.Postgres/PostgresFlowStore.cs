@@ -409,6 +409,7 @@ public sealed partial class PostgresFlowStore : IFlowStore, IRunRetention
             WakeAt = GetTimeOrNull(r, 29),
             HeartbeatAt = GetTimeOrNull(r, 30),
             FlowVersion = GetStringOrNull(r, 31),
+            HookPending = r.GetBoolean(32),
         };
         return new StoredRun(record, Version(r.GetInt64(3)));
     }

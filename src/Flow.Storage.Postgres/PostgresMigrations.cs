@@ -237,6 +237,10 @@ internal static class PostgresMigrations
             );
             CREATE INDEX automation_firings_newest ON {schema}.automation_firings (automation, fired_at DESC, key);
             """),
+        new(7, "runs.hook_pending: the state hook a final run still owes (docs/hooks.md)", """
+            ALTER TABLE {schema}.runs ADD COLUMN hook_pending boolean NOT NULL DEFAULT false;
+            COMMENT ON COLUMN {schema}.runs.hook_pending IS 'true while the hook of the final state has not run yet (set with the final state, cleared when the hook is recorded)';
+            """),
         new(8, "listing Late runs and runs by tag", """
             CREATE INDEX runs_late ON {schema}.runs (scheduled_at DESC, run_id) WHERE state IN ('Scheduled', 'Pending') AND started_at IS NULL;
             CREATE INDEX runs_by_tags ON {schema}.runs USING gin (tags);

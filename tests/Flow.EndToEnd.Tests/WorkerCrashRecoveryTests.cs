@@ -171,6 +171,40 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(Enumerable.Range(1, TaskCount), CompletedCalls((await engine.Store.LoadJournalAsync(final, deadline.Token)).Events));
     }
 
+    [Fact]
+    public async Task SigkillWorker_AfterTheFinalCommitBeforeTheHook_SecondWorkerRunsTheHookExactlyOnce()
+    {
+        // docs/hooks.md: the final commit leaves the hook owed; the run's work item is completed only after the hook ran, so a
+        // worker that dies in between leaves both behind and the next worker runs the hook.
+        using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(60));
+        var (engine, runId, storage) = await StartRunAsync(deadline.Token);
+
+        await using var workerA = StartWorker("worker-a", storage, TimeSpan.Zero, pauseInHook: true);
+        var pidA = await ReadyPidAsync(workerA, deadline);
+        await workerA.WaitForOutputAsync(l => l == "hook started", deadline.Token);
+        var atKill = (await engine.Store.GetRunAsync(runId, deadline.Token))!.Record;
+        Assert.True(ProcessRunner.SendSigkill(pidA), $"worker A (pid {pidA}) was gone before the kill");
+        Assert.Equal(137, await workerA.WaitForExitAsync(deadline.Token));
+
+        Assert.Equal(RunState.Completed, atKill.State); // A committed the final state before its hook began ...
+        Assert.True(atKill.HookPending); // ... with the hook owed in the same commit
+        Assert.False(File.Exists(HookFile));
+
+        await using var workerB = StartWorker("worker-b", storage, TimeSpan.Zero);
+        await workerB.WaitForOutputAsync(l => l == "hook done", deadline.Token).WaitAsync(deadline, "worker B to run the owed hook");
+        var done = await WaitForHookRecordedAsync(engine, runId, deadline);
+
+        var key = $"{runId}.t{atKill.TransitionCount}";
+        var effects = File.ReadAllLines(HookFile);
+        Assert.True(effects is [var only] && only.StartsWith(key + " ", StringComparison.Ordinal) && only.EndsWith(" worker-b", StringComparison.Ordinal), "Expected one hook effect by worker B with key " + key + ":\n" + string.Join('\n', effects));
+        Assert.Equal(RunState.Completed, done.State);
+        Assert.Equal(atKill.TransitionCount, done.TransitionCount); // the hook changed no state
+        var logs = await engine.Store.GetLogsAsync(runId, 1000, null, deadline.Token);
+        var record = Assert.Single(logs.Lines, l => l.Message.StartsWith("Hook OnCompletion", StringComparison.Ordinal));
+        Assert.Contains($"completed in", record.Message, StringComparison.Ordinal);
+        Assert.Contains(key, record.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The backend's settings for this test's own storage, as both the test's engine and the worker processes read them.</summary>
     protected abstract Dictionary<string, string?> BackendSettings();
 
@@ -190,6 +224,8 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
 
     private string SideEffectFile => Path.Combine(_folder.FullName, "side-effects.txt");
 
+    private string HookFile => SideEffectFile + ".hooks"; // written by the test worker's OnCompletion hook
+
     /// <summary>Starts a run of the flow on this test's own tables and queues, with an engine in this process (it processes nothing).</summary>
     private async Task<(FlowEngine Engine, string RunId, Dictionary<string, string?> Storage)> StartRunAsync(CancellationToken cancellationToken)
     {
@@ -208,6 +244,20 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(SumOfSquares.ToString(CultureInfo.InvariantCulture), final.Result);
         Assert.Null(final.LeaseOwner);
         return final;
+    }
+
+    private static async Task<FlowRunRecord> WaitForHookRecordedAsync(FlowEngine engine, string runId, TestDeadline deadline)
+    {
+        while (true)
+        {
+            var run = (await engine.Store.GetRunAsync(runId, deadline.Token))!.Record;
+            if (!run.HookPending)
+            {
+                return run;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token); // polling the store, as WaitForRunAsync does
+        }
     }
 
     private static List<int> CompletedCalls(IEnumerable<JournalEvent> events) =>
@@ -241,7 +291,7 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
         return services.BuildServiceProvider();
     }
 
-    private ProcessRunner StartWorker(string workerId, Dictionary<string, string?> storage, TimeSpan taskDelay, int pauseAt = 0, bool pauseBeforeSideEffect = false)
+    private ProcessRunner StartWorker(string workerId, Dictionary<string, string?> storage, TimeSpan taskDelay, int pauseAt = 0, bool pauseBeforeSideEffect = false, bool pauseInHook = false)
     {
         var worker = ProcessRunner.Start(
             RepoPaths.DotNetHost,
@@ -253,6 +303,7 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
                 "--CrashTest:TaskDelay=" + taskDelay.ToString("c", CultureInfo.InvariantCulture),
                 "--CrashTest:PauseAt=" + pauseAt.ToString(CultureInfo.InvariantCulture),
                 "--CrashTest:PauseBeforeSideEffect=" + (pauseBeforeSideEffect ? "true" : "false"),
+                "--CrashTest:PauseInHook=" + (pauseInHook ? "true" : "false"),
             ],
             new ProcessRunnerOptions
             {

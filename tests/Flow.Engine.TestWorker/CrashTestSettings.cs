@@ -21,6 +21,12 @@ internal sealed class CrashTestSettings
     /// <summary>Whether that task stops before its side effect (true) or right after it (false).</summary>
     public bool PauseBeforeSideEffect { get; set; }
 
+    /// <summary>Whether the flow's OnCompletion hook stops before its side effect and waits forever (it prints "hook started").</summary>
+    public bool PauseInHook { get; set; }
+
+    /// <summary>The file the OnCompletion hook appends "{idempotencyKey} {pid} {workerId}" to: the side-effect file plus ".hooks".</summary>
+    public string HookFile => SideEffectFile + ".hooks";
+
     /// <summary>Throws when a required setting is missing.</summary>
     public void Validate()
     {

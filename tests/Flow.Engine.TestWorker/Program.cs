@@ -15,6 +15,8 @@
 //   CrashTest:TaskDelay                 how long each task works before its side effect (default 0)
 //   CrashTest:PauseAt                   the call id of the task that stops and waits forever (default 0: none) ...
 //   CrashTest:PauseBeforeSideEffect     ... before its side effect (true; it prints "task {callId} started") or after it (false)
+//   CrashTest:PauseInHook               the flow's OnCompletion hook prints "hook started" and waits forever before its side effect
+//                                       (a line "{idempotencyKey} {pid} {workerId}" in SideEffectFile + ".hooks"; then "hook done")
 //
 // Output: "ready pid={pid}" once the worker runs; "task {callId} done" after each side effect ("task {callId} started"
 // before the task that pauses before it); the engine's logs, one line each.
@@ -63,7 +65,7 @@ builder.Services.AddFlow(r => r.AddFlow<int, int>(CrashTestSettings.FlowName, as
     }
 
     return total;
-}))
+}, new FlowOptions { OnCompletion = sideEffects.HookAsync }))
     .AddEngine(builder.Configuration)
     .AddWorker(builder.Configuration);
 

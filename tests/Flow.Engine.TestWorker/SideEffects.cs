@@ -32,5 +32,18 @@ internal sealed class SideEffects(CrashTestSettings settings, string workerId)
         return x * x;
     }
 
+    /// <summary>The flow's OnCompletion hook: (pause,) append "{idempotencyKey} {pid} {workerId}" to the hook file, print "hook done".</summary>
+    public async Task HookAsync(FlowHookContext context, CancellationToken cancellationToken)
+    {
+        if (settings.PauseInHook)
+        {
+            Say($"hook started");
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        File.AppendAllText(settings.HookFile, string.Create(CultureInfo.InvariantCulture, $"{context.IdempotencyKey} {Environment.ProcessId} {workerId}\n"));
+        Say($"hook done");
+    }
+
     private static void Say(FormattableString line) => Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
 }

@@ -341,6 +341,7 @@ public abstract partial class FlowStoreConformanceTests
             WakeAt = T0.AddYears(v),
             HeartbeatAt = T0.AddSeconds(30 + v),
             FlowVersion = $"{v}.2.3+build.5",
+            HookPending = v % 2 == 0,
         };
     }
 }

@@ -1,6 +1,8 @@
 using Flow.Engine.Diagnostics;
 using Flow.Engine.Runs;
+using Flow.Engine.Storage;
 using Flow.Sdk;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flow.Engine.Execution;
 
@@ -83,10 +85,12 @@ internal sealed partial class Episode
                 return; // final already
             }
 
+            // The hook is owed in the final commit itself (the outbox), unless the flow has none for this state.
+            var final = change.Run with { HookPending = HookRunner.For(_flowOptions, change.Run.State) is not null };
             _writes.Transitions.AddRange(change.Transitions);
             try
             {
-                await _committer.CommitFinalAsync(change.Run, ct => FlushAsync(ct), cancellationToken).ConfigureAwait(false);
+                await _committer.CommitFinalAsync(final, ct => FlushAsync(ct), cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (EpisodeCommitter.DeliveryRaceException)
@@ -102,28 +106,32 @@ internal sealed partial class Episode
         await RunHookAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RunHookAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the hook the final commit left owed and records it; this episode's work item is completed only afterwards.</summary>
+    private Task RunHookAsync(CancellationToken cancellationToken) =>
+        new HookRunner(_core).RunPendingAsync(new StoredRun(Run, _committer.Version), _flowOptions, Services, giveUp: null, cancellationToken);
+
+    /// <summary>
+    /// For a work item of a final run whose hook is still owed (its runner died after the final commit, or the run was marked Crashed):
+    /// resolves the flow's options and runs the hook — unless the item came back so often that the hook evidently kills its process.
+    /// </summary>
+    private async Task RunOwedHookAsync(StoredRun stored, CancellationToken cancellationToken)
     {
-        var hook = Run.State switch
+        string? giveUp = null;
+        FlowOptions? options = null;
+        if (_message.DequeueCount > _core.Options.MaxDequeueCount)
         {
-            RunState.Completed => _flowOptions.OnCompletion,
-            RunState.Failed => _flowOptions.OnFailure,
-            RunState.Crashed => _flowOptions.OnCrashed,
-            RunState.Cancelled => _flowOptions.OnCancellation,
-            _ => null,
-        };
-        if (hook is null)
+            giveUp = $"its work item was delivered {_message.DequeueCount} times (limit {_core.Options.MaxDequeueCount}); the process running it keeps dying.";
+        }
+        else if (_core.Registry.TryGetFlow(stored.Record.FlowName, out var flow))
         {
-            return;
+            _scope = _core.Services.GetService<IServiceScopeFactory>()?.CreateScope();
+            options = flow.GetOptions(Services);
+        }
+        else
+        {
+            giveUp = $"no flow named '{stored.Record.FlowName}' is registered in this application.";
         }
 
-        try
-        {
-            await hook(new FlowHookContext(RunId, Run.FlowName, Run.State, Run.Result, Run.Failure, Services), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            Logs.HookFailed(_core.Logger, e, RunId, Run.State);
-        }
+        await new HookRunner(_core).RunPendingAsync(stored, options, Services, giveUp, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -102,6 +102,13 @@ internal sealed partial class Episode
             {
                 // A child whose parent notification may have been lost in a crash: notify again (idempotent).
                 await _core.NotifyParentAsync(run, cancellationToken).ConfigureAwait(false);
+                if (run.HookPending)
+                {
+                    // The final commit left the hook owed and whoever should have run it died first: run it now (docs/hooks.md).
+                    await RunOwedHookAsync(stored, cancellationToken).ConfigureAwait(false);
+                    return Done();
+                }
+
                 Logs.WorkItemDropped(_core.Logger, RunId, "the run is " + run.State);
                 return Done();
             }

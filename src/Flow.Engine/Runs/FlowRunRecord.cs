@@ -104,6 +104,14 @@ public sealed record FlowRunRecord
     /// <summary>The flow's version string when the run started, if the flow declares one.</summary>
     public string? FlowVersion { get; init; }
 
+    /// <summary>
+    /// True while the state hook of the run's final state (OnCompletion, OnFailure, OnCrashed, OnCancellation) is owed: set in the
+    /// commit that writes the final state, cleared in the commit that records the hook's invocation (docs/hooks.md). A worker that
+    /// receives a work item of a final run with this set runs the hook instead of dropping the item, so a hook survives a crash
+    /// between the final commit and its invocation.
+    /// </summary>
+    public bool HookPending { get; init; }
+
     /// <summary>The shared empty tag set.</summary>
     public static IReadOnlyDictionary<string, string> EmptyTags { get; } = new Dictionary<string, string>();
 

@@ -242,7 +242,9 @@ public sealed partial class RunLifecycle
 
     /// <summary>
     /// Ends the run in a final state, releasing its lease. When cancellation was requested, an outcome other than Failed or Crashed
-    /// becomes Cancelled (the flow noticed the cancellation, or finished regardless: either way it was cancelled).
+    /// becomes Cancelled (the flow noticed the cancellation, or finished regardless: either way it was cancelled). The final state owes
+    /// its state hook (<see cref="FlowRunRecord.HookPending"/> is set); a committer that knows the flow has no hook for it clears the
+    /// flag before committing (docs/hooks.md).
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="state">The final state the caller judged.</param>
@@ -266,15 +268,15 @@ public sealed partial class RunLifecycle
         }
 
         var finalState = run.CancelRequested && state is not (RunState.Failed or RunState.Crashed) ? RunState.Cancelled : state;
-        var next = run with { LeaseOwner = null, LeaseUntil = null, WakeAt = null, HeartbeatAt = now, EndedAt = now, Result = result, Failure = failure };
+        var next = run with { LeaseOwner = null, LeaseUntil = null, WakeAt = null, HeartbeatAt = now, EndedAt = now, Result = result, Failure = failure, HookPending = true };
         var transitions = new List<StateTransition>(1);
         next = Transition(next, transitions, finalState, message, now);
         return new RunChange(next, transitions);
     }
 
     /// <summary>
-    /// Marks a run whose worker kept dying on it Crashed (final): lease released, the reason as its failure. Null when the state
-    /// machine does not allow Crashed from where the run is (it is final).
+    /// Marks a run whose worker kept dying on it Crashed (final): lease released, the reason as its failure, its OnCrashed hook owed
+    /// (<see cref="FlowRunRecord.HookPending"/>). Null when the state machine does not allow Crashed from where the run is (it is final).
     /// </summary>
     /// <param name="run">The run.</param>
     /// <param name="reason">Why it is judged crashed.</param>
@@ -288,10 +290,34 @@ public sealed partial class RunLifecycle
             return null;
         }
 
-        var next = run with { LeaseOwner = null, LeaseUntil = null, EndedAt = now, Failure = new FailureInfo("Flow.RunCrashed", reason) };
+        var next = run with { LeaseOwner = null, LeaseUntil = null, EndedAt = now, Failure = new FailureInfo("Flow.RunCrashed", reason), HookPending = true };
         var transitions = new List<StateTransition>(1);
         next = Transition(next, transitions, RunState.Crashed, reason, now);
         return new RunChange(next, transitions);
+    }
+
+    /// <summary>
+    /// Records that the pending state hook of a final run was invoked (or that there was none to invoke): the flag is cleared, nothing
+    /// else changes. Null when no hook is pending (someone recorded it already).
+    /// </summary>
+    /// <param name="run">The run, final.</param>
+    /// <returns>The record to commit, or null.</returns>
+    public static FlowRunRecord? PlanHookDone(FlowRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return run.HookPending && run.State.IsFinal() ? run with { HookPending = false } : null;
+    }
+
+    /// <summary>
+    /// The idempotency key of the state hook of a final run: the id of the event of its final transition (<c>{runId}.t{index}</c>), the
+    /// same in every invocation of that hook, so a hook with side effects can pass it on and let the receiving system dedupe.
+    /// </summary>
+    /// <param name="run">The run, final.</param>
+    /// <returns>The key.</returns>
+    public static string HookKey(FlowRunRecord run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return Flow.Engine.Events.RunEvents.EventId(run.RunId, run.TransitionCount);
     }
 
     /// <summary>

@@ -112,11 +112,27 @@ public sealed partial class RunLifecycle
     /// <param name="logs">Pending log lines; those written are removed from the list. Null for none.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The settled run (or the run as read when it was final already), or null when it changed since it was read.</returns>
-    public async Task<StoredRun?> TrySettleAsync(StoredRun stored, RunState state, string message, string? result, FailureInfo? failure, List<RunLogLine>? logs, CancellationToken cancellationToken)
+    public Task<StoredRun?> TrySettleAsync(StoredRun stored, RunState state, string message, string? result, FailureInfo? failure, List<RunLogLine>? logs, CancellationToken cancellationToken) =>
+        TrySettleAsync(stored, state, message, result, failure, logs, owesHook: true, cancellationToken);
+
+    /// <summary>
+    /// Ends the run in a final state (<see cref="PlanSettle"/>); <paramref name="owesHook"/> false when the caller knows the run has no
+    /// state hook (a plain process command), so no hook is left pending.
+    /// </summary>
+    /// <param name="stored">The run as read.</param>
+    /// <param name="state">The final state.</param>
+    /// <param name="message">Why.</param>
+    /// <param name="result">The result as JSON, or null.</param>
+    /// <param name="failure">The failure, or null.</param>
+    /// <param name="logs">Pending log lines; those written are removed from the list. Null for none.</param>
+    /// <param name="owesHook">Whether the final state leaves its hook pending (<see cref="FlowRunRecord.HookPending"/>).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The settled run (or the run as read when it was final already), or null when it changed since it was read.</returns>
+    public async Task<StoredRun?> TrySettleAsync(StoredRun stored, RunState state, string message, string? result, FailureInfo? failure, List<RunLogLine>? logs, bool owesHook, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var change = PlanSettle(stored.Record, state, message, result, failure, Now);
-        return change is null ? stored : await TryCommitAsync(stored, change, logs ?? [], cancellationToken).ConfigureAwait(false);
+        return change is null ? stored : await TryCommitAsync(stored, change with { Run = change.Run with { HookPending = owesHook } }, logs ?? [], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -131,7 +147,23 @@ public sealed partial class RunLifecycle
     /// <param name="logs">Pending log lines; those written are removed from the list. Null for none.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The run after the change (or as read when it was final), or null when it changed since it was read.</returns>
-    public async Task<StoredRun?> TryFailOrRetryAsync(StoredRun stored, FailureInfo failure, int retries, TimeSpan delay, bool crashed, List<RunLogLine>? logs, CancellationToken cancellationToken)
+    public Task<StoredRun?> TryFailOrRetryAsync(StoredRun stored, FailureInfo failure, int retries, TimeSpan delay, bool crashed, List<RunLogLine>? logs, CancellationToken cancellationToken) =>
+        TryFailOrRetryAsync(stored, failure, retries, delay, crashed, logs, owesHook: true, cancellationToken);
+
+    /// <summary>
+    /// Judges a failed (or crashed) attempt by the retry policy (<see cref="PlanFailOrRetry"/>); <paramref name="owesHook"/> false when
+    /// the caller knows the run has no state hook, so a final state leaves none pending.
+    /// </summary>
+    /// <param name="stored">The run as read.</param>
+    /// <param name="failure">What went wrong.</param>
+    /// <param name="retries">How many retries are allowed.</param>
+    /// <param name="delay">The delay before the next attempt.</param>
+    /// <param name="crashed">The attempt's worker died rather than the flow failing.</param>
+    /// <param name="logs">Pending log lines; those written are removed from the list. Null for none.</param>
+    /// <param name="owesHook">Whether a final state leaves its hook pending (<see cref="FlowRunRecord.HookPending"/>).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The run after the change (or as read when it was final), or null when it changed since it was read.</returns>
+    public async Task<StoredRun?> TryFailOrRetryAsync(StoredRun stored, FailureInfo failure, int retries, TimeSpan delay, bool crashed, List<RunLogLine>? logs, bool owesHook, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stored);
         var now = Now;
@@ -139,6 +171,11 @@ public sealed partial class RunLifecycle
         if (change is null)
         {
             return stored;
+        }
+
+        if (change.RetryAt is null)
+        {
+            change = change with { Run = change.Run with { HookPending = owesHook } };
         }
 
         var committed = await TryCommitAsync(stored, change, logs ?? [], cancellationToken).ConfigureAwait(false);
@@ -176,7 +213,8 @@ public sealed partial class RunLifecycle
 
     /// <summary>
     /// Marks a run Crashed (<see cref="PlanCrash"/>), reading it and trying again on conflicts: for a run whose work item was
-    /// delivered so often without completing that its worker evidently keeps dying on it.
+    /// delivered so often without completing that its worker evidently keeps dying on it. After the commit a work item is enqueued
+    /// for the OnCrashed hook the run now owes (<see cref="FlowRunRecord.HookPending"/>).
     /// </summary>
     /// <param name="runId">The run.</param>
     /// <param name="reason">Why.</param>
@@ -194,11 +232,46 @@ public sealed partial class RunLifecycle
 
             if (await TryCommitAsync(stored, change, [], cancellationToken).ConfigureAwait(false) is { } crashed)
             {
+                // The carrier of the OnCrashed hook the commit made pending: whoever receives it runs (or clears) the hook.
+                await EnqueueAsync(crashed.Record, TimeSpan.Zero, "hook", cancellationToken).ConfigureAwait(false);
                 return crashed.Record;
             }
         }
 
         throw new ConcurrencyException($"Run {runId} kept changing while it was being marked Crashed.");
+    }
+
+    /// <summary>
+    /// Records the invocation of a final run's pending state hook (<see cref="PlanHookDone"/>) with its log line in one commit,
+    /// reading the run again on conflicts (the hook is not run again: the caller ran it once). Does nothing when no hook is pending.
+    /// </summary>
+    /// <param name="stored">The run as read.</param>
+    /// <param name="line">The log line recording the hook (name, outcome, duration, idempotency key), or null when no hook ran.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>A task.</returns>
+    public async Task RecordHookAsync(StoredRun stored, RunLogLine? line, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (PlanHookDone(stored.Record) is not { } next)
+            {
+                return;
+            }
+
+            var lines = line is null ? new List<RunLogLine>() : [line];
+            if (await TryCommitAsync(stored, new RunChange(next, []), lines, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return;
+            }
+
+            if (attempt >= MaxConflictRetries || await Store.GetRunAsync(stored.Record.RunId, cancellationToken).ConfigureAwait(false) is not { } fresh)
+            {
+                return;
+            }
+
+            stored = fresh;
+        }
     }
 
     /// <summary>

@@ -51,6 +51,7 @@ internal static class FlowEntities
         SetTime(e, "WakeAt", run.WakeAt);
         SetTime(e, "HeartbeatAt", run.HeartbeatAt);
         plan.Text(e, "FlowVersion", run.FlowVersion);
+        e["HookPending"] = run.HookPending;
         return e;
     }
 
@@ -85,6 +86,7 @@ internal static class FlowEntities
         WakeAt = GetTime(e, "WakeAt"),
         HeartbeatAt = GetTime(e, "HeartbeatAt"),
         FlowVersion = e.GetString("FlowVersion"),
+        HookPending = e.GetBoolean("HookPending") ?? false,
     };
 
     public static SdkTableEntity Transition(string runId, StateTransition t, TextPlan plan)

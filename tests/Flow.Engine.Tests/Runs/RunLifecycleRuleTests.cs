@@ -70,6 +70,23 @@ public sealed class RunLifecycleRuleTests
     }
 
     [Fact]
+    public void PlanSettleAndPlanCrash_FinalState_OweItsHookInTheSameChange_AndPlanHookDoneClearsOnlyThat()
+    {
+        var settled = RunLifecycle.PlanSettle(Run(RunState.Running), RunState.Completed, "done", "1", null, T0)!;
+        var crashed = RunLifecycle.PlanCrash(Run(RunState.Running), "worker died", T0)!;
+        var retried = RunLifecycle.PlanFailOrRetry(Run(RunState.Running), new FailureInfo("E", "x"), null, 1, TimeSpan.Zero, crashed: true, T0)!;
+
+        Assert.True(settled.Run.HookPending);
+        Assert.True(crashed.Run.HookPending);
+        Assert.False(retried.Run.HookPending); // AwaitingRetry is not final: no hook yet
+        Assert.Equal("r1.t4", RunLifecycle.HookKey(settled.Run)); // the final transition's event id
+        var done = RunLifecycle.PlanHookDone(settled.Run)!;
+        Assert.Equal(settled.Run with { HookPending = false }, done);
+        Assert.Null(RunLifecycle.PlanHookDone(done));
+        Assert.Null(RunLifecycle.PlanHookDone(Run(RunState.Running) with { HookPending = true }));
+    }
+
+    [Fact]
     public void PlanSettle_NotAFinalState_Throws() =>
         Assert.Throws<ArgumentException>(() => RunLifecycle.PlanSettle(Run(RunState.Running), RunState.Paused, "x", null, null, T0));
 
