@@ -2489,6 +2489,7 @@ export interface components {
              * @description When it was last enabled.
              */
             enabledAt?: null | string;
+            lastFiring?: null | components["schemas"]["AutomationFiringView"];
         };
         /** @description The answer to `POST /api/runs/{id}/cancel` (202). */
         CancelRunView: {

@@ -1,0 +1,243 @@
+// The event list: newest first, server paging, filters in the URL (kind prefix, resource, time), and a follow mode that polls
+// for newer events and puts them on top without moving what the reader is looking at.
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { get } from '../api/client';
+import type { EventPage, FlowEvent } from '../api/types';
+import { EventRow } from '../components/EventRow';
+import { usePoll } from '../hooks';
+import { navigate, setQuery } from '../router';
+
+const RANGES: Record<string, number> = { '15m': 900e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
+const KINDS = ['flow-run.', 'flow-run.Failed', 'flow-run.Crashed', 'flow-run.Completed', 'flow-run.Running', 'flow-run.AwaitingRetry', 'flow-run.Cancelled', 'automation.'];
+const FOLLOW_MS = 2000;
+
+/** The API filters for the Events view's URL (without paging). */
+export function eventFilters(query: URLSearchParams, now = Date.now()): URLSearchParams {
+  const api = new URLSearchParams();
+  for (const k of ['kind', 'resource', 'until']) if (query.get(k)) api.set(k, query.get(k)!);
+  const range = query.get('range');
+  if (range && RANGES[range]) api.set('since', new Date(Math.floor((now - RANGES[range]) / 60000) * 60000).toISOString());
+  else if (query.get('since')) api.set('since', query.get('since')!);
+  return api;
+}
+
+/** A datetime-local input's value for an ISO time, in the browser's zone. */
+function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+
+function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+export function Events({ query }: { query: URLSearchParams }) {
+  const filters = eventFilters(query);
+  const paged = new URLSearchParams(filters);
+  paged.set('pageSize', query.get('pageSize') ?? '50');
+  if (query.get('token')) paged.set('continuationToken', query.get('token')!);
+  const path = '/api/events?' + paged.toString();
+  const page = usePoll((signal) => get<EventPage>(path, signal), path);
+  const [fresh, setFresh] = useState<FlowEvent[]>([]);
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [followError, setFollowError] = useState<string | null>(null);
+  const heightBefore = useRef<number | null>(null);
+  const filterKey = filters.toString();
+
+  // Follow needs the newest page: not on an older page, and not with an end time in the past.
+  const until = query.get('until');
+  const canFollow = !query.get('token') && (!until || Date.parse(until) > Date.now());
+  const follow = canFollow && query.get('follow') === '1';
+  const events = [...fresh, ...(page.data?.events ?? [])];
+  const newest = events[0]?.occurredAt;
+  const newestRef = useRef<{ at?: string; ids: Set<string> }>({ ids: new Set() });
+  newestRef.current = { at: newest, ids: new Set(events.slice(0, 200).map((e) => e.id)) };
+
+  useEffect(() => {
+    setFresh([]);
+    setOpen(new Set());
+  }, [path]);
+
+  useEffect(() => {
+    if (!follow || !page.data) return;
+    let stopped = false;
+    let timer = 0;
+    const controller = new AbortController();
+    const pull = async () => {
+      const since = newestRef.current.at;
+      const q = new URLSearchParams(filterKey);
+      // Inclusive: events of the newest time that arrived after it are taken, those already shown are skipped by id.
+      if (since && (!q.get('since') || Date.parse(since) > Date.parse(q.get('since')!))) q.set('since', since);
+      q.set('pageSize', '200');
+      try {
+        // Usually one request; a burst of more than a page is read to its end (at most 5 pages a poll).
+        const newer: FlowEvent[] = [];
+        for (let i = 0; i < 5; i++) {
+          const got = await get<EventPage>('/api/events?' + q.toString(), controller.signal);
+          newer.push(...got.events);
+          if (!got.continuationToken || !since) break;
+          q.set('continuationToken', got.continuationToken);
+        }
+        if (stopped) return;
+        const added = newer.filter((e) => !newestRef.current.ids.has(e.id));
+        if (added.length) {
+          heightBefore.current = window.scrollY > 0 ? document.documentElement.scrollHeight : null;
+          setFresh((f) => [...added, ...f]);
+        }
+        setFollowError(null);
+      } catch (e) {
+        if (!stopped) setFollowError((e as Error).message);
+      }
+      if (!stopped) timer = window.setTimeout(pull, FOLLOW_MS);
+    };
+    timer = window.setTimeout(pull, FOLLOW_MS);
+    return () => {
+      stopped = true;
+      controller.abort();
+      window.clearTimeout(timer);
+    };
+  }, [follow, filterKey, page.data]);
+
+  // Rows put on top push the page down; scroll by as much, so the rows the reader was looking at stay where they were.
+  useLayoutEffect(() => {
+    if (heightBefore.current === null) return;
+    const grown = document.documentElement.scrollHeight - heightBefore.current;
+    heightBefore.current = null;
+    if (grown > 0) window.scrollBy(0, grown);
+  }, [fresh]);
+
+  const toggle = (id: string) =>
+    setOpen((s) => {
+      const n = new Set(s);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
+  const kindHref = (kind: string) => {
+    const q = new URLSearchParams(query);
+    q.set('kind', kind);
+    q.delete('token');
+    return '/events?' + q.toString();
+  };
+  const range = query.get('range') ?? (query.get('since') || until ? 'custom' : '');
+
+  return (
+    <section aria-labelledby="events-title">
+      <div className="title-row">
+        <h1 id="events-title">Events</h1>
+        <span className="muted" aria-live="polite">
+          {page.data ? `${events.length} shown${follow ? ' · following' : ''}${fresh.length ? ` · ${fresh.length} new` : ''}` : ''}
+        </span>
+      </div>
+      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <label>
+          Kind starts with
+          <input
+            key={'k' + (query.get('kind') ?? '')}
+            name="kind"
+            list="event-kinds"
+            defaultValue={query.get('kind') ?? ''}
+            placeholder="any (flow-run.Failed)"
+            onKeyDown={(e) => e.key === 'Enter' && setQuery({ kind: e.currentTarget.value.trim(), token: null })}
+            onBlur={(e) => e.currentTarget.value.trim() !== (query.get('kind') ?? '') && setQuery({ kind: e.currentTarget.value.trim(), token: null })}
+          />
+          <datalist id="event-kinds">
+            {KINDS.map((k) => (
+              <option key={k} value={k} />
+            ))}
+          </datalist>
+        </label>
+        <label>
+          Resource
+          <input
+            key={'r' + (query.get('resource') ?? '')}
+            name="resource"
+            defaultValue={query.get('resource') ?? ''}
+            placeholder="any (flow-run/…, deployment/…)"
+            onKeyDown={(e) => e.key === 'Enter' && setQuery({ resource: e.currentTarget.value.trim(), token: null })}
+            onBlur={(e) => e.currentTarget.value.trim() !== (query.get('resource') ?? '') && setQuery({ resource: e.currentTarget.value.trim(), token: null })}
+          />
+        </label>
+        <label>
+          Time
+          <select
+            value={range}
+            onChange={(e) =>
+              setQuery(
+                e.target.value === 'custom'
+                  ? { range: null, since: query.get('since') ?? new Date(Date.now() - 3600e3).toISOString(), token: null }
+                  : { range: e.target.value, since: null, until: null, token: null },
+              )
+            }
+          >
+            <option value="">any time</option>
+            <option value="15m">last 15 min</option>
+            <option value="1h">last hour</option>
+            <option value="24h">last 24 h</option>
+            <option value="7d">last 7 days</option>
+            <option value="30d">last 30 days</option>
+            <option value="custom">between…</option>
+          </select>
+        </label>
+        {range === 'custom' && (
+          <>
+            <label>
+              From
+              <input type="datetime-local" key={'s' + query.get('since')} defaultValue={toLocalInput(query.get('since'))} onChange={(e) => e.currentTarget.validity.valid && setQuery({ since: fromLocalInput(e.currentTarget.value), token: null })} />
+            </label>
+            <label>
+              To
+              <input type="datetime-local" key={'u' + until} defaultValue={toLocalInput(until)} onChange={(e) => e.currentTarget.validity.valid && setQuery({ until: fromLocalInput(e.currentTarget.value), token: null })} />
+            </label>
+          </>
+        )}
+        <label className="check" title={canFollow ? 'Show new events as they happen' : 'Only on the newest page, without an end time in the past'}>
+          <input type="checkbox" checked={follow} disabled={!canFollow} onChange={(e) => setQuery({ follow: e.target.checked ? '1' : null })} /> Follow
+        </label>
+      </form>
+      {page.error && (
+        <p className="error" role="alert">
+          {page.error.message}
+        </p>
+      )}
+      {followError && <p className="error">{followError}</p>}
+      <div className="table-wrap">
+        <table className="events">
+          <thead>
+            <tr>
+              <th>
+                <span className="sr-only">Details</span>
+              </th>
+              <th>Time</th>
+              <th>Kind</th>
+              <th>Resource</th>
+              <th className="hide-narrow">Related</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.map((e) => (
+              <EventRow key={e.id} event={e} open={open.has(e.id)} onToggle={() => toggle(e.id)} kindHref={kindHref(e.kind)} />
+            ))}
+          </tbody>
+        </table>
+        {page.data && events.length === 0 && <p className="empty">No events match.</p>}
+        {!page.data && !page.error && <p className="empty">Loading…</p>}
+      </div>
+      <div className="pager">
+        <button type="button" disabled={!query.get('token')} onClick={() => window.history.back()}>
+          ← Newer
+        </button>
+        <button type="button" disabled={!page.data?.continuationToken} onClick={() => setQuery({ token: page.data!.continuationToken!, follow: null }, false)}>
+          Older →
+        </button>
+        <button type="button" className="link" onClick={() => navigate('/events')}>
+          Clear filters
+        </button>
+      </div>
+    </section>
+  );
+}
