@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Flow.TestSupport;
 using Microsoft.Playwright;
 
 namespace Flow.Dashboard.Tests;
@@ -34,11 +33,11 @@ public sealed partial class DashboardBrowserTests
         Assert.True(Array.IndexOf(kinds, "flow-run.Completed") < Array.IndexOf(kinds, "flow-run.Running"), string.Join(", ", kinds));
 
         // An event opens onto its resource (linking to the run page), related resources and formatted payload.
-        await page.GetByRole(AriaRole.Button, new() { Name = new Regex("^Show flow-run\\.Completed") }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Show flow-run\\.Completed") }).ClickAsync();
         var detail = page.Locator("tr.event-detail");
-        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "flow-run/" + id }).First).ToHaveAttributeAsync("href", "/runs/" + id);
-        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "deployment/dash-report/nightly" })).ToHaveAttributeAsync("href", "/deployments/dash-report/nightly");
-        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "work-pool/default" })).ToHaveAttributeAsync("href", "/work-pools");
+        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "flow-run/" + id, Exact = true }).First).ToHaveAttributeAsync("href", "/runs/" + id);
+        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "deployment/dash-report/nightly", Exact = true })).ToHaveAttributeAsync("href", "/deployments/dash-report/nightly");
+        await Assertions.Expect(detail.GetByRole(AriaRole.Link, new() { Name = "work-pool/default", Exact = true })).ToHaveAttributeAsync("href", "/work-pools");
         await Assertions.Expect(detail.Locator("pre.json")).ToContainTextAsync("\"previousState\": \"Running\"");
         await DashboardFixture.ScreenshotAsync(page, "events-run");
 

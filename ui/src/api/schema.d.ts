@@ -1193,10 +1193,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists automations, by name. */
+        /** Lists automations, by name; with lastFiring=true each carries its newest firing (lastFiring). */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    lastFiring?: boolean;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
