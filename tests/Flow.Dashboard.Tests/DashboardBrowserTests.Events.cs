@@ -75,6 +75,38 @@ public sealed partial class DashboardBrowserTests
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task EventsView_FollowMode_KeepsTheRowBeingRead_InPlace_WhenNewerEventsArrive()
+    {
+        using var deadline = Deadline();
+        var kind = "dash.follow." + Guid.NewGuid().ToString("N")[..8];
+        await EmitAsync(kind, 60, deadline.Token);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync("/events?follow=1&kind=" + kind);
+        var rows = page.Locator("table.events tbody tr[data-kind]");
+        await Assertions.Expect(rows).ToHaveCountAsync(50);
+
+        // The reader scrolls down to the 30th row; three newer events arrive and go on top, and that row does not move.
+        var reading = rows.Nth(29);
+        var readingId = await reading.GetAttributeAsync("data-event");
+        await reading.ScrollIntoViewIfNeededAsync();
+        var before = await reading.EvaluateAsync<double>("r => r.getBoundingClientRect().top");
+        Assert.True(await page.EvaluateAsync<double>("window.scrollY") > 0);
+        await EmitAsync(kind, 3, deadline.Token);
+        await Assertions.Expect(rows).ToHaveCountAsync(53, new() { Timeout = (float)deadline.Remaining.TotalMilliseconds });
+        Assert.Equal(readingId, await rows.Nth(32).GetAttributeAsync("data-event"));
+        var after = await page.Locator($"tr[data-event='{readingId}']").EvaluateAsync<double>("r => r.getBoundingClientRect().top");
+        Assert.InRange(after - before, -2, 2);
+        await page.Context.CloseAsync();
+    }
+
+    private async Task EmitAsync(string kind, int count, CancellationToken cancellationToken)
+    {
+        var events = Enumerable.Range(0, count).Select(i => new { kind, resource = new { id = "dash-test/follow" }, payload = new { i } }).ToArray();
+        using var response = await fixture.Api.PostAsJsonAsync("/api/events", events, cancellationToken);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
     private async Task<List<string>> EventKindsAsync(string resource, CancellationToken cancellationToken)
     {
         var page = await fixture.Api.GetFromJsonAsync<JsonElement>("/api/events?resource=" + Uri.EscapeDataString(resource), cancellationToken);

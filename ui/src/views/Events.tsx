@@ -1,15 +1,26 @@
 // The event list: newest first, server paging, filters in the URL (kind prefix, resource, time), and a follow mode that polls
 // for newer events and puts them on top without moving what the reader is looking at.
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { get } from '../api/client';
 import type { EventPage, FlowEvent } from '../api/types';
 import { EventRow } from '../components/EventRow';
+import { compareEvents, newcomers } from '../eventOrder';
 import { usePoll } from '../hooks';
 import { navigate, setQuery } from '../router';
 
 const RANGES: Record<string, number> = { '15m': 900e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 const KINDS = ['flow-run.', 'flow-run.Failed', 'flow-run.Crashed', 'flow-run.Completed', 'flow-run.Running', 'flow-run.AwaitingRetry', 'flow-run.Cancelled', 'automation.'];
 const FOLLOW_MS = 2000;
+const LOOKBACK_MS = 60_000;
+
+/** The first event row at or below the top of the window, and where it is. */
+function firstVisibleRow(): { id: string; top: number } | null {
+  for (const row of document.querySelectorAll<HTMLTableRowElement>('table.events tr[data-event]')) {
+    const top = row.getBoundingClientRect().top;
+    if (top >= 0) return { id: row.dataset.event!, top };
+  }
+  return null;
+}
 
 /** The API filters for the Events view's URL (without paging). */
 export function eventFilters(query: URLSearchParams, now = Date.now()): URLSearchParams {
@@ -36,7 +47,10 @@ function fromLocalInput(value: string): string | null {
 }
 
 export function Events({ query }: { query: URLSearchParams }) {
-  const filters = eventFilters(query);
+  // A range counts back from when the URL last changed, so the list does not reload by itself every minute.
+  const search = query.toString();
+  const now = useMemo(() => Date.now(), [search]);
+  const filters = eventFilters(query, now);
   const paged = new URLSearchParams(filters);
   paged.set('pageSize', query.get('pageSize') ?? '50');
   if (query.get('token')) paged.set('continuationToken', query.get('token')!);
@@ -45,17 +59,16 @@ export function Events({ query }: { query: URLSearchParams }) {
   const [fresh, setFresh] = useState<FlowEvent[]>([]);
   const [open, setOpen] = useState<Set<string>>(new Set());
   const [followError, setFollowError] = useState<string | null>(null);
-  const heightBefore = useRef<number | null>(null);
+  const anchor = useRef<{ id: string; top: number } | null>(null);
   const filterKey = filters.toString();
 
   // Follow needs the newest page: not on an older page, and not with an end time in the past.
   const until = query.get('until');
   const canFollow = !query.get('token') && (!until || Date.parse(until) > Date.now());
   const follow = canFollow && query.get('follow') === '1';
-  const events = [...fresh, ...(page.data?.events ?? [])];
-  const newest = events[0]?.occurredAt;
-  const newestRef = useRef<{ at?: string; ids: Set<string> }>({ ids: new Set() });
-  newestRef.current = { at: newest, ids: new Set(events.slice(0, 200).map((e) => e.id)) };
+  const events = useMemo(() => (fresh.length ? [...fresh, ...(page.data?.events ?? [])].sort(compareEvents) : page.data?.events ?? []), [fresh, page.data]);
+  const shownRef = useRef({ events, morePages: false });
+  shownRef.current = { events, morePages: !!page.data?.continuationToken };
 
   useEffect(() => {
     setFresh([]);
@@ -68,24 +81,28 @@ export function Events({ query }: { query: URLSearchParams }) {
     let timer = 0;
     const controller = new AbortController();
     const pull = async () => {
-      const since = newestRef.current.at;
+      const shown = shownRef.current;
       const q = new URLSearchParams(filterKey);
-      // Inclusive: events of the newest time that arrived after it are taken, those already shown are skipped by id.
-      if (since && (!q.get('since') || Date.parse(since) > Date.parse(q.get('since')!))) q.set('since', since);
+      // From a minute before the newest event shown: an event can reach the list after a newer one (a relay, a sender's
+      // own time); those already shown are skipped by id, and the new ones are put in their place in the order.
+      if (shown.events.length) {
+        const since = new Date(Date.parse(shown.events[0].occurredAt) - LOOKBACK_MS).toISOString();
+        if (!q.get('since') || Date.parse(since) > Date.parse(q.get('since')!)) q.set('since', since);
+      }
       q.set('pageSize', '200');
       try {
-        // Usually one request; a burst of more than a page is read to its end (at most 5 pages a poll).
-        const newer: FlowEvent[] = [];
+        // Usually one request; a burst of more than a page is read on (at most 5 pages a poll).
+        const polled: FlowEvent[] = [];
         for (let i = 0; i < 5; i++) {
           const got = await get<EventPage>('/api/events?' + q.toString(), controller.signal);
-          newer.push(...got.events);
-          if (!got.continuationToken || !since) break;
+          polled.push(...got.events);
+          if (!got.continuationToken || !shown.events.length) break;
           q.set('continuationToken', got.continuationToken);
         }
         if (stopped) return;
-        const added = newer.filter((e) => !newestRef.current.ids.has(e.id));
+        const added = newcomers(polled, shown.events, shown.morePages);
         if (added.length) {
-          heightBefore.current = window.scrollY > 0 ? document.documentElement.scrollHeight : null;
+          anchor.current = window.scrollY > 0 ? firstVisibleRow() : null;
           setFresh((f) => [...added, ...f]);
         }
         setFollowError(null);
@@ -102,12 +119,13 @@ export function Events({ query }: { query: URLSearchParams }) {
     };
   }, [follow, filterKey, page.data]);
 
-  // Rows put on top push the page down; scroll by as much, so the rows the reader was looking at stay where they were.
+  // New rows above the one the reader was looking at push it down: scroll by as much, so it stays where it was.
   useLayoutEffect(() => {
-    if (heightBefore.current === null) return;
-    const grown = document.documentElement.scrollHeight - heightBefore.current;
-    heightBefore.current = null;
-    if (grown > 0) window.scrollBy(0, grown);
+    const a = anchor.current;
+    anchor.current = null;
+    if (!a) return;
+    const row = document.querySelector(`tr[data-event="${CSS.escape(a.id)}"]`);
+    if (row) window.scrollBy(0, row.getBoundingClientRect().top - a.top);
   }, [fresh]);
 
   const toggle = (id: string) =>
