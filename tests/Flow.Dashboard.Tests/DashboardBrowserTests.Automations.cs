@@ -45,16 +45,20 @@ public sealed partial class DashboardBrowserTests
         await Assertions.Expect(row.Locator(".badge")).ToHaveTextAsync("enabled");
         Assert.True(await EnabledAsync("dash-on-failure", deadline.Token));
 
-        // The API's refusal is shown: an automation deleted behind the page's back cannot be disabled.
+        await DashboardFixture.ScreenshotAsync(page, "automations");
+
+        // The API's refusal is shown: an automation deleted behind the page's back cannot be disabled. (Its detail page keeps
+        // what it read when a later read fails, so the button is still there.)
+        await page.GetByRole(AriaRole.Link, new() { Name = "dash-short-lived", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "dash-short-lived" })).ToBeVisibleAsync();
         using (var delete = await fixture.Api.DeleteAsync("/api/automations/dash-short-lived", deadline.Token))
         {
             Assert.True(delete.IsSuccessStatusCode);
         }
 
-        var gone = page.Locator("tr[data-automation=dash-short-lived]");
-        await gone.GetByRole(AriaRole.Button, new() { Name = "Disable dash-short-lived" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable dash-short-lived" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("'dash-short-lived' does not exist");
-        await DashboardFixture.ScreenshotAsync(page, "automations");
+        await DashboardFixture.ScreenshotAsync(page, "automation-refused");
 
         // A failed run fires it; the detail page (a deep link) shows the firing, its event and the action's outcome.
         var runId = await fixture.TriggerAsync("dash-fail/boom", null, deadline.Token);

@@ -30,6 +30,7 @@ export function AutomationPage({ name }: { name: string }) {
           <EnableToggle automation={a} onChanged={setChanged} />
         </div>
       </div>
+      {automation.error && <p className="error">Could not refresh: {automation.error.message}</p>}
       {a.description && <p>{a.description}</p>}
       <dl className="facts">
         <dt>Trigger</dt>
