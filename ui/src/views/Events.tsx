@@ -6,7 +6,8 @@ import type { EventPage, FlowEvent } from '../api/types';
 import { EventRow } from '../components/EventRow';
 import { compareEvents, newcomers } from '../eventOrder';
 import { usePoll } from '../hooks';
-import { navigate, setQuery } from '../router';
+import { Pager } from '../components/Pager';
+import { setQuery } from '../router';
 
 const RANGES: Record<string, number> = { '15m': 900e3, '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 const KINDS = ['flow-run.', 'flow-run.Failed', 'flow-run.Crashed', 'flow-run.Completed', 'flow-run.Running', 'flow-run.AwaitingRetry', 'flow-run.Cancelled', 'automation.'];
@@ -245,17 +246,7 @@ export function Events({ query }: { query: URLSearchParams }) {
         {page.data && events.length === 0 && <p className="empty">No events match.</p>}
         {!page.data && !page.error && <p className="empty">Loading…</p>}
       </div>
-      <div className="pager">
-        <button type="button" disabled={!query.get('token')} onClick={() => window.history.back()}>
-          ← Newer
-        </button>
-        <button type="button" disabled={!page.data?.continuationToken} onClick={() => setQuery({ token: page.data!.continuationToken!, follow: null }, false)}>
-          Older →
-        </button>
-        <button type="button" className="link" onClick={() => navigate('/events')}>
-          Clear filters
-        </button>
-      </div>
+      <Pager query={query} next={page.data?.continuationToken} clearTo="/events" olderAlso={{ follow: null }} />
     </section>
   );
 }
