@@ -8,9 +8,18 @@ internal static class AutomationEndpoints
 {
     public static void Map(RouteGroupBuilder group)
     {
-        group.MapGet("/", async (AutomationService service, CancellationToken ct) =>
-            Results.Json((await service.ListAsync(ct)).Select(AutomationViews.Automation), ApiJson.Options))
-            .Produces<AutomationView[]>().WithSummary("Lists automations, by name.");
+        group.MapGet("/", async (bool? lastFiring, AutomationService service, CancellationToken ct) =>
+        {
+            var views = (await service.ListAsync(ct)).Select(AutomationViews.Automation).ToArray();
+            if (lastFiring == true)
+            {
+                // One store query per automation, in parallel: the dashboard's list shows each one's newest firing in one request.
+                var newest = await Task.WhenAll(views.Select(v => service.ListFiringsAsync(v.Name, 1, ct)));
+                views = [.. views.Select((v, i) => newest[i] is [var f, ..] ? v with { LastFiring = AutomationViews.Firing(f) } : v)];
+            }
+
+            return Results.Json(views, ApiJson.Options);
+        }).Produces<AutomationView[]>().WithSummary("Lists automations, by name; with lastFiring=true each carries its newest firing (lastFiring).");
 
         group.MapPut("/{name}", async (string name, HttpRequest request, AutomationService service, CancellationToken ct) =>
         {

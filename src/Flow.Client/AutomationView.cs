@@ -29,4 +29,7 @@ public sealed record AutomationView
 
     /// <summary>When it was last enabled.</summary>
     public DateTimeOffset? EnabledAt { get; init; }
+
+    /// <summary>Its newest firing, or null when it has none; only in <c>GET /api/automations?lastFiring=true</c> (the dashboard's list).</summary>
+    public AutomationFiringView? LastFiring { get; init; }
 }

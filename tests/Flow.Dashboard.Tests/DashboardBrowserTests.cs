@@ -241,7 +241,7 @@ public sealed partial class DashboardBrowserTests(DashboardFixture fixture) : IC
             var page = await fixture.NewPageAsync(width: width, height: height);
             await page.GotoAsync("/");
             await Assertions.Expect(page.Locator(".chart canvas")).ToHaveCountAsync(1);
-            foreach (var path in new[] { "/", "/runs", "/deployments" })
+            foreach (var path in new[] { "/", "/runs", "/deployments", "/events", "/automations" })
             {
                 await page.GotoAsync(path);
                 await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();

@@ -47,6 +47,7 @@ internal static class DashboardFlows
 
                 return done;
             })
+            .AddFlow<HoldInput, int>("dash-fail", (_, _) => throw new InvalidOperationException("the dashboard test flow fails on purpose"))
             .AddFlow<HoldInput, string>("dash-review", async (ctx, _) =>
             {
                 var review = await ctx.PauseAsync<ReviewInput>(TimeSpan.FromMinutes(10));

@@ -54,7 +54,7 @@ public sealed class AutomationApiTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task FailedRunEvent_StandaloneEvaluatorLoop_FiresAndRunsTheActionOnce()
+    public async Task FailedRunEvent_StandaloneEvaluatorLoop_FiresAndRunsTheActionOnce_AndTheListCanCarryItAsTheLastFiring()
     {
         using var deadline = TestDeadline.Create(TimeSpan.FromSeconds(90));
         await using var app = await TestApp.StartAsync(azurite, deadline);
@@ -85,5 +85,16 @@ public sealed class AutomationApiTests(AzuriteFixture azurite)
         Assert.Equal(["run-x.t3"], firing.EventIds);
         var feed = await events.ReadFeedAsync(null, 100, deadline.Token);
         Assert.Contains(feed.Events, e => e.Kind == "ops.alert" && e.Resource.Id == "flow-run/run-x");
+
+        // The dashboard's list asks for each automation's newest firing in the same request; the plain list leaves it out.
+        var (withLast, listed) = await app.SendAsync(HttpMethod.Get, "/api/automations?lastFiring=true", null, deadline.Token);
+        using (withLast)
+        {
+            var alert = Assert.Single(listed.EnumerateArray(), a => a.GetProperty("name").GetString() == "alert");
+            Assert.Equal(firing.Id, alert.GetProperty("lastFiring").GetProperty("id").GetString());
+            Assert.Equal("succeeded", alert.GetProperty("lastFiring").GetProperty("actions")[0].GetProperty("status").GetString());
+        }
+
+        Assert.All(await client.ListAutomationsAsync(deadline.Token), a => Assert.Null(a.LastFiring));
     }
 }

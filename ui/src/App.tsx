@@ -8,6 +8,9 @@ import { Deployments } from './views/Deployments';
 import { DeploymentPage } from './views/DeploymentPage';
 import { Pools } from './views/Pools';
 import { Refused } from './views/Refused';
+import { Events } from './views/Events';
+import { Automations } from './views/Automations';
+import { AutomationPage } from './views/AutomationPage';
 
 // The home page's chart library loads only on the home page.
 const Home = lazy(() => import('./views/Home'));
@@ -19,6 +22,8 @@ const NAV: [string, string][] = [
   ['/runs', 'Runs'],
   ['/deployments', 'Deployments'],
   ['/work-pools', 'Work pools'],
+  ['/events', 'Events'],
+  ['/automations', 'Automations'],
   ['/refused', 'Refused requests'],
 ];
 
@@ -73,6 +78,9 @@ export function App() {
   else if ((p = match('/deployments/:flow/:name', location.path))) view = <DeploymentPage flow={p.flow} name={p.name} query={location.query} key={p.flow + '/' + p.name} />;
   else if (location.path === '/work-pools') view = <Pools />;
   else if (location.path === '/refused') view = <Refused />;
+  else if (location.path === '/events') view = <Events query={location.query} />;
+  else if (location.path === '/automations') view = <Automations />;
+  else if ((p = match('/automations/:name', location.path))) view = <AutomationPage name={p.name} key={p.name} />;
 
   const section = '/' + (location.path.split('/')[1] ?? '');
   return (

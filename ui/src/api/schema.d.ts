@@ -1205,10 +1205,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists automations, by name. */
+        /** Lists automations, by name; with lastFiring=true each carries its newest firing (lastFiring). */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    lastFiring?: boolean;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -2501,6 +2503,7 @@ export interface components {
              * @description When it was last enabled.
              */
             enabledAt?: null | string;
+            lastFiring?: null | components["schemas"]["AutomationFiringView"];
         };
         /** @description The answer to `POST /api/runs/{id}/cancel` (202). */
         CancelRunView: {

@@ -8,6 +8,13 @@ export type TimelineSegment = Schemas['TimelineSegment'];
 export type RunStats = Schemas['RunStatsView'];
 export type RunJournal = Schemas['RunJournalView'];
 export type JournalEvent = Schemas['JournalEventView'];
+export type FlowEvent = Schemas['EventView'];
+export type EventPage = Schemas['EventPageView'];
+export type Automation = Schemas['AutomationView'];
+export type AutomationTrigger = Schemas['AutomationTriggerView'];
+export type AutomationAction = Schemas['AutomationActionView'];
+export type AutomationFiring = Schemas['AutomationFiringView'];
+export type FiringAction = Schemas['FiringActionView'];
 
 export interface Failure {
   type: string;

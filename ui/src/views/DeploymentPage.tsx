@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, get, send } from '../api/client';
 import type { Deployment, JsonSchema, Occurrence, RunPage } from '../api/types';
 import { SchemaFields, toParameters, validate } from '../components/SchemaForm';
+import { eventsHref } from '../components/ResourceLink';
 import { StateBadge } from '../components/StateBadge';
 import { ago, time } from '../format';
 import { usePoll } from '../hooks';
@@ -162,7 +163,8 @@ export function DeploymentPage({ flow, name, query }: { flow: string; name: stri
         </tbody>
       </table>
       <p>
-        <Link href={'/runs?deployment=' + encodeURIComponent(d.fullName)}>All runs of this deployment →</Link>
+        <Link href={'/runs?deployment=' + encodeURIComponent(d.fullName)}>All runs of this deployment →</Link>{' '}
+        · <Link href={eventsHref('deployment/' + d.fullName)}>Events of this deployment →</Link>
       </p>
     </section>
   );

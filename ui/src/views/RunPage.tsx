@@ -4,6 +4,7 @@ import type { Artifact, Run, RunJournal, RunTimeline } from '../api/types';
 import { Artifacts } from '../components/Artifacts';
 import { Journal } from '../components/Journal';
 import { Logs } from '../components/Logs';
+import { eventsHref } from '../components/ResourceLink';
 import { Tabs } from '../components/Tabs';
 import { StateBadge } from '../components/StateBadge';
 import { Timeline } from '../components/Timeline';
@@ -129,6 +130,10 @@ export function RunPage({ id, query }: { id: string; query: URLSearchParams }) {
         )}
         <dt>State</dt>
         <dd>{r.stateMessage ?? r.stateName} · {time(r.stateTime)}</dd>
+        <dt>Events</dt>
+        <dd>
+          <Link href={eventsHref('flow-run/' + r.id)}>Events of this run →</Link>
+        </dd>
         <dt>Parameters</dt>
         <dd>
           <code className="params">{r.parameters === undefined || r.parameters === null ? '—' : JSON.stringify(r.parameters)}</code>

@@ -4,7 +4,8 @@ import type { Deployment, RunPage } from '../api/types';
 import { StateBadge } from '../components/StateBadge';
 import { ago, between, duration, FINAL, STATES, time } from '../format';
 import { usePoll } from '../hooks';
-import { Link, navigate, setQuery } from '../router';
+import { Pager } from '../components/Pager';
+import { Link, setQuery } from '../router';
 
 const RANGES: Record<string, number> = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 
@@ -154,17 +155,7 @@ export function Runs({ query }: { query: URLSearchParams }) {
         {runs.data && list.length === 0 && <p className="empty">No runs match.</p>}
         {!runs.data && !runs.error && <p className="empty">Loading…</p>}
       </div>
-      <div className="pager">
-        <button type="button" disabled={!query.get('token')} onClick={() => window.history.back()}>
-          ← Newer
-        </button>
-        <button type="button" disabled={!runs.data?.continuationToken} onClick={() => setQuery({ token: runs.data!.continuationToken! }, false)}>
-          Older →
-        </button>
-        <button type="button" className="link" onClick={() => navigate('/runs')}>
-          Clear filters
-        </button>
-      </div>
+      <Pager query={query} next={runs.data?.continuationToken} clearTo="/runs" />
     </section>
   );
 }
