@@ -2992,7 +2992,7 @@ export interface components {
         /**
          * @description The states of a flow run or a task run (DESIGN.md §3). Stored as words, so a person reading the
          *     tables sees `Running`, not a number. `Late` is not stored: it is derived from
-         *     RunState.Scheduled and the scheduled time.
+         *     RunState.Scheduled or RunState.Pending, a run that never started, and the scheduled time (one rule, `LateRuns` in Flow.Engine).
          * @enum {unknown}
          */
         RunState: "Scheduled" | "Pending" | "Running" | "AwaitingRetry" | "Paused" | "Completed" | "Cached" | "Failed" | "Crashed" | "Cancelling" | "Cancelled";
