@@ -147,12 +147,14 @@ public abstract class WorkerCrashRecoveryTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(TaskCount, effects.Select(e => e.IdempotencyKey).Distinct().Count());
         Assert.All(effects, e => Assert.Equal(1, e.Attempt));
 
-        // B's episode replayed what A recorded, as a recovery (it took over A's expired lease). The state history has
-        // no trace of the takeover: the run stayed Running, in the same attempt, from A's start to B's completion.
+        // B's episode replayed what A recorded, as a recovery (it took over A's expired lease). The run stayed Running, in
+        // the same attempt, from A's start to B's completion; the takeover is in the state history, naming both workers.
         Assert.Contains(workerB.StandardOutputLines, l => l.Contains($"started by worker-b; replaying {atKill.JournalLength} events, recovery: True", StringComparison.Ordinal));
         var history = await engine.Store.GetStateHistoryAsync(runId, deadline.Token);
-        Assert.Equal([RunState.Pending, RunState.Running, RunState.Completed], history.Select(t => t.To));
+        Assert.Equal([RunState.Pending, RunState.Running, RunState.Running, RunState.Completed], history.Select(t => t.To));
         Assert.Equal("Started on worker-a", history[1].Message);
+        Assert.Equal(RunState.Running, history[2].From);
+        Assert.StartsWith("Taken over by worker-b from worker-a, whose lease ended at ", history[2].Message, StringComparison.Ordinal);
         Assert.Equal(1, final.Attempt);
     }
 

@@ -92,7 +92,8 @@ public sealed partial class RunLifecycle
     /// Takes the run's lease for <paramref name="owner"/> and starts it: Scheduled, Pending and Paused go to Running (the start time is
     /// kept across pauses); AwaitingRetry after a failed attempt starts the next attempt (attempt + 1, an empty journal, no failure),
     /// AwaitingRetry for a task's retry (<see cref="IsTaskRetryWait"/>) resumes the same attempt with its journal. A Running or Cancelling
-    /// run (a takeover) keeps its state. The wake-up flags are cleared: the claimer reads the inbox.
+    /// run (a takeover) keeps its state, with a transition to the same state naming the previous owner and when its lease ended.
+    /// The wake-up flags are cleared: the claimer reads the inbox.
     /// </summary>
     /// <param name="run">The run, not leased by anyone else.</param>
     /// <param name="owner">The claiming worker.</param>
@@ -119,6 +120,13 @@ public sealed partial class RunLifecycle
         {
             next = next with { StartedAt = run.StartedAt ?? now };
             next = Transition(next, transitions, RunState.Running, (run.State == RunState.Paused ? "Resumed on " : "Started on ") + owner, now);
+        }
+        else if (run.State is RunState.Running or RunState.Cancelling && run.LeaseOwner is { } previous && (previous != owner || !run.IsLeased(now)))
+        {
+            // A takeover: the worker holding the run died (or let it go at shutdown). The run is durable, so it goes on from its
+            // journal in the same attempt; the history says who took it from whom, and when the old lease ended.
+            var ended = run.LeaseUntil is { } until ? until.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+            next = Transition(next, transitions, run.State, $"Taken over by {owner} from {previous}, whose lease ended at {ended}; resumes from its journal", now);
         }
 
         return new RunChange(next, transitions);

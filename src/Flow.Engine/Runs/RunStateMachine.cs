@@ -4,7 +4,8 @@ namespace Flow.Engine.Runs;
 
 /// <summary>
 /// The one place that says which run state may follow which (DESIGN.md §3). Every transition the
-/// engine stores goes through <see cref="Validate"/>.
+/// engine stores goes through <see cref="Validate"/>. Running → Running and Cancelling → Cancelling are takeovers: another worker
+/// claimed a run whose worker's lease ended, and the run goes on from its journal (docs/run-lifecycle.md).
 /// </summary>
 public static class RunStateMachine
 {
@@ -12,10 +13,10 @@ public static class RunStateMachine
     {
         [RunState.Scheduled] = [RunState.Pending, RunState.Running, RunState.Cancelling, RunState.Cancelled, RunState.Failed, RunState.Crashed],
         [RunState.Pending] = [RunState.Running, RunState.Cancelling, RunState.Cancelled, RunState.Failed, RunState.Crashed],
-        [RunState.Running] = [RunState.Paused, RunState.AwaitingRetry, RunState.Completed, RunState.Cached, RunState.Failed, RunState.Crashed, RunState.Cancelling, RunState.Cancelled],
+        [RunState.Running] = [RunState.Running, RunState.Paused, RunState.AwaitingRetry, RunState.Completed, RunState.Cached, RunState.Failed, RunState.Crashed, RunState.Cancelling, RunState.Cancelled],
         [RunState.Paused] = [RunState.Running, RunState.Cancelling, RunState.Cancelled, RunState.Failed, RunState.Crashed],
         [RunState.AwaitingRetry] = [RunState.Running, RunState.Pending, RunState.Cancelling, RunState.Cancelled, RunState.Failed, RunState.Crashed],
-        [RunState.Cancelling] = [RunState.Cancelled, RunState.Failed, RunState.Crashed],
+        [RunState.Cancelling] = [RunState.Cancelling, RunState.Cancelled, RunState.Failed, RunState.Crashed],
         [RunState.Crashed] = [RunState.AwaitingRetry, RunState.Pending],
         [RunState.Completed] = [],
         [RunState.Cached] = [],

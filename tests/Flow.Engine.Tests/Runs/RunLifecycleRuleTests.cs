@@ -135,11 +135,26 @@ public sealed class RunLifecycleRuleTests
     }
 
     [Fact]
-    public void PlanClaim_RunningRunTakenOver_KeepsItsStateAndWritesNoTransition()
+    public void PlanClaim_RunningRunTakenOver_KeepsItsStateAndAttempt_AndTheHistoryNamesBothWorkersAndTheLeaseEnd()
     {
-        var change = RunLifecycle.PlanClaim(Run(RunState.Running), "w2", TimeSpan.FromSeconds(30), T0.AddMinutes(1));
+        var abandoned = Run(RunState.Running) with { LeaseOwner = "w1", LeaseUntil = T0.AddSeconds(30) };
 
-        Assert.Empty(change.Transitions);
-        Assert.Equal(("w2", RunState.Running), (change.Run.LeaseOwner, change.Run.State));
+        var change = RunLifecycle.PlanClaim(abandoned, "w2", TimeSpan.FromSeconds(30), T0.AddMinutes(1));
+
+        var takeover = Assert.Single(change.Transitions);
+        Assert.Equal((RunState.Running, RunState.Running), (takeover.From, takeover.To));
+        Assert.Equal("Taken over by w2 from w1, whose lease ended at 2030-01-01T12:00:30.0000000+00:00; resumes from its journal", takeover.Message);
+        Assert.Equal(("w2", RunState.Running, 1), (change.Run.LeaseOwner, change.Run.State, change.Run.Attempt));
+    }
+
+    [Fact]
+    public void PlanClaim_CancellingRunTakenOver_StaysCancelling_WithTheTakeoverInTheHistory()
+    {
+        var abandoned = Run(RunState.Cancelling) with { LeaseOwner = "w1", LeaseUntil = T0, CancelRequested = true };
+
+        var change = RunLifecycle.PlanClaim(abandoned, "w2", TimeSpan.FromSeconds(30), T0.AddMinutes(1));
+
+        Assert.Equal((RunState.Cancelling, RunState.Cancelling), (Assert.Single(change.Transitions).From, change.Transitions[0].To));
+        Assert.Equal(RunState.Cancelling, change.Run.State);
     }
 }
