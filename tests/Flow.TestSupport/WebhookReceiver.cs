@@ -11,7 +11,9 @@ namespace Flow.TestSupport;
 /// <summary>
 /// A webhook receiver on Kestrel (a free loopback port) that behaves like a careful real one: it checks the HMAC signature
 /// (<see cref="WebhookSignature.VerifyTimestamped"/>), answers 401 to a bad one, applies each <c>Idempotency-Key</c> once
-/// and records every delivery. The first <c>failFirst</c> deliveries are answered 503 before anything is applied.
+/// and records every delivery. The first <c>failFirst</c> deliveries are answered 503 before anything is applied. With
+/// <c>holdFirst</c> the first signed delivery is held open, unapplied, until its sender goes away (<see cref="FirstHeld"/> says
+/// when it arrived): the moment to kill a sender mid-delivery.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -19,14 +21,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly byte[] _secret;
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
     private readonly ConcurrentDictionary<string, string> _applied = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _firstHeld = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failuresLeft;
+    private int _holdsLeft;
 
-    private WebhookReceiver(WebApplication app, byte[] secret, int failFirst)
+    private WebhookReceiver(WebApplication app, byte[] secret, int failFirst, bool holdFirst)
     {
         _app = app;
         _secret = secret;
         _failuresLeft = failFirst;
+        _holdsLeft = holdFirst ? 1 : 0;
     }
+
+    /// <summary>Completes when the first signed delivery arrived and is being held (with <c>holdFirst</c>).</summary>
+    public Task FirstHeld => _firstHeld.Task;
 
     public string Url { get; private set; } = string.Empty;
 
@@ -35,14 +43,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The effects: idempotency key → the body first applied with it.</summary>
     public IReadOnlyDictionary<string, string> Applied => _applied;
 
-    public static async Task<WebhookReceiver> StartAsync(byte[] secret, int failFirst, CancellationToken cancellationToken)
+    public static async Task<WebhookReceiver> StartAsync(byte[] secret, int failFirst, CancellationToken cancellationToken, bool holdFirst = false)
     {
         var port = FreePorts.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
-        var receiver = new WebhookReceiver(app, secret, failFirst) { Url = $"http://127.0.0.1:{port}/hook" };
+        var receiver = new WebhookReceiver(app, secret, failFirst, holdFirst) { Url = $"http://127.0.0.1:{port}/hook" };
         app.MapPost("/hook", receiver.HandleAsync);
         await app.StartAsync(cancellationToken);
         return receiver;
@@ -63,6 +71,22 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             _deliveries.Enqueue(new Delivery(key, false, 401, text));
             return Results.StatusCode(401);
+        }
+
+        if (Interlocked.Decrement(ref _holdsLeft) >= 0)
+        {
+            // Held until the sender goes away (its process is killed): nothing is applied.
+            _firstHeld.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, request.HttpContext.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _deliveries.Enqueue(new Delivery(key, true, 0, text));
+            return Results.StatusCode(499);
         }
 
         if (Interlocked.Decrement(ref _failuresLeft) >= 0)
