@@ -57,7 +57,7 @@ public abstract class AutomationSigkillTests(ITestOutputHelper output)
         var app = StartApp(port, settings);
         try
         {
-            await WaitHealthyAsync(http, app, deadline);
+            await AppProcess.WaitHealthyAsync(http, app, deadline);
             await PutAsync(http, "automations/done-hook", new
             {
                 trigger = new { expect = new[] { "flow-run.Completed" }, match = new Dictionary<string, string> { ["deployment"] = "process-batch/auto" } },
@@ -80,7 +80,7 @@ public abstract class AutomationSigkillTests(ITestOutputHelper output)
             Assert.Empty(receiver.Applied);
 
             app = StartApp(port, settings);
-            await WaitHealthyAsync(http, app, deadline);
+            await AppProcess.WaitHealthyAsync(http, app, deadline);
             await deadline.PollUntilAsync(async ct =>
             {
                 var firings = await GetAsync(http, "automations/done-hook/firings", ct);
@@ -118,21 +118,6 @@ public abstract class AutomationSigkillTests(ITestOutputHelper output)
             Environment = environment,
         });
     }
-
-    private static async Task WaitHealthyAsync(HttpClient http, ProcessRunner app, TestDeadline deadline) =>
-        await deadline.PollUntilAsync(async ct =>
-        {
-            Assert.False(app.HasExited, $"Flow.Functions exited with {app.ExitCode}:\n{app.Output}");
-            try
-            {
-                using var response = await http.GetAsync("health", ct);
-                return (await response.Content.ReadAsStringAsync(ct)).Contains("\"healthy\"", StringComparison.Ordinal);
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "the app to report healthy");
 
     private static async Task PutAsync(HttpClient http, string path, object body, TestDeadline deadline)
     {

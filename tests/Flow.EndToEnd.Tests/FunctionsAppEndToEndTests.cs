@@ -43,21 +43,6 @@ public sealed class FunctionsAppEndToEndTests(AzuriteFixture azurite, ITestOutpu
         return http;
     }
 
-    private static async Task WaitHealthyAsync(HttpClient http, ProcessRunner app, TestDeadline deadline) =>
-        await deadline.PollUntilAsync(async ct =>
-        {
-            Assert.False(app.HasExited, $"Flow.Functions exited with {app.ExitCode}:\n{app.Output}");
-            try
-            {
-                using var response = await http.GetAsync("health", ct);
-                return (await response.Content.ReadAsStringAsync(ct)).Contains("\"healthy\"", StringComparison.Ordinal);
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "the app to report healthy");
-
     private static async Task<JsonElement> GetAsync(HttpClient http, string path, CancellationToken ct)
     {
         using var response = await http.GetAsync(path, ct);
@@ -88,7 +73,7 @@ public sealed class FunctionsAppEndToEndTests(AzuriteFixture azurite, ITestOutpu
         var app = StartApp(port, prefix);
         try
         {
-            await WaitHealthyAsync(http, app, deadline);
+            await AppProcess.WaitHealthyAsync(http, app, deadline);
 
             // 1. A schedule every 2 seconds: runs are created ahead, start on time and complete.
             using (var put = await http.PutAsJsonAsync("deployments/process-batch/every-2s", new { parameters = new { items = 2, delayMs = 10 }, schedules = new[] { new { interval = 2 } } }, deadline.Token))
@@ -161,7 +146,7 @@ public sealed class FunctionsAppEndToEndTests(AzuriteFixture azurite, ITestOutpu
             await app.DisposeAsync();
 
             app = StartApp(port, prefix);
-            await WaitHealthyAsync(http, app, deadline);
+            await AppProcess.WaitHealthyAsync(http, app, deadline);
             var finished = await WaitForStateAsync(http, batchRun, "Completed", deadline);
 
             Assert.Equal(30 * 31 * 61 / 6, finished.GetProperty("result").GetProperty("checksum").GetInt64());
